@@ -1,0 +1,107 @@
+# heaplab - memory-allocator research toolkit
+#
+#   make                 build build/libheaplab.a and build/heaplab
+#   make demo            install what is missing, build, replay the traces in $(TRACES)
+#   make test            install what is missing, build and run the Check suites
+#   make SANITIZER=address|undefined|thread [test]   the same in build-$(SANITIZER)/
+#   make V=1             show the compile lines
+#
+# Layers depend one way: harness -> policies -> core.
+
+SANITIZER ?=
+ifeq ($(SANITIZER),)
+BUILD ?= build
+SANFLAGS :=
+else
+BUILD ?= build-$(SANITIZER)
+SANFLAGS := -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
+endif
+
+CC ?= cc
+OPT ?= -O2 -g
+WARN := -std=c11 -Wall -Wextra -Werror
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Icore -Ipolicies -Iharness
+DEPFLAGS = -MMD -MP
+ALL_CFLAGS = $(WARN) $(OPT) $(SANFLAGS) $(CFLAGS)
+LDLIBS += -lpthread -lm
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+endif
+
+# The CS:APP malloc-lab traces live beside the project when present; they are
+# not ours and are never copied in.  Otherwise the project's own traces.
+MALLOCLAB ?= ../shared/traces/malloclab
+ifneq ($(wildcard $(MALLOCLAB)/*.rep),)
+TRACES ?= $(sort $(wildcard $(MALLOCLAB)/*.rep))
+else
+TRACES ?= $(sort $(wildcard traces/*.rep))
+endif
+
+CORE_SRC := $(sort $(wildcard core/*.c))
+POLICY_SRC := $(sort $(wildcard policies/*.c))
+HARNESS_SRC := $(filter-out harness/main.c,$(sort $(wildcard harness/*.c)))
+TEST_SRC := $(sort $(wildcard tests/*.c))
+
+LIB := $(BUILD)/libheaplab.a
+HARNESS_LIB := $(BUILD)/libheaplab-harness.a
+BIN := $(BUILD)/heaplab
+TEST_BIN := $(BUILD)/tests/run_tests
+
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(POLICY_SRC))
+HARNESS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(HARNESS_SRC))
+TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
+
+.PHONY: all test demo deps clean
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(HARNESS_LIB): $(HARNESS_OBJ)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(BUILD)/harness/main.o $(HARNESS_LIB) $(LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(TEST_BIN): $(TEST_OBJ) $(HARNESS_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+deps:
+	@scripts/install-deps
+
+test: deps
+	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
+	@HEAPLAB_BIN=$(abspath $(BIN)) HEAPLAB_MALLOCLAB=$(abspath $(MALLOCLAB)) \
+		HEAPLAB_SRCDIR=$(CURDIR) $(TEST_BIN)
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@echo "heaplab replay -p all $(notdir $(TRACES))"
+	@$(BIN) replay -p all $(TRACES)
+
+clean:
+	rm -rf build build-address build-undefined build-thread
+
+-include $(LIB_OBJ:.o=.d) $(HARNESS_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/harness/main.d

@@ -1,0 +1,245 @@
+/*
+ * check.c - walking the heap, the heap checker, and stats.
+ *
+ * The checker counts violations instead of stopping at the first (as TLSF's
+ * tlsf_check does) and describes each one, so a broken policy shows all its
+ * symptoms at once.  It checks core's invariants - tags, sizes, alignment,
+ * boundary tags, no two adjacent free blocks, segment tiling, the mapped
+ * list, the counters - and then calls the policy's own check.
+ */
+#include <stdarg.h>
+
+#include "core.h"
+
+#define LOCK(h)                                                                                    \
+    do {                                                                                           \
+        if ((h)->lock)                                                                             \
+            pthread_mutex_lock(&(h)->mu);                                                          \
+    } while (0)
+#define UNLOCK(h)                                                                                  \
+    do {                                                                                           \
+        if ((h)->lock)                                                                             \
+            pthread_mutex_unlock(&(h)->mu);                                                        \
+    } while (0)
+
+int hl_check_fail(struct hl_check *c, const char *fmt, ...)
+{
+    c->violations++;
+    if (c->out) {
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("check: ", c->out);
+        vfprintf(c->out, fmt, ap);
+        fputc('\n', c->out);
+        va_end(ap);
+    }
+    return 1;
+}
+
+static int report(hl_walk_fn fn, void *arg, void *addr, size_t size, size_t hdr, enum hl_block_state st)
+{
+    struct hl_block_info bi = {addr, size, hdr, st};
+    return fn(&bi, arg);
+}
+
+static int walk_locked(hl_heap *h, hl_walk_fn fn, void *arg)
+{
+    int r;
+    for (struct hl_seg *s = h->segs; s; s = s->next) {
+        hl_block *b = hl_seg_first(s);
+        if ((r = report(fn, arg, s, HL_SEG_HDR, HL_SEG_HDR, HL_BLOCK_META)))
+            return r;
+        while ((char *)b < s->end) {
+            size_t size = hl_block_size(b);
+            if (size == 0) {
+                if (!s->raw && (r = report(fn, arg, b, HL_EPILOGUE, HL_EPILOGUE, HL_BLOCK_META)))
+                    return r;
+                break;
+            }
+            if (hl_block_kind(b) >= HL_KIND_POLICY && h->pol->walk)
+                r = h->pol->walk(h, h->st, b, fn, arg);
+            else if (hl_block_used(b))
+                r = report(fn, arg, b, size, HL_HDR_BYTES, HL_BLOCK_USED);
+            else
+                r = report(fn, arg, b, size, size > HL_MIN_BLOCK ? 2 * HL_HDR_BYTES : HL_HDR_BYTES,
+                           HL_BLOCK_FREE);
+            if (r)
+                return r;
+            b = hl_block_next(b);
+        }
+    }
+    for (struct hl_mapped *m = h->maps.next; m != &h->maps; m = m->next) {
+        size_t hdr = m->off;
+        if ((r = report(fn, arg, m, m->len, hdr, HL_BLOCK_MAPPED)))
+            return r;
+    }
+    return 0;
+}
+
+int hl_walk_held(hl_heap *h, hl_walk_fn fn, void *arg) { return walk_locked(h, fn, arg); }
+
+int hl_walk(hl_heap *h, hl_walk_fn fn, void *arg)
+{
+    LOCK(h);
+    int r = walk_locked(h, fn, arg);
+    UNLOCK(h);
+    return r;
+}
+
+struct sums {
+    uint64_t bytes[4];
+    uint64_t count[4];
+};
+
+static int sum_block(const struct hl_block_info *bi, void *arg)
+{
+    struct sums *s = arg;
+    s->bytes[bi->state] += bi->size;
+    s->count[bi->state]++;
+    return 0;
+}
+
+static void check_tagged(hl_heap *h, struct hl_seg *s, struct hl_check *c)
+{
+    hl_block *b = hl_seg_first(s);
+    int prev_free = 0;
+    size_t prev_size = 0;
+    for (;;) {
+        if ((char *)b + HL_HDR_BYTES > s->end) {
+            hl_check_fail(c, "segment %p: blocks run past its end %p", (void *)s, (void *)s->end);
+            return;
+        }
+        hl_word w = hl_hdr(b);
+        if (!hl_hdr_tag_ok(b, w, h->cookie)) {
+            hl_check_fail(c, "block %p: header tag does not match (word %#llx)", (void *)b,
+                          (unsigned long long)w);
+            return;
+        }
+        size_t size = (size_t)(w & HL_SIZE_MASK);
+        HL_CHECK(c, !!(w & HL_F_PREV_FREE) == prev_free, "block %p: PREV_FREE says %d, block before is %s",
+                 (void *)b, !!(w & HL_F_PREV_FREE), prev_free ? "free" : "in use");
+        HL_CHECK(c, !!(w & HL_F_PREV_MIN) == (prev_free && prev_size == HL_MIN_BLOCK),
+                 "block %p: PREV_MIN bit wrong", (void *)b);
+        if (size == 0) {
+            HL_CHECK(c, (char *)b + HL_EPILOGUE == s->end, "segment %p: epilogue %p is not at its end %p",
+                     (void *)s, (void *)b, (void *)s->end);
+            HL_CHECK(c, (w & HL_F_USED) != 0, "epilogue %p not marked in use", (void *)b);
+            return;
+        }
+        HL_CHECK(c, size >= HL_MIN_BLOCK, "block %p: size %zu below the minimum", (void *)b, size);
+        HL_CHECK(c, size % h->align == 0, "block %p: size %zu not a multiple of %zu", (void *)b, size, h->align);
+        HL_CHECK(c, ((uintptr_t)hl_block_payload(b) & (h->align - 1)) == 0, "block %p: payload misaligned",
+                 (void *)b);
+        HL_CHECK(c, !(w & HL_F_MAPPED), "block %p: MAPPED inside the extent", (void *)b);
+        if (size < HL_MIN_BLOCK || (char *)b + size + HL_EPILOGUE > s->end) {
+            hl_check_fail(c, "block %p: size %zu runs past segment end", (void *)b, size);
+            return;
+        }
+        int used = (w & HL_F_USED) != 0;
+        unsigned kind = hl_block_kind(b);
+        if (!used) {
+            HL_CHECK(c, !prev_free, "block %p: two adjacent free blocks", (void *)b);
+            HL_CHECK(c, kind == HL_KIND_CORE, "free block %p has kind %u", (void *)b, kind);
+            if (size > HL_MIN_BLOCK)
+                HL_CHECK(c, *(size_t *)(void *)((char *)b + size - 8) == size,
+                         "free block %p: footer %zu != size %zu", (void *)b,
+                         *(size_t *)(void *)((char *)b + size - 8), size);
+        }
+        HL_CHECK(c, kind != HL_KIND_OFFSET, "block %p: an offset header where a block should be", (void *)b);
+        prev_free = !used;
+        prev_size = size;
+        b = hl_block_next(b);
+    }
+}
+
+static void check_raw(hl_heap *h, struct hl_seg *s, struct hl_check *c)
+{
+    hl_block *b = hl_seg_first(s);
+    while ((char *)b < s->end) {
+        hl_word w = hl_hdr(b);
+        size_t size = (size_t)(w & HL_SIZE_MASK);
+        if (!hl_hdr_tag_ok(b, w, h->cookie) || size < HL_MIN_BLOCK) {
+            hl_check_fail(c, "raw block %p: bad header (word %#llx)", (void *)b, (unsigned long long)w);
+            return;
+        }
+        b = hl_block_next(b);
+    }
+    HL_CHECK(c, (char *)b == s->end, "raw segment %p: blocks end at %p, not %p", (void *)s, (void *)b,
+             (void *)s->end);
+}
+
+int hl_check(hl_heap *h, FILE *out)
+{
+    struct hl_check c = {out, 0};
+    LOCK(h);
+    uint64_t nsegs = 0;
+    for (struct hl_seg *s = h->segs; s; s = s->next) {
+        nsegs++;
+        if (s->raw)
+            check_raw(h, s, &c);
+        else
+            check_tagged(h, s, &c);
+    }
+    HL_CHECK(&c, nsegs == h->nsegs, "%llu segments linked, %llu counted", (unsigned long long)nsegs,
+             (unsigned long long)h->nsegs);
+    uint64_t nmaps = 0, mbytes = 0;
+    for (struct hl_mapped *m = h->maps.next; m != &h->maps; m = m->next) {
+        nmaps++;
+        mbytes += m->len;
+        HL_CHECK(&c, m->next->prev == m, "mapped block %p: broken list link", (void *)m);
+        if (m->next->prev != m)
+            break;
+    }
+    HL_CHECK(&c, nmaps == h->mapped_blocks, "%llu mapped blocks listed, %llu counted",
+             (unsigned long long)nmaps, (unsigned long long)h->mapped_blocks);
+    HL_CHECK(&c, mbytes == h->mapped_bytes, "%llu mapped bytes listed, %llu counted",
+             (unsigned long long)mbytes, (unsigned long long)h->mapped_bytes);
+    if (c.violations == 0) {
+        struct sums sm = {{0}, {0}};
+        walk_locked(h, sum_block, &sm);
+        uint64_t free_bytes = h->extent_bytes - h->live_bytes - h->overhead_bytes;
+        HL_CHECK(&c, sm.bytes[HL_BLOCK_USED] == h->live_bytes, "walk finds %llu bytes in use, stats say %llu",
+                 (unsigned long long)sm.bytes[HL_BLOCK_USED], (unsigned long long)h->live_bytes);
+        HL_CHECK(&c, sm.count[HL_BLOCK_USED] == h->live_blocks, "walk finds %llu blocks in use, stats say %llu",
+                 (unsigned long long)sm.count[HL_BLOCK_USED], (unsigned long long)h->live_blocks);
+        HL_CHECK(&c, sm.bytes[HL_BLOCK_FREE] == free_bytes, "walk finds %llu free bytes, stats say %llu",
+                 (unsigned long long)sm.bytes[HL_BLOCK_FREE], (unsigned long long)free_bytes);
+    }
+    if (h->pol->check)
+        h->pol->check(h, h->st, &c);
+    UNLOCK(h);
+    return c.violations;
+}
+
+void hl_stats(hl_heap *h, struct hl_stats *o)
+{
+    LOCK(h);
+    o->live_bytes = h->live_bytes;
+    o->live_blocks = h->live_blocks;
+    o->mapped_bytes = h->mapped_bytes;
+    o->mapped_blocks = h->mapped_blocks;
+    o->extent_bytes = h->extent_bytes;
+    o->heap_bytes = h->extent_bytes + h->mapped_bytes;
+    o->overhead_bytes = h->overhead_bytes;
+    o->free_bytes = h->extent_bytes - h->live_bytes - h->overhead_bytes;
+    o->peak_live_bytes = h->peak_live_bytes;
+    o->peak_heap_bytes = h->peak_heap_bytes;
+    o->peak_extent_bytes = h->peak_extent_bytes;
+    o->peak_mapped_bytes = h->peak_mapped_bytes;
+    o->grow_calls = h->grow_calls;
+    o->shrink_calls = h->shrink_calls;
+    o->segments = h->nsegs;
+    o->mmap_calls = h->mmap_calls;
+    o->munmap_calls = h->munmap_calls;
+    o->mremap_calls = h->mremap_calls;
+    o->mmap_threshold = h->mmap_threshold == SIZE_MAX ? 0 : h->mmap_threshold;
+    o->meta_bytes = h->meta_len;
+    UNLOCK(h);
+}
+
+void hl_stats_print(const struct hl_stats *st, FILE *out)
+{
+#define HL_STATS_LINE(name, doc) fprintf(out, "%-18s %llu\n", #name, (unsigned long long)st->name);
+    HL_STATS_FIELDS(HL_STATS_LINE)
+#undef HL_STATS_LINE
+}

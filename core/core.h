@@ -1,0 +1,123 @@
+/*
+ * core.h - core's internal structures, shared by the files in core/ only.
+ */
+#ifndef HEAPLAB_CORE_H
+#define HEAPLAB_CORE_H
+
+#include <pthread.h>
+
+#include "heaplab/heap.h"
+#include "heaplab/policy.h"
+
+/* ---- memory sources ------------------------------------------------------ */
+
+struct hl_source {
+    enum hl_source_kind kind;
+    char *base;      /* region: reservation start */
+    char *brk;       /* region: emulated break; sbrk: where our last growth ended */
+    char *committed; /* region: end of the read-write pages */
+    char *limit;     /* region: end of the reservation */
+    size_t pagesize;
+};
+
+int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacity);
+void hl_source_close(struct hl_source *s);
+/* The current break (region: emulated; sbrk: the process's). */
+char *hl_source_end(struct hl_source *s);
+/* Move the break up by n bytes; the old break, or NULL with errno = ENOMEM. */
+void *hl_source_grow(struct hl_source *s, size_t n);
+/* Move the break down by n bytes if it still ends at `end`; 0 or -1. */
+int hl_source_shrink(struct hl_source *s, char *end, size_t n);
+
+/* ---- segments ------------------------------------------------------------ */
+
+/*
+ * A segment is one contiguous piece of the extent.  The region source gives
+ * one; the sbrk source starts another whenever someone else moved the break.
+ *
+ *   seg header (24 bytes) | blocks ... | epilogue (8 bytes, tagged: size 0, USED)
+ *
+ * The first block's header sits right after the segment header, so its
+ * payload is aligned.  The epilogue stops walks and coalescing; when the
+ * segment grows in place it becomes the header of the new space.  A raw
+ * segment (hl_morecore) has no epilogue: its policy tiles it with blocks.
+ */
+struct hl_seg {
+    struct hl_seg *next; /* next segment, in creation order */
+    char *end;           /* one past the last byte */
+    size_t raw;          /* 1: laid out by the policy (hl_morecore) */
+};
+
+#define HL_SEG_HDR 24u
+#define HL_EPILOGUE 8u
+
+static inline hl_block *hl_seg_first(const struct hl_seg *s)
+{
+    return (hl_block *)(void *)((char *)(uintptr_t)s + HL_SEG_HDR);
+}
+
+/* ---- large blocks --------------------------------------------------------- */
+
+/* At the start of every large block's mapping.  The payload follows at an
+ * aligned offset; the word before its header holds that offset. */
+struct hl_mapped {
+    struct hl_mapped *next, *prev; /* all mapped blocks, for walk and destroy */
+    size_t len;                    /* mapping length */
+    size_t off;                    /* payload - mapping start (also the word before the header) */
+};
+
+/* ---- the heap ------------------------------------------------------------- */
+
+struct hl_heap {
+    /* hot: read on every operation */
+    hl_word cookie;
+    void *st; /* policy state, right after this struct */
+    void (*insert)(void *, hl_block *);
+    void (*remove)(void *, hl_block *);
+    void (*replace)(void *, hl_block *, hl_block *);
+    hl_block *(*find)(void *, size_t);
+    hl_block *(*alloc)(hl_heap *, void *, size_t);
+    void (*release)(hl_heap *, void *, hl_block *);
+    hl_block *(*resize)(hl_heap *, void *, hl_block *, size_t);
+    size_t align;
+    size_t mmap_threshold;
+    size_t trim_threshold;
+    int lock;
+    int mmap_dynamic;
+
+    /* counters (the rest of struct hl_stats is derived) */
+    uint64_t live_bytes, live_blocks, mapped_bytes, mapped_blocks;
+    uint64_t extent_bytes, overhead_bytes;
+    uint64_t peak_live_bytes, peak_heap_bytes, peak_extent_bytes, peak_mapped_bytes;
+    uint64_t grow_calls, shrink_calls, nsegs;
+    uint64_t mmap_calls, munmap_calls, mremap_calls;
+
+    struct hl_seg *segs, *last_seg; /* creation order; last_seg is the newest */
+    struct hl_mapped maps;          /* circular list head of mapped blocks */
+    size_t grow_min;
+    struct hl_source src;
+    const struct hl_policy *pol;
+    size_t meta_len; /* bytes mapped for this struct and the policy state */
+    pthread_mutex_t mu;
+};
+
+static inline void hl_note_heap_peak(hl_heap *h)
+{
+    uint64_t heap = h->extent_bytes + h->mapped_bytes;
+    if (heap > h->peak_heap_bytes)
+        h->peak_heap_bytes = heap;
+    if (h->extent_bytes > h->peak_extent_bytes)
+        h->peak_extent_bytes = h->extent_bytes;
+    if (h->mapped_bytes > h->peak_mapped_bytes)
+        h->peak_mapped_bytes = h->mapped_bytes;
+}
+
+/* large.c */
+void *hl_large_alloc(hl_heap *h, size_t n, size_t align);
+void hl_large_free(hl_heap *h, hl_block *b);
+void *hl_large_realloc(hl_heap *h, hl_block *b, size_t n);
+size_t hl_large_usable(const hl_block *b);
+void hl_large_release_all(hl_heap *h);
+struct hl_mapped *hl_large_map_of(const hl_block *b);
+
+#endif

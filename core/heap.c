@@ -1,0 +1,864 @@
+/*
+ * heap.c - heap instances and the boundary-tag block mechanism.
+ *
+ * Blocks carry the one-word header documented in heaplab/policy.h.  Free
+ * blocks end in a footer (their size) unless they are of the minimum size,
+ * which the next block's PREV_MIN bit says instead; blocks in use have no
+ * footer (Knuth's boundary tags with the optimisation described by Wilson et
+ * al., "Dynamic Storage Allocation: A Survey and Critical Review", 1995,
+ * section 3.2).  Coalescing is immediate, so two free blocks are never
+ * adjacent and the block before a free block is always in use.
+ *
+ * Which free block serves a request is the policy's business (find); this
+ * file splits it (remainder after the allocated part, if at least the
+ * minimum block), coalesces on free, grows the heap at the top (exactly what
+ * is missing on the region source, at least 64 KiB a call on sbrk), trims
+ * the top past the trim threshold, and reallocs in place when the block can
+ * shrink, or grow into a free next block or the top of the heap.
+ *
+ * Every free/realloc/usable_size validates the header's tag first (see
+ * policy.h): these checks are the release-build misuse detection.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core.h"
+
+/* Largest request served: leaves room for header, alignment and memalign
+ * slack inside the 48-bit size field, and is far below PTRDIFF_MAX. */
+#define MAX_REQUEST ((size_t)1 << 46)
+
+#define LOCK(h)                                                                                    \
+    do {                                                                                           \
+        if ((h)->lock)                                                                             \
+            pthread_mutex_lock(&(h)->mu);                                                          \
+    } while (0)
+#define UNLOCK(h)                                                                                  \
+    do {                                                                                           \
+        if ((h)->lock)                                                                             \
+            pthread_mutex_unlock(&(h)->mu);                                                        \
+    } while (0)
+
+static inline hl_block *at(const void *p, ptrdiff_t off)
+{
+    return (hl_block *)(void *)((char *)(uintptr_t)p + off);
+}
+static inline hl_word *wp(hl_block *b) { return (hl_word *)(void *)b; }
+static inline size_t footer_before(const hl_block *b) { return *(const size_t *)(const void *)((const char *)b - 8); }
+
+/* A word that can never pass the tag check at `where`: left in the header
+ * slot of a block that was merged away, so freeing it again is recognised. */
+static inline hl_word dead_word(const hl_heap *h, const void *where)
+{
+    return hl_hdr_make(where, 0, HL_F_MAPPED, HL_KIND_OFFSET, h->cookie) ^ ((hl_word)1 << 52);
+}
+
+static inline hl_word epilogue_word(const hl_heap *h, const void *where)
+{
+    return hl_hdr_make(where, 0, HL_F_USED, HL_KIND_CORE, h->cookie);
+}
+
+static size_t align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
+
+/* ---- write helpers --------------------------------------------------------- */
+
+/* Make [b, b+size) a free block (header, footer or the next block's PREV_MIN).
+ * The block before a free block is in use, so its prev bits are clear. */
+static inline void put_free(hl_heap *h, hl_block *b, size_t size)
+{
+    hl_block *n = at(b, (ptrdiff_t)size);
+    *wp(b) = hl_hdr_make(b, size, 0, HL_KIND_CORE, h->cookie);
+    if (size == HL_MIN_BLOCK) {
+        *wp(n) |= HL_F_PREV_FREE | HL_F_PREV_MIN;
+    } else {
+        *(size_t *)(void *)((char *)n - 8) = size;
+        *wp(n) = (*wp(n) & ~HL_F_PREV_MIN) | HL_F_PREV_FREE;
+    }
+}
+
+static inline void put_used(hl_heap *h, hl_block *b, size_t size)
+{
+    hl_block_set(b, size, HL_F_USED, HL_KIND_CORE, h->cookie);
+}
+
+static inline void next_now_used(hl_block *n) { *wp(n) &= ~(HL_F_PREV_FREE | HL_F_PREV_MIN); }
+
+/* ---- coalesce and file ----------------------------------------------------- */
+
+/*
+ * [b, b+size) has just stopped being in use (its header has the right prev
+ * bits).  Merge it with a free neighbour on either side, file the result
+ * with the policy and return it.  Neighbour headers are verified on the way:
+ * an overrun into the next header, or a footer that lies, aborts here.
+ */
+static hl_block *coalesce_file(hl_heap *h, hl_block *b, size_t size)
+{
+    hl_word w = *wp(b);
+    hl_block *n = at(b, (ptrdiff_t)size);
+    hl_word nw = *wp(n);
+    if (!hl_hdr_tag_ok(n, nw, h->cookie) || (nw & HL_F_PREV_FREE))
+        hl_corrupt("heap corruption: bad header after the block", hl_block_payload(b));
+
+    hl_block *start = b, *old = NULL;
+    size_t total = size;
+    int merge_next = !(nw & HL_F_USED);
+    if (w & HL_F_PREV_FREE) {
+        size_t ps = (w & HL_F_PREV_MIN) ? HL_MIN_BLOCK : footer_before(b);
+        hl_block *p = at(b, -(ptrdiff_t)ps);
+        hl_word pw = ps >= HL_MIN_BLOCK ? *wp(p) : 0;
+        if (ps < HL_MIN_BLOCK || !hl_hdr_tag_ok(p, pw, h->cookie) || (pw & HL_F_USED) ||
+            (pw & HL_SIZE_MASK) != ps)
+            hl_corrupt("heap corruption: bad free block before the block", hl_block_payload(b));
+        start = p;
+        total += ps;
+        old = p;
+    }
+    if (merge_next) {
+        total += (size_t)(nw & HL_SIZE_MASK);
+        if (old)
+            h->remove(h->st, n);
+        else
+            old = n;
+    }
+    if (old && !h->replace)
+        h->remove(h->st, old);
+    else if (old)
+        h->replace(h->st, old, start);
+    if (start != b)
+        *wp(b) = dead_word(h, b);
+    if (merge_next)
+        *wp(n) = dead_word(h, n);
+    put_free(h, start, total);
+    if (!old || !h->replace)
+        h->insert(h->st, start);
+    return start;
+}
+
+/* ---- segments and growth ------------------------------------------------------ */
+
+static void note_extent(hl_heap *h, size_t grown)
+{
+    h->extent_bytes += grown;
+    h->grow_calls++;
+    hl_note_heap_peak(h);
+}
+
+static size_t growth_amount(hl_heap *h, size_t need)
+{
+    if (need < h->grow_min)
+        need = h->grow_min;
+    if (h->src.kind == HL_SOURCE_SBRK)
+        need = align_up(need, h->src.pagesize);
+    return need;
+}
+
+/*
+ * Take a new segment from the source with at least `bytes` bytes for blocks
+ * after its header (plus the epilogue unless raw).  The segment header is
+ * aligned so that payloads are: a raw segment's first byte is 8 mod 16, a
+ * tagged segment's first header is 8 below the heap's alignment.  Bytes
+ * lost to alignment count as overhead.  NULL with errno = ENOMEM.
+ */
+static struct hl_seg *add_segment(hl_heap *h, size_t bytes, int raw)
+{
+    size_t a = raw ? 16 : h->align;
+    /* the region's break is known exactly; sbrk's may move under us */
+    size_t slack = h->src.kind == HL_SOURCE_SBRK
+                       ? 16
+                       : align_up((uintptr_t)h->src.brk, a) - (uintptr_t)h->src.brk;
+    if (bytes > MAX_REQUEST * 2) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t amount = slack + HL_SEG_HDR + bytes + (raw ? 0 : HL_EPILOGUE);
+    if (!raw)
+        amount = growth_amount(h, amount);
+    char *p = hl_source_grow(&h->src, amount);
+    if (!p)
+        return NULL;
+    note_extent(h, amount);
+    char *s = (char *)(uintptr_t)align_up((uintptr_t)p, a);
+    struct hl_seg *seg = (struct hl_seg *)(void *)s;
+    char *first = s + HL_SEG_HDR;
+    size_t room = (size_t)(p + amount - first) - (raw ? 0 : HL_EPILOGUE);
+    room = raw ? bytes : room & ~(h->align - 1);
+    seg->next = NULL;
+    seg->end = first + room + (raw ? 0 : HL_EPILOGUE);
+    seg->raw = (size_t)raw;
+    if (h->last_seg)
+        h->last_seg->next = seg;
+    else
+        h->segs = seg;
+    h->last_seg = seg;
+    h->nsegs++;
+    h->overhead_bytes += amount - room;
+    if (!raw) {
+        /* one used block over the whole room, about to be freed into the index */
+        hl_block *b = hl_seg_first(seg), *e = at(b, (ptrdiff_t)room);
+        *wp(e) = epilogue_word(h, e);
+        *wp(b) = hl_hdr_make(b, room, HL_F_USED, HL_KIND_CORE, h->cookie);
+    }
+    return seg;
+}
+
+/* The top block of a tagged segment that can grow in place: the epilogue's
+ * address, or NULL when the source's break is not at the segment's end. */
+static hl_block *extensible_epilogue(hl_heap *h)
+{
+    struct hl_seg *s = h->last_seg;
+    if (!s || s->raw || hl_source_end(&h->src) != s->end)
+        return NULL;
+    return at(s->end, -(ptrdiff_t)HL_EPILOGUE);
+}
+
+/* Grow the top segment by exactly `amount` bytes from the source (already
+ * checked to be contiguous).  The new space merges with a free top block;
+ * the resulting free block is filed and returned.  NULL on ENOMEM. */
+static hl_block *extend_top(hl_heap *h, hl_block *epi, size_t amount)
+{
+    char *p = hl_source_grow(&h->src, amount);
+    if (!p)
+        return NULL;
+    struct hl_seg *s = h->last_seg;
+    if (p != s->end) {
+        /* someone moved the break between our look and our call: the
+         * memory is lost to us; the caller starts a new segment */
+        note_extent(h, amount);
+        h->overhead_bytes += amount;
+        errno = EAGAIN;
+        return NULL;
+    }
+    s->end += amount;
+    note_extent(h, amount);
+    hl_block *ne = at(s->end, -(ptrdiff_t)HL_EPILOGUE);
+    *wp(ne) = epilogue_word(h, ne);
+    put_used(h, epi, amount); /* the old epilogue is the new block's header */
+    return coalesce_file(h, epi, amount);
+}
+
+/* Make a filed free block of at least `size` bytes by growing the heap. */
+static hl_block *grow_for(hl_heap *h, size_t size)
+{
+    hl_block *epi = extensible_epilogue(h);
+    if (epi) {
+        hl_word ew = *wp(epi);
+        size_t topfree = 0;
+        if (ew & HL_F_PREV_FREE)
+            topfree = (ew & HL_F_PREV_MIN) ? HL_MIN_BLOCK : footer_before(epi);
+        if (topfree >= size) /* the policy passed over the top block (good fit) */
+            return at(epi, -(ptrdiff_t)topfree);
+        hl_block *b = extend_top(h, epi, growth_amount(h, size - topfree));
+        if (b || errno != EAGAIN)
+            return b;
+    }
+    struct hl_seg *seg = add_segment(h, size, 0);
+    if (!seg)
+        return NULL;
+    hl_block *b = hl_seg_first(seg);
+    return coalesce_file(h, b, hl_block_size(b));
+}
+
+/* b (free, filed) has just been formed; give the top of the heap back to the
+ * source when b is the top block and at least the trim threshold. */
+static void maybe_trim(hl_heap *h, hl_block *b)
+{
+    size_t bs = hl_block_size(b);
+    if (bs < h->trim_threshold)
+        return;
+    hl_block *epi = extensible_epilogue(h);
+    if (!epi || at(b, (ptrdiff_t)bs) != epi)
+        return;
+    size_t rel = bs;
+    if (h->src.kind == HL_SOURCE_SBRK) {
+        size_t page = h->src.pagesize;
+        rel = bs & ~(page - 1);
+        if (bs - rel != 0 && bs - rel < HL_MIN_BLOCK)
+            rel = rel >= page ? rel - page : 0;
+    }
+    struct hl_seg *s = h->last_seg;
+    if (rel == 0 || hl_source_shrink(&h->src, s->end, rel) != 0)
+        return;
+    s->end -= rel;
+    h->extent_bytes -= rel;
+    h->shrink_calls++;
+    size_t keep = bs - rel;
+    hl_block *ne = at(b, (ptrdiff_t)keep);
+    if (keep == 0) {
+        h->remove(h->st, b);
+        *wp(ne) = epilogue_word(h, ne) | (*wp(b) & (HL_F_PREV_FREE | HL_F_PREV_MIN));
+        return;
+    }
+    if (h->replace)
+        h->replace(h->st, b, b);
+    else
+        h->remove(h->st, b);
+    *wp(ne) = epilogue_word(h, ne);
+    put_free(h, b, keep);
+    if (!h->replace)
+        h->insert(h->st, b);
+}
+
+/* ---- the general (boundary-tag) path ---------------------------------------- */
+
+/* Allocate from filed free block b: split off the remainder when it is at
+ * least a minimum block. */
+static hl_block *take(hl_heap *h, hl_block *b, size_t size)
+{
+    size_t bs = hl_block_size(b);
+    size_t rest = bs - size;
+    if (rest >= HL_MIN_BLOCK) {
+        hl_block *r = at(b, (ptrdiff_t)size);
+        if (h->replace)
+            h->replace(h->st, b, r);
+        else
+            h->remove(h->st, b);
+        put_used(h, b, size);
+        put_free(h, r, rest);
+        if (!h->replace)
+            h->insert(h->st, r);
+    } else {
+        h->remove(h->st, b);
+        put_used(h, b, bs);
+        next_now_used(at(b, (ptrdiff_t)bs));
+    }
+    return b;
+}
+
+static hl_block *core_alloc(hl_heap *h, size_t size)
+{
+    hl_block *b = h->find(h->st, size);
+    if (!b) {
+        b = grow_for(h, size);
+        if (!b) {
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    return take(h, b, size);
+}
+
+static void core_free(hl_heap *h, hl_block *b)
+{
+    hl_block *f = coalesce_file(h, b, hl_block_size(b));
+    maybe_trim(h, f);
+}
+
+/* Give the tail of used block b beyond `size` back as a free block. */
+static void shrink_to(hl_heap *h, hl_block *b, size_t size)
+{
+    size_t bs = hl_block_size(b);
+    if (bs - size < HL_MIN_BLOCK)
+        return;
+    put_used(h, b, size);
+    hl_block *r = at(b, (ptrdiff_t)size);
+    *wp(r) = hl_hdr_make(r, bs - size, HL_F_USED, HL_KIND_CORE, h->cookie);
+    core_free(h, r);
+}
+
+static hl_block *core_resize(hl_heap *h, hl_block *b, size_t size)
+{
+    size_t bs = hl_block_size(b);
+    if (size <= bs) {
+        shrink_to(h, b, size);
+        return b;
+    }
+    hl_block *n = at(b, (ptrdiff_t)bs);
+    hl_word nw = *wp(n);
+    if (!hl_hdr_tag_ok(n, nw, h->cookie))
+        hl_corrupt("realloc(): heap corruption: bad header after the block", hl_block_payload(b));
+    size_t avail = bs + ((nw & HL_F_USED) ? 0 : (size_t)(nw & HL_SIZE_MASK));
+    if (avail < size) {
+        /* grow at the top: the block, or the block and a free top, end the heap */
+        hl_block *epi = extensible_epilogue(h);
+        if (!epi || (n != epi && at(n, (ptrdiff_t)(nw & HL_SIZE_MASK)) != epi) || (n != epi && (nw & HL_F_USED)))
+            return NULL;
+        if (!extend_top(h, epi, growth_amount(h, size - avail)))
+            return NULL;
+        n = at(b, (ptrdiff_t)bs);
+        nw = *wp(n);
+        avail = bs + (size_t)(nw & HL_SIZE_MASK);
+    }
+    if (nw & HL_F_USED)
+        return NULL;
+    /* n is free and big enough: absorb it */
+    size_t total = avail;
+    size_t rest = total - size;
+    if (rest >= HL_MIN_BLOCK) {
+        hl_block *r = at(b, (ptrdiff_t)size);
+        if (h->replace)
+            h->replace(h->st, n, r);
+        else
+            h->remove(h->st, n);
+        *wp(n) = dead_word(h, n);
+        put_used(h, b, size);
+        put_free(h, r, rest);
+        if (!h->replace)
+            h->insert(h->st, r);
+    } else {
+        h->remove(h->st, n);
+        *wp(n) = dead_word(h, n);
+        put_used(h, b, total);
+        next_now_used(at(b, (ptrdiff_t)total));
+    }
+    return b;
+}
+
+/* ---- validation --------------------------------------------------------------- */
+
+/* The header of a pointer the program hands back: tag, USED, alignment. */
+static hl_block *checked(hl_heap *h, const void *p, const char *bad, const char *twice)
+{
+    if ((uintptr_t)p & (h->align - 1))
+        hl_corrupt(bad, p);
+    hl_block *b = hl_payload_block(p);
+    hl_word w = *wp(b);
+    if (!hl_hdr_tag_ok(b, w, h->cookie))
+        hl_corrupt(w == dead_word(h, b) ? twice : bad, p);
+    if (!(w & HL_F_USED))
+        hl_corrupt(twice, p);
+    return b;
+}
+
+/* An offset header (memalign) leads to the real block. */
+static hl_block *real_block(hl_heap *h, hl_block *b, const char *bad)
+{
+    void *pay = (char *)hl_block_payload(b) - hl_block_size(b);
+    hl_block *r = hl_payload_block(pay);
+    hl_word w = *wp(r);
+    if (!hl_hdr_tag_ok(r, w, h->cookie) || !(w & HL_F_USED) || (w & HL_F_MAPPED) ||
+        ((w & HL_KIND_MASK) >> HL_KIND_SHIFT) == HL_KIND_OFFSET)
+        hl_corrupt(bad, hl_block_payload(b));
+    return r;
+}
+
+/* ---- public operations -------------------------------------------------------- */
+
+size_t hl_request_size(const hl_heap *h, size_t n)
+{
+    if (n > MAX_REQUEST)
+        return 0;
+    size_t s = (n + HL_HDR_BYTES + h->align - 1) & ~(h->align - 1);
+    return s < HL_MIN_BLOCK ? HL_MIN_BLOCK : s;
+}
+
+static inline void account_alloc(hl_heap *h, hl_block *b)
+{
+    h->live_bytes += hl_block_size(b);
+    h->live_blocks++;
+    uint64_t live = h->live_bytes + h->mapped_bytes;
+    if (live > h->peak_live_bytes)
+        h->peak_live_bytes = live;
+}
+
+static void *malloc_locked(hl_heap *h, size_t n)
+{
+    if (n >= h->mmap_threshold)
+        return hl_large_alloc(h, n, h->align);
+    size_t size = hl_request_size(h, n);
+    if (!size) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    hl_block *b = h->alloc ? h->alloc(h, h->st, size) : core_alloc(h, size);
+    if (!b) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    account_alloc(h, b);
+    return hl_block_payload(b);
+}
+
+static void free_locked(hl_heap *h, void *p)
+{
+    hl_block *b = checked(h, p, "free(): invalid pointer", "free(): double free");
+    hl_word w = *wp(b);
+    if (w & HL_F_MAPPED) {
+        hl_large_free(h, b);
+        return;
+    }
+    if (((w & HL_KIND_MASK) >> HL_KIND_SHIFT) == HL_KIND_OFFSET) {
+        *wp(b) = dead_word(h, b);
+        b = real_block(h, b, "free(): invalid pointer");
+    }
+    h->live_bytes -= hl_block_size(b);
+    h->live_blocks--;
+    if (h->release)
+        h->release(h, h->st, b);
+    else
+        core_free(h, b);
+}
+
+void *hl_malloc(hl_heap *h, size_t n)
+{
+    LOCK(h);
+    void *p = malloc_locked(h, n);
+    UNLOCK(h);
+    return p;
+}
+
+void hl_free(hl_heap *h, void *p)
+{
+    if (!p)
+        return;
+    LOCK(h);
+    free_locked(h, p);
+    UNLOCK(h);
+}
+
+void *hl_calloc(hl_heap *h, size_t nmemb, size_t size)
+{
+    size_t n;
+    if (__builtin_mul_overflow(nmemb, size, &n)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    LOCK(h);
+    void *p = malloc_locked(h, n);
+    /* a fresh mapping is already zero */
+    if (p && !(*wp(hl_payload_block(p)) & HL_F_MAPPED))
+        memset(p, 0, n);
+    UNLOCK(h);
+    return p;
+}
+
+static size_t usable_locked(hl_heap *h, hl_block *b, const void *p)
+{
+    hl_word w = *wp(b);
+    if (w & HL_F_MAPPED)
+        return hl_large_usable(b);
+    if (((w & HL_KIND_MASK) >> HL_KIND_SHIFT) == HL_KIND_OFFSET) {
+        hl_block *r = real_block(h, b, "malloc_usable_size(): invalid pointer");
+        return (size_t)((char *)r + hl_block_size(r) - (const char *)p);
+    }
+    return hl_block_size(b) - HL_HDR_BYTES;
+}
+
+size_t hl_usable_size(hl_heap *h, const void *p)
+{
+    if (!p)
+        return 0;
+    LOCK(h);
+    hl_block *b = checked(h, p, "malloc_usable_size(): invalid pointer",
+                          "malloc_usable_size(): pointer already freed");
+    size_t n = usable_locked(h, b, p);
+    UNLOCK(h);
+    return n;
+}
+
+void *hl_realloc(hl_heap *h, void *p, size_t n)
+{
+    if (!p)
+        return hl_malloc(h, n);
+    if (n == 0) {
+        hl_free(h, p);
+        return NULL;
+    }
+    LOCK(h);
+    hl_block *b = checked(h, p, "realloc(): invalid pointer", "realloc(): pointer already freed");
+    hl_word w = *wp(b);
+    void *q = NULL;
+    if (w & HL_F_MAPPED) {
+        q = hl_large_realloc(h, b, n);
+        if (q || errno != EAGAIN)
+            goto out;
+    } else if (((w & HL_KIND_MASK) >> HL_KIND_SHIFT) != HL_KIND_OFFSET) {
+        size_t size = hl_request_size(h, n);
+        if (!size) {
+            errno = ENOMEM;
+            goto out;
+        }
+        size_t old = hl_block_size(b);
+        hl_block *nb = h->resize ? h->resize(h, h->st, b, size) : core_resize(h, b, size);
+        if (nb) {
+            h->live_bytes = h->live_bytes - old + hl_block_size(nb);
+            uint64_t live = h->live_bytes + h->mapped_bytes;
+            if (live > h->peak_live_bytes)
+                h->peak_live_bytes = live;
+            q = hl_block_payload(nb);
+            goto out;
+        }
+    }
+    /* move: new block, copy, free the old one */
+    size_t have = usable_locked(h, b, p);
+    q = malloc_locked(h, n);
+    if (q) {
+        memcpy(q, p, have < n ? have : n);
+        free_locked(h, p);
+    }
+out:
+    UNLOCK(h);
+    return q;
+}
+
+static void *memalign_locked(hl_heap *h, size_t align, size_t n)
+{
+    if (align <= h->align)
+        return malloc_locked(h, n);
+    if (n >= h->mmap_threshold)
+        return hl_large_alloc(h, n, align);
+    size_t size = hl_request_size(h, n);
+    if (!size || align > MAX_REQUEST) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    hl_block *b;
+    void *q;
+    if (h->alloc) {
+        /* a policy's own blocks cannot be split at the front: put an offset
+         * header in front of the aligned payload */
+        b = h->alloc(h, h->st, size + align);
+        if (!b) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        char *pay = hl_block_payload(b);
+        q = (void *)align_up((uintptr_t)pay, align);
+        if (q != pay) {
+            hl_block *o = hl_payload_block(q);
+            *wp(o) = hl_hdr_make(o, (size_t)((char *)q - pay), HL_F_USED, HL_KIND_OFFSET, h->cookie);
+        }
+    } else {
+        b = core_alloc(h, size + align + HL_MIN_BLOCK);
+        if (!b)
+            return NULL;
+        char *pay = hl_block_payload(b);
+        char *al = (char *)align_up((uintptr_t)pay, align);
+        if (al != pay) {
+            while ((size_t)(al - pay) < HL_MIN_BLOCK)
+                al += align;
+            size_t gap = (size_t)(al - pay), bs = hl_block_size(b);
+            hl_block *nb = at(b, (ptrdiff_t)gap);
+            *wp(nb) = hl_hdr_make(nb, bs - gap, HL_F_USED, HL_KIND_CORE, h->cookie);
+            put_used(h, b, gap);
+            core_free(h, b);
+            b = nb;
+        }
+        shrink_to(h, b, size);
+        q = hl_block_payload(b);
+    }
+    account_alloc(h, b);
+    return q;
+}
+
+void *hl_memalign(hl_heap *h, size_t align, size_t n)
+{
+    if (align == 0 || (align & (align - 1))) {
+        errno = EINVAL;
+        return NULL;
+    }
+    LOCK(h);
+    void *p = memalign_locked(h, align, n);
+    UNLOCK(h);
+    return p;
+}
+
+int hl_posix_memalign(hl_heap *h, void **out, size_t align, size_t n)
+{
+    if (align < sizeof(void *) || (align & (align - 1)))
+        return EINVAL;
+    int saved = errno;
+    void *p = hl_memalign(h, align, n);
+    if (!p) {
+        int e = errno;
+        errno = saved;
+        return e;
+    }
+    *out = p;
+    return 0;
+}
+
+/* ---- mechanisms for policies --------------------------------------------------- */
+
+hl_word hl_heap_cookie(const hl_heap *h) { return h->cookie; }
+size_t hl_heap_align(const hl_heap *h) { return h->align; }
+const struct hl_policy *hl_heap_policy(const hl_heap *h) { return h->pol; }
+
+void *hl_heap_base(const hl_heap *h)
+{
+    if (h->src.kind == HL_SOURCE_REGION)
+        return h->src.base;
+    return h->segs;
+}
+
+hl_block *hl_block_alloc(hl_heap *h, size_t size)
+{
+    if (!h->find) {
+        errno = ENOSYS;
+        return NULL;
+    }
+    return core_alloc(h, size);
+}
+
+void hl_block_free(hl_heap *h, hl_block *b) { core_free(h, b); }
+
+hl_block *hl_block_resize(hl_heap *h, hl_block *b, size_t size) { return core_resize(h, b, size); }
+
+void *hl_morecore(hl_heap *h, size_t bytes, int *contiguous)
+{
+    struct hl_seg *s = h->last_seg;
+    *contiguous = 0;
+    if (s && s->raw && hl_source_end(&h->src) == s->end) {
+        char *p = hl_source_grow(&h->src, bytes);
+        if (!p)
+            return NULL;
+        note_extent(h, bytes);
+        if (p == s->end) {
+            s->end += bytes;
+            *contiguous = 1;
+            return p;
+        }
+        h->overhead_bytes += bytes; /* raced: this piece is lost to us */
+    }
+    struct hl_seg *seg = add_segment(h, bytes, 1);
+    return seg ? (void *)hl_seg_first(seg) : NULL;
+}
+
+void hl_account_overhead(hl_heap *h, long delta) { h->overhead_bytes += (uint64_t)delta; }
+
+static void put_hex(char *out, uintptr_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    char tmp[2 * sizeof v];
+    int n = 0;
+    do {
+        tmp[n++] = digits[v & 15];
+        v >>= 4;
+    } while (v);
+    *out++ = '0';
+    *out++ = 'x';
+    while (n)
+        *out++ = tmp[--n];
+    *out = 0;
+}
+
+_Noreturn void hl_corrupt(const char *what, const void *addr)
+{
+    /* no stdio: this may run inside malloc */
+    char hex[2 + 2 * sizeof(uintptr_t) + 1];
+    put_hex(hex, (uintptr_t)addr);
+    const char *parts[] = {"heaplab: ", what, " at ", hex, "\n"};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        ssize_t r = write(2, parts[i], strlen(parts[i]));
+        (void)r;
+    }
+    abort();
+}
+
+/* ---- creation ------------------------------------------------------------------ */
+
+void hl_config_default(struct hl_config *cfg, const struct hl_policy *policy)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->policy = policy;
+    cfg->source = HL_SOURCE_REGION;
+    cfg->mmap_threshold = HL_DEFAULT_MMAP_THRESHOLD;
+    cfg->mmap_dynamic = 1;
+    cfg->align = 16;
+    cfg->trim_threshold = HL_DEFAULT_TRIM_THRESHOLD;
+    cfg->lock = 1;
+}
+
+static hl_word mix64(hl_word x)
+{
+    x += 0x9e3779b97f4a7c15u;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+    return x ^ (x >> 31);
+}
+
+hl_heap *hl_heap_create(const struct hl_config *cfg)
+{
+    const struct hl_policy *pol = cfg ? cfg->policy : NULL;
+    if (!pol || pol->abi != HL_POLICY_ABI || (cfg->align != 8 && cfg->align != 16)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    int fit = pol->insert && pol->remove && pol->find;
+    if (!fit && !(pol->alloc && pol->release)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t head = align_up(sizeof(struct hl_heap), 64);
+    size_t len = align_up(head + pol->state_size, page);
+    void *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    hl_heap *h = mem; /* mmap gives zeroed memory */
+    h->meta_len = len;
+    h->st = (char *)mem + head;
+    h->pol = pol;
+    h->cookie = mix64((uintptr_t)h ^ ((hl_word)(uintptr_t)&len << 17));
+    h->insert = pol->insert;
+    h->remove = pol->remove;
+    h->replace = pol->replace;
+    h->find = pol->find;
+    h->alloc = pol->alloc;
+    h->release = pol->release;
+    h->resize = pol->resize;
+    h->align = cfg->align;
+    h->mmap_threshold = cfg->mmap_threshold ? cfg->mmap_threshold : SIZE_MAX;
+    h->mmap_dynamic = cfg->mmap_dynamic && cfg->mmap_threshold;
+    h->trim_threshold = cfg->trim_threshold ? cfg->trim_threshold : HL_NO_TRIM;
+    h->grow_min = cfg->grow_min;
+    if (cfg->source == HL_SOURCE_SBRK && h->grow_min < HL_SBRK_MIN_GROWTH)
+        h->grow_min = HL_SBRK_MIN_GROWTH;
+    h->lock = cfg->lock;
+    h->maps.next = h->maps.prev = &h->maps;
+    if (hl_source_open(&h->src, cfg->source, cfg->region_capacity) != 0) {
+        int e = errno;
+        munmap(mem, len);
+        errno = e;
+        return NULL;
+    }
+    pthread_mutex_init(&h->mu, NULL);
+
+    long defaults[HL_MAX_PARAMS] = {0};
+    const long *params = cfg->policy_params;
+    if (!params) {
+        for (int i = 0; pol->params && pol->params[i].name && i < HL_MAX_PARAMS; i++)
+            defaults[i] = pol->params[i].def;
+        params = defaults;
+    }
+    if (pol->init && pol->init(h, h->st, params) != 0) {
+        int e = errno;
+        hl_source_close(&h->src);
+        pthread_mutex_destroy(&h->mu);
+        munmap(mem, len);
+        errno = e ? e : EINVAL;
+        return NULL;
+    }
+    return h;
+}
+
+void hl_heap_destroy(hl_heap *h)
+{
+    if (!h)
+        return;
+    if (h->pol->fini)
+        h->pol->fini(h, h->st);
+    hl_large_release_all(h);
+    if (h->src.kind == HL_SOURCE_SBRK && h->last_seg) {
+        /* give back the newest segment if nothing was put after it */
+        struct hl_seg *s = h->last_seg;
+        char *start = (char *)s;
+        if (hl_source_end(&h->src) == s->end)
+            hl_source_shrink(&h->src, s->end, (size_t)(s->end - start));
+    }
+    hl_source_close(&h->src);
+    pthread_mutex_destroy(&h->mu);
+    munmap(h, h->meta_len);
+}
+
+void hl_heap_lock(hl_heap *h) { LOCK(h); }
+void hl_heap_unlock(hl_heap *h) { UNLOCK(h); }
+void hl_heap_after_fork_child(hl_heap *h)
+{
+    if (h->lock)
+        pthread_mutex_init(&h->mu, NULL);
+}

@@ -1,0 +1,166 @@
+/*
+ * heaplab/heap.h - the heap manager (core layer).
+ *
+ * A heap takes memory from a memory source (the real program break, or an
+ * emulated break inside an mmap-reserved region), cuts it into blocks, and
+ * hands blocks to the program.  Which free block serves a request is decided
+ * by a policy (heaplab/policy.h); everything else - the block header, split,
+ * coalesce, growth, trim, in-place realloc, the large mmap path, locking,
+ * stats and the checker - lives here.
+ *
+ * Requests at or above the mmap threshold get a mapping of their own and are
+ * unmapped on free.  The default threshold (128 KiB) moves up the way glibc's
+ * does when a mapped block is freed; a threshold set explicitly stays fixed.
+ *
+ * Errors: allocation failure returns NULL with errno = ENOMEM.  A pointer
+ * that fails the checks on free/realloc/usable_size (double free, invalid
+ * pointer, corrupted header) prints one line on stderr and aborts; these
+ * checks stay on in release builds.
+ */
+#ifndef HEAPLAB_HEAP_H
+#define HEAPLAB_HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct hl_heap hl_heap;
+struct hl_policy;
+
+enum hl_source_kind {
+    HL_SOURCE_REGION, /* emulated break inside an mmap(PROT_NONE) reservation */
+    HL_SOURCE_SBRK    /* the process's real program break */
+};
+
+#define HL_DEFAULT_MMAP_THRESHOLD (128u * 1024)
+#define HL_MAX_DYN_MMAP_THRESHOLD ((size_t)32 * 1024 * 1024) /* glibc, 64-bit */
+#define HL_DEFAULT_TRIM_THRESHOLD (128u * 1024)
+#define HL_DEFAULT_REGION_CAPACITY ((size_t)1 << 30)
+#define HL_SBRK_MIN_GROWTH (64u * 1024)
+#define HL_NO_TRIM SIZE_MAX
+
+struct hl_config {
+    const struct hl_policy *policy; /* required: the placement policy */
+    const long *policy_params;      /* values for policy->params, NULL = defaults */
+    enum hl_source_kind source;     /* where the heap's memory comes from */
+    size_t region_capacity;         /* region source: bytes reserved (0 = default) */
+    size_t mmap_threshold;          /* requests >= this are mmapped; 0 = never */
+    int mmap_dynamic;               /* 1: raise the threshold like glibc on free */
+    size_t align;                   /* payload alignment: 8 or 16 */
+    size_t grow_min;                /* least bytes per source growth (0 = source's own) */
+    size_t trim_threshold;          /* trim the top when this much is free; HL_NO_TRIM */
+    int lock;                       /* 1: every operation takes the heap's mutex */
+};
+
+/* Fill *cfg with the defaults (glibc-like: 16-byte alignment, dynamic
+ * 128 KiB mmap threshold, trim at 128 KiB, region source, locking on). */
+void hl_config_default(struct hl_config *cfg, const struct hl_policy *policy);
+
+/* Create a heap.  Returns NULL with errno set on failure (EINVAL for a bad
+ * configuration, ENOMEM when the source cannot be set up, or the policy's
+ * init error).  The heap's own state is mmapped, never malloc'ed, so a heap
+ * can serve as the process's malloc. */
+hl_heap *hl_heap_create(const struct hl_config *cfg);
+
+/* Release everything the heap holds: mapped blocks, the region reservation;
+ * an sbrk heap gives back what it can (only memory still at the break). */
+void hl_heap_destroy(hl_heap *h);
+
+void *hl_malloc(hl_heap *h, size_t n);
+void hl_free(hl_heap *h, void *p);
+void *hl_calloc(hl_heap *h, size_t nmemb, size_t size);
+/* realloc(NULL, n) = malloc(n); realloc(p, 0) frees p and returns NULL
+ * (glibc's and the malloc lab's behaviour).  On failure p is untouched. */
+void *hl_realloc(hl_heap *h, void *p, size_t n);
+/* align must be a power of two; others give NULL/EINVAL. */
+void *hl_memalign(hl_heap *h, size_t align, size_t n);
+/* 0, EINVAL (align not a power-of-two multiple of sizeof(void *)) or ENOMEM. */
+int hl_posix_memalign(hl_heap *h, void **out, size_t align, size_t n);
+/* Bytes the caller may use at p (>= the size asked for).  0 for NULL. */
+size_t hl_usable_size(hl_heap *h, const void *p);
+
+/* Lock/unlock a locking heap from outside, e.g. around fork(). */
+void hl_heap_lock(hl_heap *h);
+void hl_heap_unlock(hl_heap *h);
+/* After fork() in the child: reinitialise the mutex (held by the parent's
+ * thread that forked, whose copy is the child's only thread). */
+void hl_heap_after_fork_child(hl_heap *h);
+
+/* ---- stats ------------------------------------------------------------ */
+
+/* Each field defined once: the struct, the text dump and the CSV header are
+ * generated from this list and cannot drift apart. */
+#define HL_STATS_FIELDS(X)                                                                         \
+    X(live_bytes, "bytes of heap blocks in use, headers included")                                 \
+    X(live_blocks, "heap blocks in use")                                                           \
+    X(mapped_bytes, "bytes of mappings serving large blocks (whole pages)")                        \
+    X(mapped_blocks, "large blocks served by mmap")                                                \
+    X(extent_bytes, "bytes taken from the memory source and not given back")                      \
+    X(heap_bytes, "footprint: extent_bytes + mapped_bytes")                                        \
+    X(overhead_bytes, "bytes of the extent used by core and policy bookkeeping, not blocks")       \
+    X(free_bytes, "bytes of the extent neither in use nor overhead")                               \
+    X(peak_live_bytes, "maximum of live_bytes + mapped_bytes")                                     \
+    X(peak_heap_bytes, "maximum of heap_bytes")                                                    \
+    X(peak_extent_bytes, "maximum of extent_bytes")                                                \
+    X(peak_mapped_bytes, "maximum of mapped_bytes")                                                \
+    X(grow_calls, "memory source calls that moved the break up")                                   \
+    X(shrink_calls, "memory source calls that moved the break down (trim)")                        \
+    X(segments, "discontiguous pieces of the extent")                                              \
+    X(mmap_calls, "mmap calls for large blocks")                                                   \
+    X(munmap_calls, "munmap calls for large blocks")                                               \
+    X(mremap_calls, "mremap calls for realloc of large blocks")                                    \
+    X(mmap_threshold, "current mmap threshold in bytes (0: no mmap path)")                         \
+    X(meta_bytes, "bytes mapped for the heap's own state, outside heap_bytes")
+
+struct hl_stats {
+#define HL_STATS_MEMBER(name, doc) uint64_t name;
+    HL_STATS_FIELDS(HL_STATS_MEMBER)
+#undef HL_STATS_MEMBER
+};
+
+void hl_stats(hl_heap *h, struct hl_stats *out);
+/* "name value\n" per field. */
+void hl_stats_print(const struct hl_stats *st, FILE *out);
+
+/* ---- walk and check --------------------------------------------------- */
+
+enum hl_block_state {
+    HL_BLOCK_USED,   /* in use by the program */
+    HL_BLOCK_FREE,   /* free, inside the extent */
+    HL_BLOCK_MAPPED, /* in use, a large block with its own mapping */
+    HL_BLOCK_META    /* bookkeeping inside the extent (segment header, epilogue, ...) */
+};
+
+struct hl_block_info {
+    void *addr;          /* first byte of the block (its header) */
+    size_t size;         /* bytes, headers included */
+    size_t header_bytes; /* bytes of bookkeeping inside the block */
+    enum hl_block_state state;
+};
+
+/* Return nonzero to stop the walk. */
+typedef int (*hl_walk_fn)(const struct hl_block_info *blk, void *arg);
+
+/* Visit every block in address order within each segment, segments in the
+ * order they were created, then the mapped blocks.  Returns what the
+ * callback returned to stop it, or 0. */
+int hl_walk(hl_heap *h, hl_walk_fn fn, void *arg);
+
+/* Walk every block and the policy's structures; count violated invariants.
+ * Each violation is described on `report` when it is not NULL. */
+int hl_check(hl_heap *h, FILE *report);
+
+/* The policy this heap was created with. */
+const struct hl_policy *hl_heap_policy(const hl_heap *h);
+/* Lowest address of the extent (region base, first sbrk segment), for
+ * address offsets in heap maps. */
+void *hl_heap_base(const hl_heap *h);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

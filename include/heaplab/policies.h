@@ -1,0 +1,47 @@
+/*
+ * heaplab/policies.h - the registry of placement policies.
+ *
+ * Every built-in policy is one file in policies/ and one line in the
+ * registry (policies/registry.c).  A policy is named on the command line as
+ * NAME or NAME:key=value,... with the keys its table declares.
+ */
+#ifndef HEAPLAB_POLICIES_H
+#define HEAPLAB_POLICIES_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "heaplab/policy.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Built-in policies in registry order. */
+size_t hl_policy_count(void);
+const struct hl_policy *hl_policy_at(size_t i);
+/* A built-in policy by name, or NULL. */
+const struct hl_policy *hl_policy_lookup(const char *name);
+
+/* A policy with its parameter values: what NAME:key=value,... names. */
+struct hl_policy_spec {
+    const struct hl_policy *policy;
+    long params[HL_MAX_PARAMS];
+    char label[128]; /* the spec as given, for reports: "tlsf:sl=16" */
+};
+
+/* Parse "NAME[:key=value,...]".  Values are integers or, for a parameter
+ * with choices, one of the choice names.  Unnamed parameters keep their
+ * defaults.  0, or -1 with a one-line reason in err. */
+int hl_policy_parse(const char *text, struct hl_policy_spec *out, char *err, size_t errlen);
+
+/* The spec of a policy with all parameters at their defaults. */
+void hl_policy_spec_default(const struct hl_policy *p, struct hl_policy_spec *out);
+
+/* `heaplab policies -v`: name, summary, and each parameter with its range and default. */
+void hl_policy_describe(const struct hl_policy *p, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,249 @@
+/*
+ * heaplab/policy.h - what a placement policy sees of the heap.
+ *
+ * Wilson et al. separate an allocator's *policy* (which free block serves a
+ * request) from its *mechanism* (how blocks are laid out, split, coalesced).
+ * heaplab's core owns the mechanism; a policy is a table of functions,
+ * `struct hl_policy`, in the shape of SQLite's sqlite3_mem_methods.
+ *
+ * A *fit* policy (first fit, best fit, a tree, TLSF, ...) only indexes free
+ * blocks: core calls insert/remove/replace as blocks become free or stop
+ * being free, and find when it needs a block.  Core does the splitting (one
+ * minimum block size), the coalescing (boundary tags), growth, trim and
+ * in-place realloc.
+ *
+ * A policy whose blocks core's mechanism cannot manage (a buddy system, a
+ * pool of equal slots) sets the alloc/release/resize hooks and manages its
+ * blocks itself, calling back into core (hl_block_alloc, hl_morecore, ...)
+ * for memory.  Its blocks still carry core's header word, so core can
+ * validate every pointer, answer usable_size and walk the heap.
+ *
+ * A policy keeps all its per-heap state in the `state_size` bytes core hands
+ * it (zeroed); it has no file-level mutable variables, so any number of
+ * heaps can live in one process.
+ *
+ * The index protocol, in the order core calls it:
+ *   remove(b)        b's header and node are intact;
+ *   insert(b)        after b's header (and footer) are written;
+ *   replace(old, b)  optional: b takes the place of filed block old in
+ *                    address order - b equals old (old changes size), lies
+ *                    inside it (a split remainder), or starts before it and
+ *                    absorbs it (coalescing).  Called before b's header is
+ *                    written, with old's header and node intact.  Without
+ *                    it core calls remove(old) before and insert(b) after.
+ *   find(size)       returns a filed block of at least `size` bytes, still
+ *                    filed; core then removes or replaces it.
+ *
+ * THE BLOCK HEADER.  One 64-bit word in front of every payload:
+ *
+ *   63      52 51  49  48  47                    3   2      1        0
+ *   +---------+------+----+-----------------------+------+---------+------+
+ *   | tag:12  |kind:3|PMIN| size (multiple of 8)  |MAPPED|PREV_FREE| USED |
+ *   +---------+------+----+-----------------------+------+---------+------+
+ *
+ *   size       block bytes, header included (a block starts at its header).
+ *   USED       the block is in use.
+ *   PREV_FREE  the block before is free: its last word is a footer holding
+ *              its size (free blocks only; blocks in use carry no footer).
+ *   PMIN       the block before is free and of the minimum size; it has no
+ *              footer - its 24 bytes after the header are all node space.
+ *   MAPPED     a large block with a mapping of its own.
+ *   kind       0 = a block of core's mechanism; 1 = an offset header left
+ *              by memalign in front of an aligned payload; 2..7 = the
+ *              policy's own (pool slots, buddy blocks, ...).
+ *   tag        a 12-bit hash of the header's address, size, USED, MAPPED
+ *              and kind under a per-heap cookie.  free() refuses a pointer
+ *              whose tag does not match: an invalid pointer, a header that
+ *              was overwritten, or (USED clear) a double free.  PREV_FREE and
+ *              PMIN are outside the tag, so a neighbour flips them cheaply.
+ *
+ * Subtleties:
+ *   - the payload is at block + 8 and aligned to the heap's alignment, so
+ *     block addresses are 8 mod 16 on a 16-aligned heap;
+ *   - the minimum block is 32 bytes: a free block always has 24 bytes of node
+ *     space at block + 8 (three pointers: enough for a parent-linked tree);
+ *   - a free block's node space ends where its footer starts; a policy must
+ *     not write beyond hl_block_node(b) + HL_NODE_BYTES;
+ *   - the size field holds up to 2^48 - 8 bytes.
+ */
+#ifndef HEAPLAB_POLICY_H
+#define HEAPLAB_POLICY_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "heaplab/heap.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Raised whenever struct hl_policy or the block layout changes. */
+#define HL_POLICY_ABI 1
+
+typedef struct hl_block hl_block; /* opaque: the address of a block's header */
+typedef uint64_t hl_word;
+
+#define HL_HDR_BYTES 8u
+#define HL_MIN_BLOCK 32u
+#define HL_NODE_BYTES 24u
+
+#define HL_F_USED ((hl_word)1)
+#define HL_F_PREV_FREE ((hl_word)2)
+#define HL_F_MAPPED ((hl_word)4)
+#define HL_SIZE_MASK ((hl_word)0x0000fffffffffff8)
+#define HL_F_PREV_MIN ((hl_word)1 << 48)
+#define HL_KIND_SHIFT 49
+#define HL_KIND_MASK ((hl_word)7 << HL_KIND_SHIFT)
+#define HL_TAG_MASK ((hl_word)0xfff << 52)
+#define HL_TAGGED_BITS (HL_F_USED | HL_F_MAPPED | HL_SIZE_MASK | HL_KIND_MASK)
+#define HL_MAX_BLOCK ((size_t)HL_SIZE_MASK)
+
+enum {
+    HL_KIND_CORE = 0,   /* a block of core's boundary-tag mechanism */
+    HL_KIND_OFFSET = 1, /* memalign: size field = distance back to the real payload */
+    HL_KIND_POLICY = 2  /* first kind a policy may use; up to 7 */
+};
+
+/* ---- block accessors (no checks; see hl_block_valid) ------------------- */
+
+static inline hl_word hl_hdr(const hl_block *b) { return *(const hl_word *)(const void *)b; }
+static inline size_t hl_block_size(const hl_block *b) { return (size_t)(hl_hdr(b) & HL_SIZE_MASK); }
+static inline int hl_block_used(const hl_block *b) { return (int)(hl_hdr(b) & HL_F_USED); }
+static inline unsigned hl_block_kind(const hl_block *b)
+{
+    return (unsigned)((hl_hdr(b) & HL_KIND_MASK) >> HL_KIND_SHIFT);
+}
+static inline hl_block *hl_block_next(const hl_block *b)
+{
+    return (hl_block *)(void *)((char *)(uintptr_t)b + hl_block_size(b));
+}
+static inline void *hl_block_payload(const hl_block *b) { return (char *)(uintptr_t)b + HL_HDR_BYTES; }
+static inline hl_block *hl_payload_block(const void *p)
+{
+    return (hl_block *)(void *)((char *)(uintptr_t)p - HL_HDR_BYTES);
+}
+/* Node space of a free block: HL_NODE_BYTES bytes, pointer aligned. */
+static inline void *hl_block_node(const hl_block *b) { return hl_block_payload(b); }
+static inline hl_block *hl_node_block(const void *node) { return hl_payload_block(node); }
+
+/* The tag: top bits of a multiplicative hash (Knuth's golden-ratio constant). */
+static inline hl_word hl_tag(const void *at, hl_word w, hl_word cookie)
+{
+    hl_word x = ((hl_word)(uintptr_t)at ^ (w & HL_TAGGED_BITS) ^ cookie) * (hl_word)0x9e3779b97f4a7c15u;
+    return x & HL_TAG_MASK;
+}
+/* A header word for a block at `at`: size | flags | kind, tagged. */
+static inline hl_word hl_hdr_make(const void *at, size_t size, hl_word flags, unsigned kind,
+                                  hl_word cookie)
+{
+    hl_word w = (hl_word)size | flags | ((hl_word)kind << HL_KIND_SHIFT);
+    return w | hl_tag(at, w, cookie);
+}
+static inline int hl_hdr_tag_ok(const void *at, hl_word w, hl_word cookie)
+{
+    return (w & HL_TAG_MASK) == hl_tag(at, w, cookie);
+}
+/* Write a header, keeping the PREV_FREE/PREV_MIN bits already there. */
+static inline void hl_block_set(hl_block *b, size_t size, hl_word flags, unsigned kind,
+                                hl_word cookie)
+{
+    hl_word *w = (hl_word *)(void *)b;
+    *w = hl_hdr_make(b, size, flags, kind, cookie) | (*w & (HL_F_PREV_FREE | HL_F_PREV_MIN));
+}
+
+/* ---- parameters -------------------------------------------------------- */
+
+#define HL_MAX_PARAMS 8
+
+struct hl_param {
+    const char *name;            /* key in "POLICY:key=value,..." */
+    long def;                    /* default value */
+    long min, max;               /* accepted range (inclusive) */
+    const char *const *choices;  /* NULL, or names of the values 0..n-1 (NULL-terminated) */
+    const char *help;            /* one line for `heaplab policies -v` */
+};
+
+/* ---- the policy table -------------------------------------------------- */
+
+struct hl_check;
+
+struct hl_policy {
+    unsigned abi;                  /* HL_POLICY_ABI it was built against */
+    const char *name;              /* registry name, e.g. "best-fit" */
+    const char *summary;           /* one line: the algorithm */
+    const struct hl_param *params; /* parameters, NULL or ended by a {NULL} entry */
+    size_t state_size;             /* bytes of per-heap state core allocates, zeroed */
+    int (*init)(hl_heap *h, void *st, const long *params); /* 0, or -1 with errno; may be NULL */
+    void (*fini)(hl_heap *h, void *st);                    /* before the heap goes; may be NULL */
+
+    /* Free-block index.  Required unless alloc/release/resize cover every block. */
+    void (*insert)(void *st, hl_block *b);                 /* file free block b (header written) */
+    void (*remove)(void *st, hl_block *b);                 /* unfile b (header still as filed) */
+    void (*replace)(void *st, hl_block *old, hl_block *b); /* b takes old's place in address order */
+    hl_block *(*find)(void *st, size_t size);              /* a filed block of >= size bytes, or NULL */
+
+    /* Whole-block hooks, NULL = core's mechanism for everything. */
+    hl_block *(*alloc)(hl_heap *h, void *st, size_t size);   /* a used block of >= size bytes, or NULL */
+    void (*release)(hl_heap *h, void *st, hl_block *b);      /* b (used, validated) is freed */
+    hl_block *(*resize)(hl_heap *h, void *st, hl_block *b, size_t size); /* in place, or NULL */
+    int (*walk)(hl_heap *h, void *st, const hl_block *b, hl_walk_fn fn, void *arg); /* report a kind>=2 block */
+
+    int (*check)(hl_heap *h, void *st, struct hl_check *c); /* count violated invariants */
+};
+
+/* ---- core mechanisms a policy may call ---------------------------------- */
+
+/* The heap's tag cookie; cache it in the policy state at init. */
+hl_word hl_heap_cookie(const hl_heap *h);
+/* Payload alignment of the heap (8 or 16). */
+size_t hl_heap_align(const hl_heap *h);
+/* Block size that serves an n-byte request (header, alignment, minimum). */
+size_t hl_request_size(const hl_heap *h, size_t n);
+
+/* Core's boundary-tag path, for hook policies that pass some requests on.
+ * hl_block_alloc returns a used kind-0 block (not counted as live; the
+ * caller may re-kind it), NULL with errno = ENOMEM. */
+hl_block *hl_block_alloc(hl_heap *h, size_t size);
+void hl_block_free(hl_heap *h, hl_block *b);
+hl_block *hl_block_resize(hl_heap *h, hl_block *b, size_t size);
+
+/* Raw memory for a policy that lays out its own blocks (buddy): `bytes` more
+ * from the source.  The result is 8 mod 16, and follows the previous raw
+ * piece directly when the source could extend it (*contiguous = 1).  The
+ * policy must cover it with headers (core walks it block by block).  NULL
+ * with errno = ENOMEM. */
+void *hl_morecore(hl_heap *h, size_t bytes, int *contiguous);
+
+/* Policy bookkeeping inside the extent (e.g. a run header): keeps
+ * free_bytes honest. */
+void hl_account_overhead(hl_heap *h, long delta);
+
+/* Report heap corruption: one line on stderr, then abort(). */
+_Noreturn void hl_corrupt(const char *what, const void *addr);
+
+/* ---- checking ----------------------------------------------------------- */
+
+struct hl_check {
+    FILE *out;      /* where to describe violations, or NULL */
+    int violations; /* count so far */
+};
+
+/* hl_walk for a policy's check: the caller (hl_check) already holds the
+ * heap's lock. */
+int hl_walk_held(hl_heap *h, hl_walk_fn fn, void *arg);
+
+/* Count one violation and describe it (printf format) on c->out. */
+int hl_check_fail(struct hl_check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define HL_CHECK(c, cond, ...) ((cond) ? 0 : hl_check_fail((c), __VA_ARGS__))
+
+/* For a plugin: the one symbol it exports. */
+#define HL_POLICY_ENTRY hl_policy_entry
+typedef const struct hl_policy *(*hl_policy_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

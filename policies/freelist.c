@@ -1,0 +1,90 @@
+/*
+ * freelist.c - the address-ordered free list (see freelist.h).
+ */
+#include "freelist.h"
+
+void hl_fl_insert(struct hl_freelist *fl, hl_block *b)
+{
+    struct hl_fl_node *n = hl_fl_node_of(b), *prev = NULL, *cur = fl->head;
+    while (cur && cur < n) {
+        prev = cur;
+        cur = cur->next;
+    }
+    n->prev = prev;
+    n->next = cur;
+    if (cur)
+        cur->prev = n;
+    if (prev)
+        prev->next = n;
+    else
+        fl->head = n;
+    fl->count++;
+}
+
+void hl_fl_remove(struct hl_freelist *fl, hl_block *b)
+{
+    struct hl_fl_node *n = hl_fl_node_of(b);
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        fl->head = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    fl->count--;
+}
+
+void hl_fl_replace(struct hl_freelist *fl, hl_block *old, hl_block *b)
+{
+    struct hl_fl_node *o = hl_fl_node_of(old), *n = hl_fl_node_of(b);
+    if (o == n)
+        return;
+    n->next = o->next;
+    n->prev = o->prev;
+    if (n->prev)
+        n->prev->next = n;
+    else
+        fl->head = n;
+    if (n->next)
+        n->next->prev = n;
+}
+
+struct free_census {
+    size_t count;
+};
+
+static int count_free(const struct hl_block_info *bi, void *arg)
+{
+    struct free_census *fc = arg;
+    if (bi->state == HL_BLOCK_FREE)
+        fc->count++;
+    return 0;
+}
+
+void hl_fl_check(hl_heap *h, const struct hl_freelist *fl, struct hl_check *c)
+{
+    hl_word cookie = hl_heap_cookie(h);
+    size_t n = 0;
+    const struct hl_fl_node *prev = NULL;
+    for (const struct hl_fl_node *x = fl->head; x; x = x->next) {
+        hl_block *b = hl_fl_block(x);
+        if (!hl_hdr_tag_ok(b, hl_hdr(b), cookie)) {
+            hl_check_fail(c, "free list: %p is not a block", (void *)b);
+            return;
+        }
+        HL_CHECK(c, !hl_block_used(b), "free list: block %p is in use", (void *)b);
+        HL_CHECK(c, x->prev == prev, "free list: %p has a wrong prev link", (void *)b);
+        if (prev && prev >= x) {
+            hl_check_fail(c, "free list: %p out of address order", (void *)b);
+            return;
+        }
+        prev = x;
+        if (++n > fl->count + 1) {
+            hl_check_fail(c, "free list: longer than its count %zu (a cycle?)", fl->count);
+            return;
+        }
+    }
+    HL_CHECK(c, n == fl->count, "free list: %zu blocks linked, count says %zu", n, fl->count);
+    struct free_census fc = {0};
+    hl_walk_held(h, count_free, &fc);
+    HL_CHECK(c, fc.count == n, "free list: %zu blocks linked, heap has %zu free blocks", n, fc.count);
+}

@@ -1,0 +1,33 @@
+/*
+ * freelist.h - an address-ordered, doubly linked list of free blocks, the
+ * index shared by the textbook policies (first, next, best and worst fit).
+ * The links live in the free block's node space.
+ *
+ * Keeping the list in address order makes insert O(n), but it is what
+ * Knuth's and Wilson's first fit mean, it makes ties in best and worst fit
+ * go to the lowest address, and replace (split, coalesce) is O(1).
+ */
+#ifndef HEAPLAB_FREELIST_H
+#define HEAPLAB_FREELIST_H
+
+#include "heaplab/policy.h"
+
+struct hl_fl_node {
+    struct hl_fl_node *next, *prev;
+};
+
+struct hl_freelist {
+    struct hl_fl_node *head; /* lowest address */
+    size_t count;
+};
+
+static inline struct hl_fl_node *hl_fl_node_of(hl_block *b) { return hl_block_node(b); }
+static inline hl_block *hl_fl_block(const struct hl_fl_node *n) { return hl_node_block(n); }
+
+void hl_fl_insert(struct hl_freelist *fl, hl_block *b);
+void hl_fl_remove(struct hl_freelist *fl, hl_block *b);
+void hl_fl_replace(struct hl_freelist *fl, hl_block *old, hl_block *b);
+/* Order, links, count, and that the list holds exactly the heap's free blocks. */
+void hl_fl_check(hl_heap *h, const struct hl_freelist *fl, struct hl_check *c);
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * registry.c - the list of built-in policies and the NAME:key=value parser.
+ *
+ * Adding a policy: one file in policies/ exporting
+ *   const struct hl_policy *hl_policy_<name>(void);
+ * and one line in HL_POLICY_LIST below.  Tests, replay rows and charts pick
+ * it up from here.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heaplab/policies.h"
+
+#define HL_POLICY_LIST(X)                                                                          \
+    X(first_fit)                                                                                   \
+    X(next_fit)                                                                                    \
+    X(best_fit)                                                                                    \
+    X(worst_fit)
+
+#define HL_DECLARE(name) const struct hl_policy *hl_policy_##name(void);
+HL_POLICY_LIST(HL_DECLARE)
+#undef HL_DECLARE
+
+static const struct hl_policy *(*const registry[])(void) = {
+#define HL_ENTRY(name) hl_policy_##name,
+    HL_POLICY_LIST(HL_ENTRY)
+#undef HL_ENTRY
+};
+
+size_t hl_policy_count(void) { return sizeof registry / sizeof registry[0]; }
+
+const struct hl_policy *hl_policy_at(size_t i) { return i < hl_policy_count() ? registry[i]() : NULL; }
+
+const struct hl_policy *hl_policy_lookup(const char *name)
+{
+    for (size_t i = 0; i < hl_policy_count(); i++)
+        if (strcmp(registry[i]()->name, name) == 0)
+            return registry[i]();
+    return NULL;
+}
+
+static size_t nparams(const struct hl_policy *p)
+{
+    size_t n = 0;
+    while (p->params && p->params[n].name && n < HL_MAX_PARAMS)
+        n++;
+    return n;
+}
+
+void hl_policy_spec_default(const struct hl_policy *p, struct hl_policy_spec *out)
+{
+    memset(out, 0, sizeof *out);
+    out->policy = p;
+    for (size_t i = 0; i < nparams(p); i++)
+        out->params[i] = p->params[i].def;
+    snprintf(out->label, sizeof out->label, "%s", p->name);
+}
+
+static int parse_value(const struct hl_param *pa, const char *v, size_t vlen, long *out)
+{
+    if (pa->choices) {
+        for (long i = 0; pa->choices[i]; i++)
+            if (strlen(pa->choices[i]) == vlen && strncmp(pa->choices[i], v, vlen) == 0) {
+                *out = i;
+                return 0;
+            }
+    }
+    char buf[32];
+    if (vlen == 0 || vlen >= sizeof buf)
+        return -1;
+    memcpy(buf, v, vlen);
+    buf[vlen] = 0;
+    char *end;
+    errno = 0;
+    long x = strtol(buf, &end, 0);
+    if (errno || *end || x < pa->min || x > pa->max)
+        return -1;
+    *out = x;
+    return 0;
+}
+
+int hl_policy_parse(const char *text, struct hl_policy_spec *out, char *err, size_t errlen)
+{
+    const char *colon = strchr(text, ':');
+    size_t nlen = colon ? (size_t)(colon - text) : strlen(text);
+    char name[64];
+    if (nlen == 0 || nlen >= sizeof name) {
+        snprintf(err, errlen, "bad policy name '%s'", text);
+        return -1;
+    }
+    memcpy(name, text, nlen);
+    name[nlen] = 0;
+    const struct hl_policy *p = hl_policy_lookup(name);
+    if (!p) {
+        snprintf(err, errlen, "unknown policy '%s' (see 'heaplab policies')", name);
+        return -1;
+    }
+    hl_policy_spec_default(p, out);
+    snprintf(out->label, sizeof out->label, "%s", text);
+    if (!colon)
+        return 0;
+    const char *s = colon + 1;
+    size_t np = nparams(p);
+    while (*s) {
+        const char *comma = strchr(s, ',');
+        size_t len = comma ? (size_t)(comma - s) : strlen(s);
+        const char *eq = memchr(s, '=', len);
+        if (!eq) {
+            snprintf(err, errlen, "%s: expected key=value, got '%.*s'", p->name, (int)len, s);
+            return -1;
+        }
+        size_t klen = (size_t)(eq - s);
+        size_t i;
+        for (i = 0; i < np; i++)
+            if (strlen(p->params[i].name) == klen && strncmp(p->params[i].name, s, klen) == 0)
+                break;
+        if (i == np) {
+            snprintf(err, errlen, "%s has no parameter '%.*s' (see 'heaplab policies -v')", p->name, (int)klen,
+                     s);
+            return -1;
+        }
+        const struct hl_param *pa = &p->params[i];
+        if (parse_value(pa, eq + 1, len - klen - 1, &out->params[i]) != 0) {
+            if (pa->choices) {
+                char names[128] = "";
+                for (size_t k = 0; pa->choices[k]; k++)
+                    snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? "|" : "",
+                             pa->choices[k]);
+                snprintf(err, errlen, "%s: %s must be one of %s", p->name, pa->name, names);
+            } else {
+                snprintf(err, errlen, "%s: %s must be an integer in [%ld, %ld]", p->name, pa->name, pa->min,
+                         pa->max);
+            }
+            return -1;
+        }
+        s += len + (comma ? 1 : 0);
+    }
+    return 0;
+}
+
+void hl_policy_describe(const struct hl_policy *p, FILE *out)
+{
+    fprintf(out, "%-12s %s\n", p->name, p->summary ? p->summary : "");
+    for (size_t i = 0; i < nparams(p); i++) {
+        const struct hl_param *pa = &p->params[i];
+        if (pa->choices) {
+            fprintf(out, "  %s=", pa->name);
+            for (size_t k = 0; pa->choices[k]; k++)
+                fprintf(out, "%s%s", k ? "|" : "", pa->choices[k]);
+            fprintf(out, " (default %s)  %s\n", pa->choices[pa->def], pa->help ? pa->help : "");
+        } else {
+            fprintf(out, "  %s=%ld..%ld (default %ld)  %s\n", pa->name, pa->min, pa->max, pa->def,
+                    pa->help ? pa->help : "");
+        }
+    }
+}
