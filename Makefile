@@ -69,7 +69,15 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) -I$(BUILD)/tests $(CHECK_CFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# the list of suites, from the make_<area>_suite definitions in tests/check_*.c
+$(BUILD)/tests/suites.h: $(filter tests/check_%.c,$(TEST_SRC))
+	@mkdir -p $(dir $@)
+	$(Q){ printf '#define HEAPLAB_SUITES(X) \\\n'; \
+	  sed -n 's/^Suite \*make_\([a-z0-9_]*\)_suite(void)$$/    X(\1) \\/p' $^; echo; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/run_tests.o: $(BUILD)/tests/suites.h
 
 $(LIB): $(LIB_OBJ)
 	$(call say,AR,$@)

@@ -1,0 +1,97 @@
+/*
+ * trace.h - allocation traces: reading (CS:APP malloc-lab .rep, its CMU
+ * 15-213 dialect, heaplab's extensions) and writing.
+ *
+ * A trace is parsed once into a compact array of operations; replays run
+ * from that array.  Every id in the array is valid and every operation is
+ * legal at its point (no free of a dead id, no alloc of a live id): the
+ * parser has already replayed the trace's id lifetimes, so a replay never
+ * meets bad input.
+ */
+#ifndef HEAPLAB_TRACE_H
+#define HEAPLAB_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum hl_op_type {
+    HL_OP_ALLOC = 'a',    /* a id size          malloc(size) */
+    HL_OP_FREE = 'f',     /* f id               free; id HL_ID_NULL = free(NULL) */
+    HL_OP_REALLOC = 'r',  /* r id size          realloc(p, size); of a dead id: malloc */
+    HL_OP_CALLOC = 'c',   /* c id nmemb size    calloc(nmemb, size); size = nmemb * size */
+    HL_OP_MEMALIGN = 'm', /* m id align size    memalign(align, size) */
+};
+
+#define HL_ID_NULL UINT32_MAX
+
+struct hl_op {
+    uint64_t size;     /* bytes asked for (calloc: nmemb * size) */
+    uint32_t id;       /* block id, < num_ids, or HL_ID_NULL */
+    uint8_t type;      /* enum hl_op_type */
+    uint8_t align_log2; /* memalign: log2(alignment) */
+    uint16_t reserved;  /* 0 */
+};
+
+enum hl_dialect {
+    HL_DIALECT_AUTO,    /* decide from the header */
+    HL_DIALECT_CLASSIC, /* sugg_heapsize, num_ids, num_ops, weight */
+    HL_DIALECT_CMU      /* weight, num_ids, num_ops, ignore_ranges */
+};
+
+/* Upstream quirks accepted the way the upstream drivers accept them; each
+ * is counted, and reported as a warning. */
+#define HL_TRACE_QUIRKS(X)                                                                         \
+    X(extra_lines, "request lines beyond num_ops (ignored)")                                      \
+    X(alloc_without_size, "'a id' without a size (previous size reused)")                         \
+    X(free_null, "'f -1' (free(NULL))")                                                            \
+    X(realloc_unallocated, "'r' on an id not allocated (malloc)")                                 \
+    X(realloc_zero, "'r id 0' (realloc to 0 frees the block)")
+
+struct hl_trace_quirks {
+#define HL_QUIRK_MEMBER(name, doc) uint64_t name;
+    HL_TRACE_QUIRKS(HL_QUIRK_MEMBER)
+#undef HL_QUIRK_MEMBER
+};
+
+struct hl_trace {
+    char *path;              /* as given on the command line */
+    enum hl_dialect dialect; /* as detected or forced */
+    uint64_t sugg_heapsize;  /* classic header field (unused by replay) */
+    uint64_t weight;
+    uint64_t ignore_ranges;  /* CMU header field */
+    uint32_t num_ids;
+    uint64_t num_ops;        /* from the header */
+    struct hl_op *ops;       /* the operations, nops of them */
+    uint64_t nops;
+    struct hl_trace_quirks quirks;
+};
+
+struct hl_trace_opts {
+    enum hl_dialect dialect; /* HL_DIALECT_AUTO unless forced */
+};
+
+/* Read a trace from `path` ("-" = standard input; a .gz file through zlib;
+ * regular files are mapped and parsed in place).  On error returns -1 and
+ * writes "file:line: what is wrong" (no newline) into err. */
+int hl_trace_load(const char *path, const struct hl_trace_opts *opts, struct hl_trace *out, char *err,
+                  size_t errlen);
+
+/* Parse a trace held in memory (not NUL-terminated); `name` is used in
+ * messages and as t->path. */
+int hl_trace_parse(const char *name, const char *buf, size_t len, const struct hl_trace_opts *opts,
+                   struct hl_trace *out, char *err, size_t errlen);
+
+void hl_trace_free(struct hl_trace *t);
+
+/* Print one line per nonzero quirk count: "warning: FILE: N QUIRK-DOC". */
+void hl_trace_print_quirks(const struct hl_trace *t, FILE *out);
+
+/* Write t in the classic format: header sugg_heapsize = peak live bytes,
+ * num_ids, num_ops, weight 1; then one line per op.  0 or -1 (errno). */
+int hl_trace_write(const struct hl_trace *t, FILE *out);
+
+/* Peak over time of the requested bytes of live blocks (as mdriver). */
+uint64_t hl_trace_peak_live(const struct hl_trace *t);
+
+#endif
