@@ -462,6 +462,8 @@ static void *malloc_locked(hl_heap *h, size_t n)
         errno = ENOMEM;
         return NULL;
     }
+    if (size > h->max_block)
+        return hl_large_alloc(h, n, h->align);
     hl_block *b = h->alloc ? h->alloc(h, h->st, size) : core_alloc(h, size);
     if (!b) {
         errno = ENOMEM;
@@ -597,13 +599,13 @@ static void *memalign_locked(hl_heap *h, size_t align, size_t n)
 {
     if (align <= h->align)
         return malloc_locked(h, n);
-    if (n >= h->mmap_threshold)
-        return hl_large_alloc(h, n, align);
     size_t size = hl_request_size(h, n);
     if (!size || align > MAX_REQUEST) {
         errno = ENOMEM;
         return NULL;
     }
+    if (n >= h->mmap_threshold || size + align > h->max_block)
+        return hl_large_alloc(h, n, align);
     hl_block *b;
     void *q;
     if (h->alloc) {
@@ -716,6 +718,8 @@ void *hl_morecore(hl_heap *h, size_t bytes, int *contiguous)
     return seg ? (void *)hl_seg_first(seg) : NULL;
 }
 
+void hl_heap_limit_block(hl_heap *h, size_t max_block) { h->max_block = max_block; }
+
 void hl_account_overhead(hl_heap *h, long delta) { h->overhead_bytes += (uint64_t)delta; }
 
 static void put_hex(char *out, uintptr_t v)
@@ -806,6 +810,7 @@ hl_heap *hl_heap_create(const struct hl_config *cfg)
     h->mmap_dynamic = cfg->mmap_dynamic && cfg->mmap_threshold;
     h->trim_threshold = cfg->trim_threshold ? cfg->trim_threshold : HL_NO_TRIM;
     h->grow_min = cfg->grow_min;
+    h->max_block = HL_MAX_BLOCK;
     if (cfg->source == HL_SOURCE_SBRK && h->grow_min < HL_SBRK_MIN_GROWTH)
         h->grow_min = HL_SBRK_MIN_GROWTH;
     h->lock = cfg->lock;

@@ -217,6 +217,11 @@ hl_block *hl_block_resize(hl_heap *h, hl_block *b, size_t size);
  * with errno = ENOMEM. */
 void *hl_morecore(hl_heap *h, size_t bytes, int *contiguous);
 
+/* A policy that cannot serve blocks above some size (a buddy system's
+ * largest order) says so at init: larger requests then take the mmap path
+ * whatever the threshold. */
+void hl_heap_limit_block(hl_heap *h, size_t max_block);
+
 /* Policy bookkeeping inside the extent (e.g. a run header): keeps
  * free_bytes honest. */
 void hl_account_overhead(hl_heap *h, long delta);
