@@ -475,13 +475,14 @@ static int parse(const char *name, const char *path, const char *buf, size_t len
         }
         if (n == 0)
             continue;
-        if (t.nops == cap) { /* cannot happen: cap bounds the lines left */
-            fail(&ps, ps.line, "more request lines than the input can hold");
+        struct hl_op op;
+        if (request(&ps, &b, tv, n, &op))
+            goto bad;
+        if (t.nops == cap) { /* cannot happen: a good request is 3 bytes or more */
+            fail(&ps, ps.line, "internal error: more requests than the input can hold");
             goto bad;
         }
-        if (request(&ps, &b, tv, n, &t.ops[t.nops]))
-            goto bad;
-        t.nops++;
+        t.ops[t.nops++] = op;
     }
     /* upstream stops reading at num_ops; count what it leaves unread */
     while (next_line(&ps, &ls, &le)) {
