@@ -385,8 +385,8 @@ static int request(struct parser *ps, struct body *b, const struct tok *tv, int 
         if (*st == ID_NEVER) {
             /* upstream: blocks[] starts zeroed, so this is realloc(NULL, n) */
             if (size == 0)
-                return fail(ps, ps->line, "realloc of never-allocated id %" PRIu32 " to size 0 (neither a malloc nor a free)",
-                            id);
+                return fail(ps, ps->line,
+                            "realloc of never-allocated id %" PRIu32 " to size 0 (neither a malloc nor a free)", id);
             t->quirks.realloc_unallocated++;
             *st = ID_LIVE;
         } else if (size == 0) {

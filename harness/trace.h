@@ -52,7 +52,7 @@ enum hl_dialect {
     X(extra_lines, "request lines beyond num_ops (ignored)")                                      \
     X(alloc_without_size, "'a id' without a size (previous size reused)")                         \
     X(free_null, "'f -1' (free(NULL))")                                                            \
-    X(realloc_unallocated, "'r' on an id not allocated (malloc)")                                 \
+    X(realloc_unallocated, "'r' on an id never allocated (malloc)")                               \
     X(realloc_zero, "'r id 0' (realloc to 0 frees the block)")
 
 struct hl_trace_quirks {

@@ -157,7 +157,7 @@ static const struct bad bad_inputs[] = {
     BAD("trailing junk after the header", "20000\n4\n8\n1 7\n", 4, "trailing junk after the 4 header numbers: '7'"),
     BAD("num_ids beyond the id type", "0\n1000000000000\n1\n0\na 0 1\n", 2, "exceeds the limit 4294967295"),
     BAD("num_ids the file cannot use", "0\n100000000\n1\n0\na 0 1\n", 2, "more than this file can use"),
-    BAD("num_ops far beyond the file", "0\n1\n1000000000000\n0\na 0 1\n", 5, "fewer request lines than num_ops: found 1"),
+    BAD("num_ops beyond the file", "0\n1\n1000000000000\n0\na 0 1\n", 5, "fewer request lines than num_ops: found 1"),
     BAD("fewer request lines than num_ops", C4 "a 0 1\nf 0\n\n# end\n", 8, "found 2, the header says 8"),
     BAD("unknown op letter", C4 "x 0 1\n", 5, "unknown request (not a, f, r, c or m): 'x'"),
     BAD("op is a word", C4 "alloc 0 1\n", 5, "unknown request: 'alloc'"),
@@ -648,7 +648,7 @@ START_TEST(quirks_are_printed_one_line_each)
     fclose(f);
     ck_assert_str_eq(text, "warning: t.rep: 1 request lines beyond num_ops (ignored)\n"
                            "warning: t.rep: 2 'f -1' (free(NULL))\n"
-                           "warning: t.rep: 1 'r' on an id not allocated (malloc)\n"
+                           "warning: t.rep: 1 'r' on an id never allocated (malloc)\n"
                            "warning: t.rep: 1 'r id 0' (realloc to 0 frees the block)\n");
     free(text);
     hl_trace_free(&t);
