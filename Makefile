@@ -23,7 +23,7 @@ WARN := -std=c11 -Wall -Wextra -Werror
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Icore -Ipolicies -Iharness
 DEPFLAGS = -MMD -MP
 ALL_CFLAGS = $(WARN) $(OPT) $(SANFLAGS) $(CFLAGS)
-LDLIBS += -lpthread -lm
+LDLIBS += -lpthread -lm -lz
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 

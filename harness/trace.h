@@ -18,12 +18,19 @@
 enum hl_op_type {
     HL_OP_ALLOC = 'a',    /* a id size          malloc(size) */
     HL_OP_FREE = 'f',     /* f id               free; id HL_ID_NULL = free(NULL) */
-    HL_OP_REALLOC = 'r',  /* r id size          realloc(p, size); of a dead id: malloc */
+    HL_OP_REALLOC = 'r',  /* r id size          realloc(p, size); never-allocated id: malloc */
     HL_OP_CALLOC = 'c',   /* c id nmemb size    calloc(nmemb, size); size = nmemb * size */
     HL_OP_MEMALIGN = 'm', /* m id align size    memalign(align, size) */
 };
 
 #define HL_ID_NULL UINT32_MAX
+
+/* Largest num_ids accepted (ids stay below HL_ID_NULL).  A file must also be
+ * able to use its ids: num_ids may exceed the number of request lines that
+ * could follow the header by at most HL_TRACE_SPARE_IDS, so the parser's id
+ * table (one byte per id) is never much bigger than the file. */
+#define HL_TRACE_MAX_IDS UINT32_MAX
+#define HL_TRACE_SPARE_IDS 65536u
 
 struct hl_op {
     uint64_t size;     /* bytes asked for (calloc: nmemb * size) */
@@ -45,7 +52,7 @@ enum hl_dialect {
     X(extra_lines, "request lines beyond num_ops (ignored)")                                      \
     X(alloc_without_size, "'a id' without a size (previous size reused)")                         \
     X(free_null, "'f -1' (free(NULL))")                                                            \
-    X(realloc_unallocated, "'r' on an id not allocated (malloc)")                                 \
+    X(realloc_unallocated, "'r' on an id never allocated (malloc)")                               \
     X(realloc_zero, "'r id 0' (realloc to 0 frees the block)")
 
 struct hl_trace_quirks {
@@ -72,13 +79,16 @@ struct hl_trace_opts {
 };
 
 /* Read a trace from `path` ("-" = standard input; a .gz file through zlib;
- * regular files are mapped and parsed in place).  On error returns -1 and
- * writes "file:line: what is wrong" (no newline) into err. */
+ * regular files are mapped and parsed in place; pipes, FIFOs and devices
+ * are read into a buffer).  0, or -1 with "file:line: what is wrong" (no
+ * newline) in err, or "file: what is wrong" when the file cannot be read at
+ * all (missing, unreadable, a directory, gzip error).  On error *out is left
+ * zeroed: nothing to free, nothing half-parsed. */
 int hl_trace_load(const char *path, const struct hl_trace_opts *opts, struct hl_trace *out, char *err,
                   size_t errlen);
 
-/* Parse a trace held in memory (not NUL-terminated); `name` is used in
- * messages and as t->path. */
+/* Parse a trace held in memory (not NUL-terminated; never read past len);
+ * `name` is used in messages and as t->path.  Errors as hl_trace_load. */
 int hl_trace_parse(const char *name, const char *buf, size_t len, const struct hl_trace_opts *opts,
                    struct hl_trace *out, char *err, size_t errlen);
 
@@ -88,10 +98,16 @@ void hl_trace_free(struct hl_trace *t);
 void hl_trace_print_quirks(const struct hl_trace *t, FILE *out);
 
 /* Write t in the classic format: header sugg_heapsize = peak live bytes,
- * num_ids, num_ops, weight 1; then one line per op.  0 or -1 (errno). */
+ * num_ids, num_ops (= t->nops), weight 1; then one line per op.  A calloc
+ * is written "c id 1 size" (the parser keeps only the product).  0 or -1
+ * (errno). */
 int hl_trace_write(const struct hl_trace *t, FILE *out);
 
-/* Peak over time of the requested bytes of live blocks (as mdriver). */
+/* Peak over time of the requested bytes of live blocks, as the malloc-lab
+ * mdriver's eval_mm_util computes it: alloc/calloc/memalign add their size,
+ * realloc replaces the block's size, free subtracts it.  Saturates at
+ * UINT64_MAX; UINT64_MAX with errno = ENOMEM if its id table cannot be
+ * allocated. */
 uint64_t hl_trace_peak_live(const struct hl_trace *t);
 
 #endif

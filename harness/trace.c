@@ -1,0 +1,767 @@
+/*
+ * trace.c - reading and writing allocation traces.
+ *
+ * The format is the CS:APP malloc lab's .rep (Bryant & O'Hallaron): four
+ * header numbers, then one request per line:
+ *
+ *   a id size    malloc          f id      free (f -1: free(NULL))
+ *   r id size    realloc         c id nmemb size, m id align size: heaplab's
+ *
+ * The header comes in two dialects with num_ids and num_ops in the same
+ * places: classic CS:APP "sugg_heapsize num_ids num_ops weight" and CMU
+ * 15-213 "weight num_ids num_ops ignore_ranges".  The CMU driver accepts
+ * weight 0..3 and ignore_ranges 0/1, so the rule is: weight <= 3 and
+ * ignore_ranges <= 1 means CMU, anything else classic.  Every classic trace
+ * suggests a heap of at least 100 bytes, so the rule only misreads a
+ * classic header whose sugg_heapsize is 0..3 and whose weight is 0/1 (a
+ * heap that holds nothing); that changes the two metadata fields, never an
+ * operation.  opts->dialect forces either.  traces/README.md has the rest.
+ *
+ * Parsing: regular files are mapped and parsed in place, so the scanner
+ * works on (pointer, end) pairs and never looks past the end: no strtol,
+ * no NUL terminator.  Lines are found with memchr, fields by a small
+ * tokenizer (blanks are space, tab and CR; '#' starts a comment), numbers
+ * by a hand-rolled digit loop with an overflow check.  Each request is
+ * checked against the id's state (never allocated, live, freed) in a byte
+ * table sized by the validated num_ids, so a replay never meets bad input.
+ *
+ * The upstream drivers' quirks are accepted the way their read_trace and
+ * eval_mm_* accept them, and counted (HL_TRACE_QUIRKS in trace.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "trace.h"
+
+_Static_assert(sizeof(struct hl_op) == 16, "struct hl_op is 16 bytes");
+
+/* ---- scanning ------------------------------------------------------------ */
+
+enum id_state { ID_NEVER, ID_LIVE, ID_DEAD };
+
+struct tok {
+    const char *s, *e;
+};
+
+/* A request has at most 4 fields; a 5th is only kept to be named as junk. */
+#define MAXTOK 5
+
+struct parser {
+    const char *name;
+    const char *p, *end; /* the unread rest of the input */
+    uint64_t line;       /* number of the line last read */
+    char *err;
+    size_t errlen;
+};
+
+static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+/* The next physical line, without its '\n'; 0 at the end of the input. */
+static int next_line(struct parser *ps, const char **ls, const char **le)
+{
+    if (ps->p >= ps->end)
+        return 0;
+    const char *nl = memchr(ps->p, '\n', (size_t)(ps->end - ps->p));
+    *ls = ps->p;
+    *le = nl ? nl : ps->end;
+    ps->p = nl ? nl + 1 : ps->end;
+    ps->line++;
+    return 1;
+}
+
+/* Byte classes for the tokenizer: what ends a token. */
+enum { C_TOKEN, C_BLANK, C_NEWLINE, C_HASH };
+static const unsigned char cls[256] = {[' '] = C_BLANK, ['\t'] = C_BLANK, ['\r'] = C_BLANK, ['\n'] = C_NEWLINE,
+                                       ['#'] = C_HASH};
+
+/* Split the next physical line into up to MAXTOK tokens, stopping at a '#'
+ * comment, and step past it.  The count; -1 when a comment holds a NUL byte
+ * (binary data); -2 at the end of the input.  One pass over the bytes. */
+static int split_line(struct parser *ps, struct tok *tv)
+{
+    const char *s = ps->p, *e = ps->end;
+    if (s >= e)
+        return -2;
+    ps->line++;
+    int n = 0;
+    for (;;) {
+        while (s < e && cls[(unsigned char)*s] == C_BLANK)
+            s++;
+        if (s == e)
+            break;
+        if (*s == '\n') {
+            s++;
+            break;
+        }
+        if (*s == '#' || n == MAXTOK) {
+            const char *nl = memchr(s, '\n', (size_t)(e - s));
+            const char *le = nl ? nl : e;
+            ps->p = nl ? nl + 1 : e;
+            return *s == '#' && memchr(s, '\0', (size_t)(le - s)) ? -1 : n;
+        }
+        tv[n].s = s;
+        while (s < e && cls[(unsigned char)*s] == C_TOKEN)
+            s++;
+        tv[n++].e = s;
+    }
+    ps->p = s;
+    return n;
+}
+
+enum { NUM_OK, NUM_BAD, NUM_BIG };
+
+/* printf arguments for "%.*s": a number token (digits and '-' only), cut at
+ * 24 bytes; tokens are not NUL-terminated. */
+#define TOKF(t) (int)((t).e - (t).s > 24 ? 24 : (t).e - (t).s), (t).s
+
+/* A decimal number with an optional '-': the whole token, nothing else. */
+static int tok_num(struct tok t, uint64_t *v, int *neg)
+{
+    const char *s = t.s;
+    *neg = s < t.e && *s == '-';
+    s += *neg;
+    if (s == t.e)
+        return NUM_BAD;
+    uint64_t x = 0;
+    int big = 0;
+    for (; s < t.e; s++) {
+        unsigned d = (unsigned)(unsigned char)*s - '0';
+        if (d > 9)
+            return NUM_BAD;
+        if (x > (UINT64_MAX - d) / 10)
+            big = 1;
+        x = x * 10 + d;
+    }
+    *v = x;
+    return big ? NUM_BIG : NUM_OK;
+}
+
+/* ---- errors -------------------------------------------------------------- */
+
+__attribute__((format(printf, 3, 4))) static int fail(struct parser *ps, uint64_t line, const char *fmt, ...)
+{
+    int n = snprintf(ps->err, ps->errlen, "%s:%" PRIu64 ": ", ps->name, line ? line : 1);
+    if (n >= 0 && (size_t)n < ps->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(ps->err + n, ps->errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* The token, quoted for a message: at most 24 bytes, odd bytes escaped. */
+static const char *quote(struct tok t, char buf[128])
+{
+    static const char hex[] = "0123456789abcdef";
+    char *o = buf;
+    *o++ = '\'';
+    for (const char *s = t.s; s < t.e; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (s - t.s == 24) {
+            memcpy(o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (c < 0x20 || c >= 0x7f || c == '\'' || c == '\\') {
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o++ = '\'';
+    *o = '\0';
+    return buf;
+}
+
+/* A token that is not what was expected: binary bytes are named as such. */
+static int bad_tok(struct parser *ps, struct tok t, const char *what)
+{
+    char q[128];
+    for (const char *s = t.s; s < t.e; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == 0)
+            return fail(ps, ps->line, "NUL byte: binary data, not a trace");
+        if (c < 0x20 || c == 0x7f)
+            return fail(ps, ps->line, "unexpected byte 0x%02x: binary data, not a trace", c);
+    }
+    return fail(ps, ps->line, "%s %s", what, quote(t, q));
+}
+
+/* ---- header -------------------------------------------------------------- */
+
+static const char *const field_names[3][4] = {
+    [HL_DIALECT_AUTO] = {"sugg_heapsize/weight", "num_ids", "num_ops", "weight/ignore_ranges"},
+    [HL_DIALECT_CLASSIC] = {"sugg_heapsize", "num_ids", "num_ops", "weight"},
+    [HL_DIALECT_CMU] = {"weight", "num_ids", "num_ops", "ignore_ranges"},
+};
+
+/* The four header numbers, one or several to a line, with blank and comment
+ * lines anywhere.  hline[i] is the line of h[i]. */
+static int read_header(struct parser *ps, enum hl_dialect d, uint64_t h[4], uint64_t hline[4])
+{
+    const char *const *names = field_names[d];
+    int nh = 0, nonblank = 0;
+    while (nh < 4) {
+        struct tok tv[MAXTOK];
+        int n = split_line(ps, tv);
+        if (n == -2) {
+            if (!nonblank)
+                return fail(ps, ps->line, "no header: only blank and comment lines");
+            return fail(ps, ps->line, "missing header fields: found %d of 4 numbers (%s, %s, %s, %s)", nh,
+                        names[0], names[1], names[2], names[3]);
+        }
+        if (n == -1)
+            return fail(ps, ps->line, "NUL byte: binary data, not a trace");
+        if (n > 0)
+            nonblank = 1;
+        for (int i = 0; i < n; i++) {
+            if (nh == 4)
+                return bad_tok(ps, tv[i], "trailing junk after the 4 header numbers:");
+            int neg;
+            int r = tok_num(tv[i], &h[nh], &neg);
+            char what[64];
+            snprintf(what, sizeof what, "header: expected %s (a number), found", names[nh]);
+            if (r == NUM_BAD)
+                return bad_tok(ps, tv[i], what);
+            if (neg && (r == NUM_BIG || h[nh] != 0))
+                return fail(ps, ps->line, "negative %s", names[nh]);
+            if (r == NUM_BIG)
+                return fail(ps, ps->line, "%s: number too large", names[nh]);
+            hline[nh++] = ps->line;
+        }
+    }
+    return 0;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+struct body {
+    struct hl_trace *t;
+    unsigned char *state; /* enum id_state, one per id */
+    uint64_t prev_size;   /* the last size given, for 'a id' without one */
+    int have_prev;
+};
+
+/* Field i of a request: an id. */
+static int get_id(struct parser *ps, const struct body *b, const struct tok *tv, int n, int i, int allow_null,
+                  uint32_t *id)
+{
+    if (i >= n)
+        return fail(ps, ps->line, "'%c' request: missing id", *tv[0].s);
+    uint64_t v;
+    int neg;
+    int r = tok_num(tv[i], &v, &neg);
+    if (r == NUM_BAD)
+        return bad_tok(ps, tv[i], "bad id: expected a number, found");
+    if (neg && r == NUM_OK && v == 1 && allow_null) {
+        *id = HL_ID_NULL;
+        return 0;
+    }
+    if (neg && (r == NUM_BIG || v != 0))
+        return fail(ps, ps->line, "negative id %s%.*s", allow_null ? "(only f -1 is allowed): " : "", TOKF(tv[i]));
+    if (r == NUM_BIG || v >= b->t->num_ids)
+        return fail(ps, ps->line, "id %.*s out of range: num_ids is %" PRIu32, TOKF(tv[i]), b->t->num_ids);
+    *id = (uint32_t)v;
+    return 0;
+}
+
+/* Field i of a request: a size-like number (size, nmemb, alignment), at most
+ * `max`. */
+static int get_num(struct parser *ps, const struct tok *tv, int n, int i, const char *what, uint64_t max, uint64_t *v)
+{
+    if (i >= n)
+        return fail(ps, ps->line, "'%c' request: missing %s", *tv[0].s, what);
+    int neg;
+    int r = tok_num(tv[i], v, &neg);
+    if (r == NUM_BAD) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "bad %s: expected a number, found", what);
+        return bad_tok(ps, tv[i], msg);
+    }
+    if (neg && (r == NUM_BIG || *v != 0))
+        return fail(ps, ps->line, "negative %s", what);
+    if (r == NUM_BIG)
+        return fail(ps, ps->line, "%s %.*s: number too large", what, TOKF(tv[i]));
+    if (*v > max)
+        return fail(ps, ps->line, "%s %" PRIu64 " exceeds PTRDIFF_MAX", what, *v);
+    return 0;
+}
+
+static int no_junk(struct parser *ps, const struct tok *tv, int n, int want)
+{
+    return n > want ? bad_tok(ps, tv[want], "trailing junk:") : 0;
+}
+
+static int request(struct parser *ps, struct body *b, const struct tok *tv, int n, struct hl_op *op)
+{
+    struct hl_trace *t = b->t;
+    const uint64_t max = (uint64_t)PTRDIFF_MAX;
+    if (tv[0].e - tv[0].s != 1)
+        return bad_tok(ps, tv[0], "unknown request:");
+    char c = *tv[0].s;
+    uint64_t size = 0, a2 = 0;
+    uint32_t id = 0;
+    memset(op, 0, sizeof *op);
+    op->type = (uint8_t)c;
+    switch (c) {
+    case HL_OP_ALLOC:
+        if (get_id(ps, b, tv, n, 1, 0, &id))
+            return -1;
+        if (n == 2) {
+            /* upstream: fscanf("%u %u") fails on the next line's letter and
+             * leaves the previous request's size in its variable */
+            if (!b->have_prev)
+                return fail(ps, ps->line, "'a' request: missing size (and no previous request to take it from)");
+            size = b->prev_size;
+            t->quirks.alloc_without_size++;
+        } else if (get_num(ps, tv, n, 2, "size", max, &size) || no_junk(ps, tv, n, 3)) {
+            return -1;
+        }
+        break;
+    case HL_OP_FREE:
+        if (get_id(ps, b, tv, n, 1, 1, &id) || no_junk(ps, tv, n, 2))
+            return -1;
+        break;
+    case HL_OP_REALLOC:
+        if (get_id(ps, b, tv, n, 1, 0, &id) || get_num(ps, tv, n, 2, "size", max, &size) || no_junk(ps, tv, n, 3))
+            return -1;
+        break;
+    case HL_OP_CALLOC:
+        if (get_id(ps, b, tv, n, 1, 0, &id) || get_num(ps, tv, n, 2, "nmemb", UINT64_MAX, &a2) ||
+            get_num(ps, tv, n, 3, "size", UINT64_MAX, &size) || no_junk(ps, tv, n, 4))
+            return -1;
+        if (a2 != 0 && size > max / a2)
+            return fail(ps, ps->line, "calloc(%" PRIu64 ", %" PRIu64 ") overflows: more than PTRDIFF_MAX bytes", a2,
+                        size);
+        size *= a2;
+        break;
+    case HL_OP_MEMALIGN:
+        if (get_id(ps, b, tv, n, 1, 0, &id) || get_num(ps, tv, n, 2, "alignment", UINT64_MAX, &a2) ||
+            get_num(ps, tv, n, 3, "size", max, &size) || no_junk(ps, tv, n, 4))
+            return -1;
+        if (a2 < 8 || (a2 & (a2 - 1)) != 0 || a2 > max)
+            return fail(ps, ps->line, "memalign alignment %" PRIu64 " is not a power of two from 8 to 2^62", a2);
+        while ((UINT64_C(1) << op->align_log2) != a2)
+            op->align_log2++;
+        break;
+    default:
+        return bad_tok(ps, tv[0], "unknown request (not a, f, r, c or m):");
+    }
+    op->id = id;
+    op->size = size;
+    if (c != HL_OP_FREE) {
+        b->prev_size = size;
+        b->have_prev = 1;
+    }
+
+    /* the id's life */
+    if (id == HL_ID_NULL) {
+        t->quirks.free_null++;
+        return 0;
+    }
+    unsigned char *st = &b->state[id];
+    switch (c) {
+    case HL_OP_FREE:
+        if (*st != ID_LIVE)
+            return fail(ps, ps->line, "free of id %" PRIu32 ", which %s", id,
+                        *st == ID_NEVER ? "was never allocated" : "is already freed");
+        *st = ID_DEAD;
+        break;
+    case HL_OP_REALLOC:
+        if (*st == ID_DEAD)
+            return fail(ps, ps->line, "realloc of id %" PRIu32 ", which is already freed", id);
+        if (*st == ID_NEVER) {
+            /* upstream: blocks[] starts zeroed, so this is realloc(NULL, n) */
+            if (size == 0)
+                return fail(ps, ps->line,
+                            "realloc of never-allocated id %" PRIu32 " to size 0 (neither a malloc nor a free)", id);
+            t->quirks.realloc_unallocated++;
+            *st = ID_LIVE;
+        } else if (size == 0) {
+            t->quirks.realloc_zero++;
+            *st = ID_DEAD;
+        }
+        break;
+    default:
+        if (*st == ID_LIVE)
+            return fail(ps, ps->line, "allocation of id %" PRIu32 ", which is still live", id);
+        *st = ID_LIVE;
+        break;
+    }
+    return 0;
+}
+
+/* ---- parse --------------------------------------------------------------- */
+
+static int parse(const char *name, const char *path, const char *buf, size_t len, const struct hl_trace_opts *opts,
+                 struct hl_trace *out, char *err, size_t errlen)
+{
+    struct parser ps = {name, buf, buf + len, 0, err, errlen};
+    struct hl_trace t;
+    memset(&t, 0, sizeof t);
+    memset(out, 0, sizeof *out);
+    if (errlen)
+        err[0] = '\0';
+    enum hl_dialect d = opts ? opts->dialect : HL_DIALECT_AUTO;
+    if (d != HL_DIALECT_AUTO && d != HL_DIALECT_CLASSIC && d != HL_DIALECT_CMU)
+        return fail(&ps, 1, "invalid dialect %d", (int)d);
+    if (len == 0)
+        return fail(&ps, 1, "empty file");
+
+    uint64_t h[4], hline[4];
+    if (read_header(&ps, d, h, hline))
+        return -1;
+    if (d == HL_DIALECT_AUTO)
+        d = h[0] <= 3 && h[3] <= 1 ? HL_DIALECT_CMU : HL_DIALECT_CLASSIC;
+    t.dialect = d;
+    if (d == HL_DIALECT_CMU) {
+        if (h[0] > 3)
+            return fail(&ps, hline[0], "CMU header: weight is %" PRIu64 ", must be 0 to 3", h[0]);
+        if (h[3] > 1)
+            return fail(&ps, hline[3], "CMU header: ignore_ranges is %" PRIu64 ", must be 0 or 1", h[3]);
+        t.weight = h[0];
+        t.ignore_ranges = h[3];
+    } else {
+        t.sugg_heapsize = h[0];
+        t.weight = h[3];
+    }
+    if (h[1] > HL_TRACE_MAX_IDS)
+        return fail(&ps, hline[1], "num_ids %" PRIu64 " exceeds the limit %" PRIu32, h[1], HL_TRACE_MAX_IDS);
+    /* A request line is at least "f 0" and a newline, the last one maybe
+     * without: this bounds both tables by the size of the input. */
+    uint64_t maxreq = ((uint64_t)(ps.end - ps.p) + 1) / 4;
+    if (h[1] > maxreq + HL_TRACE_SPARE_IDS)
+        return fail(&ps, hline[1],
+                    "num_ids %" PRIu64 " is more than this file can use: at most %" PRIu64
+                    " request lines follow the header",
+                    h[1], maxreq);
+    t.num_ids = (uint32_t)h[1];
+    t.num_ops = h[2];
+
+    size_t cap = (size_t)(t.num_ops < maxreq ? t.num_ops : maxreq);
+    struct body b = {&t, calloc(t.num_ids ? t.num_ids : 1, 1), 0, 0};
+    t.ops = malloc((cap ? cap : 1) * sizeof *t.ops);
+    if (!b.state || !t.ops) {
+        free(b.state);
+        free(t.ops);
+        return fail(&ps, hline[2], "out of memory for %" PRIu64 " requests and %" PRIu32 " ids", t.num_ops,
+                    t.num_ids);
+    }
+
+    const char *ls, *le;
+    struct tok tv[MAXTOK];
+    while (t.nops < t.num_ops) {
+        int n = split_line(&ps, tv);
+        if (n == -2) {
+            fail(&ps, ps.line, "fewer request lines than num_ops: found %" PRIu64 ", the header says %" PRIu64, t.nops,
+                 t.num_ops);
+            goto bad;
+        }
+        if (n == -1) {
+            fail(&ps, ps.line, "NUL byte: binary data, not a trace");
+            goto bad;
+        }
+        if (n == 0)
+            continue;
+        struct hl_op op;
+        if (request(&ps, &b, tv, n, &op))
+            goto bad;
+        if (t.nops == cap) { /* cannot happen: a good request is 3 bytes or more */
+            fail(&ps, ps.line, "internal error: more requests than the input can hold");
+            goto bad;
+        }
+        t.ops[t.nops++] = op;
+    }
+    /* upstream stops reading at num_ops; count what it leaves unread */
+    while (next_line(&ps, &ls, &le)) {
+        while (ls < le && is_blank(*ls))
+            ls++;
+        if (ls < le && *ls != '#')
+            t.quirks.extra_lines++;
+    }
+    free(b.state);
+    t.path = strdup(path);
+    if (!t.path) {
+        free(t.ops);
+        return fail(&ps, 1, "out of memory");
+    }
+    *out = t;
+    return 0;
+
+bad:
+    free(b.state);
+    free(t.ops);
+    return -1;
+}
+
+int hl_trace_parse(const char *name, const char *buf, size_t len, const struct hl_trace_opts *opts,
+                   struct hl_trace *out, char *err, size_t errlen)
+{
+    return parse(name, name, buf, len, opts, out, err, errlen);
+}
+
+/* ---- load ---------------------------------------------------------------- */
+
+__attribute__((format(printf, 4, 5))) static int io_fail(char *err, size_t errlen, const char *name, const char *fmt,
+                                                         ...)
+{
+    int n = snprintf(err, errlen, "%s: ", name);
+    if (n >= 0 && (size_t)n < errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+struct growbuf {
+    char *p;
+    size_t len, cap;
+};
+
+/* Room for at least `want` more bytes, doubling. */
+static int grow(struct growbuf *g, size_t want)
+{
+    if (g->cap - g->len >= want)
+        return 0;
+    size_t cap = g->cap ? g->cap : 65536;
+    while (cap - g->len < want) {
+        if (cap > SIZE_MAX / 2) {
+            errno = ENOMEM;
+            return -1;
+        }
+        cap *= 2;
+    }
+    char *p = realloc(g->p, cap);
+    if (!p)
+        return -1;
+    g->p = p;
+    g->cap = cap;
+    return 0;
+}
+
+static int read_fd(int fd, struct growbuf *g)
+{
+    for (;;) {
+        if (grow(g, 65536))
+            return -1;
+        ssize_t n = read(fd, g->p + g->len, g->cap - g->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return 0;
+        g->len += (size_t)n;
+    }
+}
+
+static int parse_buf(const char *name, const char *path, struct growbuf *g, const struct hl_trace_opts *opts,
+                     struct hl_trace *out, char *err, size_t errlen)
+{
+    int r = parse(name, path, g->p, g->len, opts, out, err, errlen);
+    free(g->p);
+    return r;
+}
+
+static int load_gz(int fd, const char *path, const struct hl_trace_opts *opts, struct hl_trace *out, char *err,
+                   size_t errlen)
+{
+    gzFile gz = gzdopen(fd, "rb");
+    if (!gz) {
+        close(fd);
+        return io_fail(err, errlen, path, "cannot read through zlib: %s", strerror(errno ? errno : ENOMEM));
+    }
+    struct growbuf g = {NULL, 0, 0};
+    for (;;) {
+        if (grow(&g, 65536)) {
+            gzclose(gz);
+            free(g.p);
+            return io_fail(err, errlen, path, "%s", strerror(ENOMEM));
+        }
+        size_t room = g.cap - g.len;
+        int n = gzread(gz, g.p + g.len, (unsigned)(room < 1u << 30 ? room : 1u << 30));
+        if (n < 0) {
+            int zerr;
+            const char *msg = gzerror(gz, &zerr);
+            io_fail(err, errlen, path, "gzip: %s", zerr == Z_ERRNO ? strerror(errno) : msg);
+            gzclose(gz);
+            free(g.p);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        g.len += (size_t)n;
+    }
+    /* a stream cut short reads as a clean end; gzclose_r says so */
+    int zr = gzclose(gz);
+    if (zr != Z_OK) {
+        free(g.p);
+        return io_fail(err, errlen, path, "gzip: %s",
+                       zr == Z_BUF_ERROR ? "truncated compressed data" : "cannot close the stream");
+    }
+    return parse_buf(path, path, &g, opts, out, err, errlen);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int hl_trace_load(const char *path, const struct hl_trace_opts *opts, struct hl_trace *out, char *err,
+                  size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (errlen)
+        err[0] = '\0';
+    if (strcmp(path, "-") == 0) {
+        struct growbuf g = {NULL, 0, 0};
+        if (read_fd(STDIN_FILENO, &g)) {
+            int e = errno;
+            free(g.p);
+            return io_fail(err, errlen, "<stdin>", "read error: %s", strerror(e));
+        }
+        return parse_buf("<stdin>", path, &g, opts, out, err, errlen);
+    }
+
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return io_fail(err, errlen, path, "cannot open: %s", strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return io_fail(err, errlen, path, "cannot stat: %s", strerror(e));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return io_fail(err, errlen, path, "is a directory");
+    }
+    if (ends_with(path, ".gz"))
+        return load_gz(fd, path, opts, out, err, errlen);
+
+    if (S_ISREG(st.st_mode) && st.st_size > 0) {
+        if ((uint64_t)st.st_size > SIZE_MAX) {
+            close(fd);
+            return io_fail(err, errlen, path, "too large to map");
+        }
+        size_t len = (size_t)st.st_size;
+        void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        int e = errno;
+        close(fd);
+        if (map == MAP_FAILED)
+            return io_fail(err, errlen, path, "cannot map: %s", strerror(e));
+        madvise(map, len, MADV_SEQUENTIAL);
+        int r = parse(path, path, map, len, opts, out, err, errlen);
+        munmap(map, len);
+        return r;
+    }
+
+    /* pipes, FIFOs, character devices, and regular files that claim to be
+     * empty (an empty file, or /proc-like ones whose size is not known) */
+    struct growbuf g = {NULL, 0, 0};
+    if (read_fd(fd, &g)) {
+        int e = errno;
+        close(fd);
+        free(g.p);
+        return io_fail(err, errlen, path, "read error: %s", strerror(e));
+    }
+    close(fd);
+    return parse_buf(path, path, &g, opts, out, err, errlen);
+}
+
+void hl_trace_free(struct hl_trace *t)
+{
+    free(t->path);
+    free(t->ops);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- report and write ---------------------------------------------------- */
+
+void hl_trace_print_quirks(const struct hl_trace *t, FILE *out)
+{
+#define HL_QUIRK_PRINT(name, doc)                                                                                      \
+    if (t->quirks.name)                                                                                                \
+        fprintf(out, "warning: %s: %" PRIu64 " %s\n", t->path ? t->path : "?", t->quirks.name, doc);
+    HL_TRACE_QUIRKS(HL_QUIRK_PRINT)
+#undef HL_QUIRK_PRINT
+}
+
+#ifdef __SIZEOF_INT128__
+__extension__ typedef unsigned __int128 wide;
+#else
+typedef uint64_t wide; /* 32-bit: num_ids * PTRDIFF_MAX fits in 64 bits */
+#endif
+
+uint64_t hl_trace_peak_live(const struct hl_trace *t)
+{
+    uint64_t *size = calloc(t->num_ids ? t->num_ids : 1, sizeof *size);
+    if (!size) {
+        errno = ENOMEM;
+        return UINT64_MAX;
+    }
+    wide live = 0, peak = 0;
+    for (uint64_t i = 0; i < t->nops; i++) {
+        const struct hl_op *op = &t->ops[i];
+        if (op->id >= t->num_ids) /* f -1; or a hand-built trace's bad id */
+            continue;
+        live -= size[op->id]; /* realloc replaces; a fresh block's is 0 */
+        size[op->id] = op->type == HL_OP_FREE ? 0 : op->size;
+        live += size[op->id];
+        if (live > peak)
+            peak = live;
+    }
+    free(size);
+    return peak > UINT64_MAX ? UINT64_MAX : (uint64_t)peak;
+}
+
+int hl_trace_write(const struct hl_trace *t, FILE *out)
+{
+    errno = 0;
+    uint64_t peak = hl_trace_peak_live(t);
+    if (peak == UINT64_MAX && errno == ENOMEM)
+        return -1;
+    if (fprintf(out, "%" PRIu64 "\n%" PRIu32 "\n%" PRIu64 "\n1\n", peak, t->num_ids, t->nops) < 0)
+        return -1;
+    for (uint64_t i = 0; i < t->nops; i++) {
+        const struct hl_op *op = &t->ops[i];
+        int r;
+        switch (op->type) {
+        case HL_OP_FREE:
+            r = op->id == HL_ID_NULL ? fputs("f -1\n", out) : fprintf(out, "f %" PRIu32 "\n", op->id);
+            break;
+        case HL_OP_CALLOC:
+            r = fprintf(out, "c %" PRIu32 " 1 %" PRIu64 "\n", op->id, op->size);
+            break;
+        case HL_OP_MEMALIGN:
+            r = fprintf(out, "m %" PRIu32 " %" PRIu64 " %" PRIu64 "\n", op->id, UINT64_C(1) << (op->align_log2 & 63),
+                        op->size);
+            break;
+        case HL_OP_ALLOC:
+        case HL_OP_REALLOC:
+            r = fprintf(out, "%c %" PRIu32 " %" PRIu64 "\n", op->type, op->id, op->size);
+            break;
+        default:
+            errno = EINVAL;
+            return -1;
+        }
+        if (r < 0)
+            return -1;
+    }
+    return fflush(out) == 0 && !ferror(out) ? 0 : -1;
+}
