@@ -15,7 +15,7 @@
 
 #include "heaplab/policies.h"
 #include "replay.h"
-#include "report.h"
+#include "output.h"
 #include "trace.h"
 
 static const char usage_text[] =
@@ -30,7 +30,9 @@ static const char usage_text[] =
     "      --mmap-threshold B  requests >= B bytes are mmapped (fixed; 0 = never)\n"
     "      --source S          region (default) or sbrk\n"
     "      --check-every N     run the heap checker every N operations\n"
-    "      --repeat K          timed passes, the best counts (default 5)\n";
+    "      --repeat K          timed passes, the best counts (default 5)\n"
+    "  -f, --format F          table (default), csv or json\n"
+    "  -o, --output FILE       write the results to FILE instead of standard output\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -79,6 +81,8 @@ static int cmd_replay(int argc, char **argv)
         {"source", required_argument, NULL, OPT_SOURCE},
         {"check-every", required_argument, NULL, OPT_CHECK_EVERY},
         {"repeat", required_argument, NULL, OPT_REPEAT},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -93,7 +97,9 @@ static int cmd_replay(int argc, char **argv)
     if (!specs)
         return usage_error("%s", strerror(errno));
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:h", longopts, NULL)) != -1) {
+    enum hl_format fmt = HL_FORMAT_TABLE;
+    const char *outpath = NULL;
+    while ((c = getopt_long(argc, argv, "p:f:o:h", longopts, NULL)) != -1) {
         unsigned long long v;
         switch (c) {
         case 'p':
@@ -146,6 +152,15 @@ static int cmd_replay(int argc, char **argv)
                 goto out;
             }
             have_repeat = 1;
+            break;
+        case 'f':
+            if (hl_format_parse(optarg, &fmt) != 0) {
+                rc = usage_error("--format: expected table, csv or json, got '%s'", optarg);
+                goto out;
+            }
+            break;
+        case 'o':
+            outpath = optarg;
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -204,7 +219,17 @@ static int cmd_replay(int argc, char **argv)
         for (size_t k = 0; k < nspecs; k++)
             if (hl_replay(&traces[i], &specs[k], &cfg, &rows[nrows++]) != 0)
                 rc = 1;
-    hl_report_table(rows, nrows, stdout);
+    FILE *out = outpath ? fopen(outpath, "w") : stdout;
+    if (!out) {
+        fprintf(stderr, "heaplab: %s: %s\n", outpath, strerror(errno));
+        rc = 2;
+        goto done;
+    }
+    hl_output(rows, nrows, fmt, out);
+    if (outpath && fclose(out) != 0) {
+        fprintf(stderr, "heaplab: %s: %s\n", outpath, strerror(errno));
+        rc = 2;
+    }
 done:
     for (int i = 0; i < loaded; i++)
         hl_trace_free(&traces[i]);

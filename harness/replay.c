@@ -300,7 +300,8 @@ static int checked_pass(const struct hl_trace *t, const struct hl_policy_spec *s
     hl_stats(c.h, &st);
     r->peak_live_bytes = c.peak_live;
     r->peak_heap_bytes = st.peak_heap_bytes;
-    r->util = st.peak_heap_bytes ? (double)c.peak_live / (double)st.peak_heap_bytes : 0;
+    r->util = st.peak_heap_bytes ? (double)c.peak_live / (double)st.peak_heap_bytes : HL_NA_F;
+    r->frag = c.peak_live ? (double)st.peak_heap_bytes / (double)c.peak_live - 1 : HL_NA_F;
     r->sbrk_calls = st.grow_calls + st.shrink_calls;
     r->mmap_calls = st.mmap_calls;
     r->munmap_calls = st.munmap_calls;
@@ -346,37 +347,54 @@ static double timed_pass(const struct hl_trace *t, hl_heap *h, void **ptr)
     return now() - start;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 int hl_replay(const struct hl_trace *t, const struct hl_policy_spec *spec, const struct hl_replay_config *cfg,
               struct hl_result *r)
 {
-    memset(r, 0, sizeof *r);
+    hl_result_init(r);
     snprintf(r->trace, sizeof r->trace, "%s", t->path);
     snprintf(r->policy, sizeof r->policy, "%s", spec->label);
+    snprintf(r->preset, sizeof r->preset, "%s", cfg->preset);
+    snprintf(r->source, sizeof r->source, "%s", cfg->source == HL_SOURCE_SBRK ? "sbrk" : "region");
+    r->align = cfg->align;
+    r->mmap_threshold = cfg->mmap_threshold;
     r->ops = t->nops;
     if (checked_pass(t, spec, cfg, r) != 0)
         return 1;
-    void **ptr = calloc(t->num_ids ? t->num_ids : 1, sizeof *ptr);
-    if (!ptr) {
+    size_t nid = t->num_ids ? t->num_ids : 1;
+    unsigned repeat = cfg->repeat ? cfg->repeat : 1;
+    void **ptr = calloc(nid, sizeof *ptr);
+    double *secs = calloc(repeat, sizeof *secs);
+    if (!ptr || !secs) {
         snprintf(r->status, sizeof r->status, "out of memory for %u ids", t->num_ids);
+        free(ptr);
+        free(secs);
         return 1;
     }
-    double best = 0;
-    for (unsigned k = 0; k < (cfg->repeat ? cfg->repeat : 1); k++) {
+    for (unsigned k = 0; k < repeat; k++) {
         hl_heap *h = make_heap(spec, cfg);
         if (!h) {
             snprintf(r->status, sizeof r->status, "cannot create the heap: %s", strerror(errno));
             free(ptr);
+            free(secs);
             return 1;
         }
-        memset(ptr, 0, (t->num_ids ? t->num_ids : 1) * sizeof *ptr);
-        double s = timed_pass(t, h, ptr);
+        memset(ptr, 0, nid * sizeof *ptr);
+        secs[k] = timed_pass(t, h, ptr);
         hl_heap_destroy(h);
-        if (k == 0 || s < best)
-            best = s;
     }
+    qsort(secs, repeat, sizeof *secs, cmp_double);
+    double ops = (double)t->nops;
+    r->ops_per_sec = secs[0] > 0 ? ops / secs[0] : HL_NA_F;
+    r->ops_per_sec_median = secs[repeat / 2] > 0 ? ops / secs[repeat / 2] : HL_NA_F;
+    r->ops_per_sec_min = secs[repeat - 1] > 0 ? ops / secs[repeat - 1] : HL_NA_F;
     free(ptr);
-    r->seconds = best;
-    r->ops_per_sec = best > 0 ? (double)t->nops / best : 0;
+    free(secs);
     r->ok = 1;
     snprintf(r->status, sizeof r->status, "ok");
     return 0;

@@ -10,6 +10,7 @@
 
 #include "heaplab/heap.h"
 #include "heaplab/policies.h"
+#include "result.h"
 #include "trace.h"
 
 struct hl_replay_config {
@@ -28,24 +29,6 @@ struct hl_replay_config {
  * region source growing exactly as needed, trim on.  "malloclab": 8-byte
  * alignment, no mmap path, exact growth, no trim.  -1 for an unknown name. */
 int hl_replay_preset(struct hl_replay_config *cfg, const char *name);
-
-/* One row of results: plain data, so a forked child can hand it back
- * through shared memory. */
-struct hl_result {
-    char trace[256];
-    char policy[128];
-    uint64_t ops;
-    uint64_t peak_live_bytes; /* max over time of requested bytes of live blocks */
-    uint64_t peak_heap_bytes; /* max over time of extent + mapped bytes */
-    double util;              /* peak_live / peak_heap */
-    uint64_t sbrk_calls;      /* memory-source calls (grow + shrink) */
-    uint64_t mmap_calls;
-    uint64_t munmap_calls;
-    double ops_per_sec;       /* best timed pass */
-    double seconds;           /* time of that pass */
-    int ok;                   /* 1 when status is "ok" */
-    char status[192];
-};
 
 /* Replay t under the policy: checked pass, then cfg->repeat timed passes.
  * Fills *r; returns 0 when the row is ok, 1 when the replay failed (the
