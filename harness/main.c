@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "heaplab/policies.h"
 #include "replay.h"
+#include "runner.h"
 #include "output.h"
 #include "trace.h"
 
@@ -28,9 +30,11 @@ static const char usage_text[] =
     "      --preset NAME       linux (default) or malloclab\n"
     "      --align N           payload alignment, 8 or 16\n"
     "      --mmap-threshold B  requests >= B bytes are mmapped (fixed; 0 = never)\n"
-    "      --source S          region (default) or sbrk\n"
+    "      --source S          region (default) or sbrk (sbrk needs the forked children)\n"
     "      --check-every N     run the heap checker every N operations\n"
     "      --repeat K          timed passes, the best counts (default 5)\n"
+    "  -j, --jobs N            checked passes in parallel (timed passes stay one at a time)\n"
+    "      --no-fork           replay in this process (debugging; a crash ends the run)\n"
     "  -f, --format F          table (default), csv or json\n"
     "  -o, --output FILE       write the results to FILE instead of standard output\n";
 
@@ -69,7 +73,7 @@ static int cmd_policies(int argc, char **argv)
     return 0;
 }
 
-enum { OPT_PRESET = 256, OPT_ALIGN, OPT_MMAP, OPT_SOURCE, OPT_CHECK_EVERY, OPT_REPEAT };
+enum { OPT_PRESET = 256, OPT_ALIGN, OPT_MMAP, OPT_SOURCE, OPT_CHECK_EVERY, OPT_REPEAT, OPT_NO_FORK };
 
 static int cmd_replay(int argc, char **argv)
 {
@@ -81,6 +85,8 @@ static int cmd_replay(int argc, char **argv)
         {"source", required_argument, NULL, OPT_SOURCE},
         {"check-every", required_argument, NULL, OPT_CHECK_EVERY},
         {"repeat", required_argument, NULL, OPT_REPEAT},
+        {"jobs", required_argument, NULL, 'j'},
+        {"no-fork", no_argument, NULL, OPT_NO_FORK},
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
@@ -99,7 +105,8 @@ static int cmd_replay(int argc, char **argv)
     optind = 1;
     enum hl_format fmt = HL_FORMAT_TABLE;
     const char *outpath = NULL;
-    while ((c = getopt_long(argc, argv, "p:f:o:h", longopts, NULL)) != -1) {
+    struct hl_run_opts ropts = {1, 1, 0};
+    while ((c = getopt_long(argc, argv, "p:j:f:o:h", longopts, NULL)) != -1) {
         unsigned long long v;
         switch (c) {
         case 'p':
@@ -153,6 +160,16 @@ static int cmd_replay(int argc, char **argv)
             }
             have_repeat = 1;
             break;
+        case 'j':
+            if (parse_u64(optarg, 256, &v) || v == 0) {
+                rc = usage_error("--jobs: expected 1..256, got '%s'", optarg);
+                goto out;
+            }
+            ropts.jobs = (unsigned)v;
+            break;
+        case OPT_NO_FORK:
+            ropts.fork = 0;
+            break;
         case 'f':
             if (hl_format_parse(optarg, &fmt) != 0) {
                 rc = usage_error("--format: expected table, csv or json, got '%s'", optarg);
@@ -184,6 +201,11 @@ static int cmd_replay(int argc, char **argv)
     }
     if (source >= 0)
         cfg.source = (enum hl_source_kind)source;
+    if (cfg.source == HL_SOURCE_SBRK && !ropts.fork) {
+        rc = usage_error("--source sbrk moves the real program break: it runs only in the forked children, "
+                         "not with %s", "--no-fork");
+        goto out;
+    }
     cfg.check_every = check_every;
     if (have_repeat)
         cfg.repeat = (unsigned)repeat;
@@ -214,11 +236,19 @@ static int cmd_replay(int argc, char **argv)
         }
         hl_trace_print_quirks(&traces[loaded], stderr);
     }
-    size_t nrows = 0;
+    size_t nrows = (size_t)ntraces * nspecs;
+    struct hl_job *jobs = calloc(nrows, sizeof *jobs);
+    if (!jobs) {
+        rc = usage_error("%s", strerror(ENOMEM));
+        goto done;
+    }
     for (int i = 0; i < ntraces; i++)
         for (size_t k = 0; k < nspecs; k++)
-            if (hl_replay(&traces[i], &specs[k], &cfg, &rows[nrows++]) != 0)
-                rc = 1;
+            jobs[(size_t)i * nspecs + k] = (struct hl_job){&traces[i], &specs[k]};
+    ropts.progress = nrows > 1 && isatty(2);
+    if (hl_run(jobs, nrows, &cfg, &ropts, rows) != 0)
+        rc = 1;
+    free(jobs);
     FILE *out = outpath ? fopen(outpath, "w") : stdout;
     if (!out) {
         fprintf(stderr, "heaplab: %s: %s\n", outpath, strerror(errno));

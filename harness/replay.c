@@ -353,8 +353,8 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int hl_replay(const struct hl_trace *t, const struct hl_policy_spec *spec, const struct hl_replay_config *cfg,
-              struct hl_result *r)
+void hl_replay_begin(const struct hl_trace *t, const struct hl_policy_spec *spec,
+                     const struct hl_replay_config *cfg, struct hl_result *r)
 {
     hl_result_init(r);
     snprintf(r->trace, sizeof r->trace, "%s", t->path);
@@ -364,13 +364,28 @@ int hl_replay(const struct hl_trace *t, const struct hl_policy_spec *spec, const
     r->align = cfg->align;
     r->mmap_threshold = cfg->mmap_threshold;
     r->ops = t->nops;
+    snprintf(r->status, sizeof r->status, "not run");
+}
+
+int hl_replay_measure(const struct hl_trace *t, const struct hl_policy_spec *spec,
+                      const struct hl_replay_config *cfg, struct hl_result *r)
+{
     if (checked_pass(t, spec, cfg, r) != 0)
         return 1;
+    r->ok = 1;
+    snprintf(r->status, sizeof r->status, "ok");
+    return 0;
+}
+
+int hl_replay_time(const struct hl_trace *t, const struct hl_policy_spec *spec,
+                   const struct hl_replay_config *cfg, struct hl_result *r)
+{
     size_t nid = t->num_ids ? t->num_ids : 1;
     unsigned repeat = cfg->repeat ? cfg->repeat : 1;
     void **ptr = calloc(nid, sizeof *ptr);
     double *secs = calloc(repeat, sizeof *secs);
     if (!ptr || !secs) {
+        r->ok = 0;
         snprintf(r->status, sizeof r->status, "out of memory for %u ids", t->num_ids);
         free(ptr);
         free(secs);
@@ -379,6 +394,7 @@ int hl_replay(const struct hl_trace *t, const struct hl_policy_spec *spec, const
     for (unsigned k = 0; k < repeat; k++) {
         hl_heap *h = make_heap(spec, cfg);
         if (!h) {
+            r->ok = 0;
             snprintf(r->status, sizeof r->status, "cannot create the heap: %s", strerror(errno));
             free(ptr);
             free(secs);
@@ -395,7 +411,14 @@ int hl_replay(const struct hl_trace *t, const struct hl_policy_spec *spec, const
     r->ops_per_sec_min = secs[repeat - 1] > 0 ? ops / secs[repeat - 1] : HL_NA_F;
     free(ptr);
     free(secs);
-    r->ok = 1;
-    snprintf(r->status, sizeof r->status, "ok");
     return 0;
+}
+
+int hl_replay(const struct hl_trace *t, const struct hl_policy_spec *spec, const struct hl_replay_config *cfg,
+              struct hl_result *r)
+{
+    hl_replay_begin(t, spec, cfg, r);
+    if (hl_replay_measure(t, spec, cfg, r) != 0)
+        return 1;
+    return hl_replay_time(t, spec, cfg, r);
 }

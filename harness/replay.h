@@ -30,9 +30,21 @@ struct hl_replay_config {
  * alignment, no mmap path, exact growth, no trim.  -1 for an unknown name. */
 int hl_replay_preset(struct hl_replay_config *cfg, const char *name);
 
-/* Replay t under the policy: checked pass, then cfg->repeat timed passes.
- * Fills *r; returns 0 when the row is ok, 1 when the replay failed (the
- * status says how). */
+/* A replay is two phases, so that a runner can do the deterministic one
+ * for many rows in parallel and the timed one a row at a time.  Both fill
+ * *r and return 0 when the row is ok, 1 when the replay failed (the status
+ * says how). */
+
+/* The row's identity and configuration columns; status "not run". */
+void hl_replay_begin(const struct hl_trace *t, const struct hl_policy_spec *spec,
+                     const struct hl_replay_config *cfg, struct hl_result *r);
+/* The checked pass: integrity checks, footprint and fragmentation. */
+int hl_replay_measure(const struct hl_trace *t, const struct hl_policy_spec *spec,
+                      const struct hl_replay_config *cfg, struct hl_result *r);
+/* The timed passes: throughput (best, median, slowest of cfg->repeat). */
+int hl_replay_time(const struct hl_trace *t, const struct hl_policy_spec *spec,
+                   const struct hl_replay_config *cfg, struct hl_result *r);
+/* All three, in this process. */
 int hl_replay(const struct hl_trace *t, const struct hl_policy_spec *spec, const struct hl_replay_config *cfg,
               struct hl_result *r);
 

@@ -1,0 +1,30 @@
+/*
+ * runner.h - running many (trace, policy) replays: each in a forked child
+ * that hands its row back through shared memory, so a policy that crashes
+ * or corrupts memory costs its own row and nothing else.
+ */
+#ifndef HEAPLAB_RUNNER_H
+#define HEAPLAB_RUNNER_H
+
+#include <stddef.h>
+
+#include "replay.h"
+
+struct hl_job {
+    const struct hl_trace *trace;
+    const struct hl_policy_spec *spec;
+};
+
+struct hl_run_opts {
+    unsigned jobs; /* children at once for the checked passes (timed passes: one) */
+    int fork;      /* 0: everything in this process (debugging) */
+    int progress;  /* a progress line on stderr */
+};
+
+/* Run every job: the checked passes (up to opts->jobs at once), then the
+ * timed passes one at a time for the rows still ok.  rows[i] gets job i's
+ * results.  Returns 0 when every row is ok, 1 otherwise. */
+int hl_run(const struct hl_job *jobs, size_t n, const struct hl_replay_config *cfg,
+           const struct hl_run_opts *opts, struct hl_result *rows);
+
+#endif
