@@ -176,6 +176,13 @@ static struct hl_seg *add_segment(hl_heap *h, size_t bytes, int raw)
     size_t amount = slack + HL_SEG_HDR + bytes + (raw ? 0 : HL_EPILOGUE);
     if (!raw)
         amount = growth_amount(h, amount);
+    if (!raw && h->src.kind == HL_SOURCE_SBRK) {
+        /* someone else may have left the break anywhere: end on a page so
+         * the epilogue ends exactly at the break and the segment can grow
+         * in place and be trimmed later */
+        uintptr_t brk = (uintptr_t)hl_source_end(&h->src);
+        amount = align_up(brk + amount, h->src.pagesize) - brk;
+    }
     char *p = hl_source_grow(&h->src, amount);
     if (!p)
         return NULL;
