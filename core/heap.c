@@ -846,7 +846,9 @@ hl_heap *hl_heap_create(const struct hl_config *cfg)
     h->mmap_threshold = cfg->mmap_threshold ? cfg->mmap_threshold : SIZE_MAX;
     h->mmap_dynamic = cfg->mmap_dynamic && cfg->mmap_threshold;
     h->trim_threshold = cfg->trim_threshold ? cfg->trim_threshold : HL_NO_TRIM;
-    h->grow_min = cfg->grow_min;
+    /* a growth that is not a multiple of the alignment would leave a
+     * segment end or a new top block misaligned */
+    h->grow_min = cfg->grow_min < MAX_REQUEST ? align_up(cfg->grow_min, cfg->align) : cfg->grow_min;
     h->max_block = HL_MAX_BLOCK;
     if (cfg->source == HL_SOURCE_SBRK && h->grow_min < HL_SBRK_MIN_GROWTH)
         h->grow_min = HL_SBRK_MIN_GROWTH;
