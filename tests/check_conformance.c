@@ -235,6 +235,51 @@ START_TEST(realloc_keeps_content)
 }
 END_TEST
 
+/*
+ * realloc growing a block one alignment unit at a time into the free block
+ * after it: each step moves that free block's start up by only 8 or 16
+ * bytes, so the free block's new index node overlaps its old one - the
+ * hard case of a policy's replace.  The free block has free neighbours on
+ * both sides in address order, so its links in both directions matter.
+ */
+START_TEST(realloc_creeps_into_a_free_neighbour)
+{
+    TL_POLICY(pol);
+    for (int c = 0; c < 2; c++) {
+        struct hl_config cfg = fixed_threshold(pol, 0);
+        cfg.align = c ? 8 : 16;
+        hl_heap *h = tl_heap(&cfg);
+        char *lo = hl_malloc(h, 500), *a = hl_malloc(h, 100), *f = hl_malloc(h, 600);
+        char *g = hl_malloc(h, 100), *hi = hl_malloc(h, 300), *g2 = hl_malloc(h, 100);
+        ck_assert_ptr_nonnull(g);
+        ck_assert_ptr_nonnull(g2);
+        hl_free(h, lo);
+        hl_free(h, f);
+        hl_free(h, hi);
+        TL_CHECK(h);
+        size_t n = 100;
+        tl_fill(a, n, 1);
+        while (n < 800) {
+            size_t m = hl_usable_size(h, a) + 1; /* one more alignment unit */
+            char *q = hl_realloc(h, a, m);
+            ck_assert_ptr_nonnull(q);
+            TL_ASSERT_PATTERN(q, n, 1);
+            tl_fill(q, m, 1);
+            a = q;
+            n = m;
+            int v = hl_check(h, stderr);
+            ck_assert_msg(v == 0, "align %zu: %d violations after realloc to %zu", cfg.align, v, m);
+        }
+        hl_free(h, a);
+        hl_free(h, g);
+        hl_free(h, g2);
+        ck_assert_uint_eq(tl_stats(h).live_blocks, 0);
+        TL_CHECK(h);
+        hl_heap_destroy(h);
+    }
+}
+END_TEST
+
 /* ---- calloc ------------------------------------------------------------------ */
 
 START_TEST(calloc_zeroes_memory_used_before)
@@ -1452,6 +1497,7 @@ Suite *make_conformance_suite(void)
     tcase_add_loop_test(tc, malloc_zero_is_unique_and_free_null_is_noop, 0, hl_policy_count());
     tcase_add_loop_test(tc, realloc_null_mallocs_and_realloc_zero_frees, 0, hl_policy_count());
     tcase_add_loop_test(tc, realloc_keeps_content, 0, hl_policy_count());
+    tcase_add_loop_test(tc, realloc_creeps_into_a_free_neighbour, 0, hl_policy_count());
     tcase_add_loop_test(tc, calloc_zeroes_memory_used_before, 0, hl_policy_count());
     tcase_add_loop_test(tc, huge_requests_fail_with_enomem, 0, hl_policy_count());
     tcase_add_loop_test(tc, results_are_aligned, 0, hl_policy_count());
