@@ -10,7 +10,6 @@
  */
 #include <check.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -61,7 +60,7 @@ static int record_block(const struct hl_block_info *bi, void *arg)
     return 0;
 }
 
-/* Static: a few hundred KiB is too much for a thread's stack under the sanitizers. */
+/* static: 256 KiB is more than a test's stack should carry */
 static struct blocks walked;
 
 static struct blocks *walk_all(hl_heap *h)
