@@ -176,6 +176,13 @@ static struct hl_seg *add_segment(hl_heap *h, size_t bytes, int raw)
     size_t amount = slack + HL_SEG_HDR + bytes + (raw ? 0 : HL_EPILOGUE);
     if (!raw)
         amount = growth_amount(h, amount);
+    if (!raw && h->src.kind == HL_SOURCE_SBRK) {
+        /* someone else may have left the break anywhere: end on a page so
+         * the epilogue ends exactly at the break and the segment can grow
+         * in place and be trimmed later */
+        uintptr_t brk = (uintptr_t)hl_source_end(&h->src);
+        amount = align_up(brk + amount, h->src.pagesize) - brk;
+    }
     char *p = hl_source_grow(&h->src, amount);
     if (!p)
         return NULL;
@@ -279,15 +286,23 @@ static void maybe_trim(hl_heap *h, hl_block *b)
             rel = rel >= page ? rel - page : 0;
     }
     struct hl_seg *s = h->last_seg;
-    if (rel == 0 || hl_source_shrink(&h->src, s->end, rel) != 0)
+    size_t keep = bs - rel;
+    if (rel == 0)
         return;
+    /* unfile a block that goes entirely while its node space is still
+     * there: giving it back may unmap the page the node starts on */
+    if (keep == 0)
+        h->remove(h->st, b);
+    if (hl_source_shrink(&h->src, s->end, rel) != 0) {
+        if (keep == 0)
+            h->insert(h->st, b);
+        return;
+    }
     s->end -= rel;
     h->extent_bytes -= rel;
     h->shrink_calls++;
-    size_t keep = bs - rel;
     hl_block *ne = at(b, (ptrdiff_t)keep);
     if (keep == 0) {
-        h->remove(h->st, b);
         *wp(ne) = epilogue_word(h, ne) | (*wp(b) & (HL_F_PREV_FREE | HL_F_PREV_MIN));
         return;
     }
@@ -831,7 +846,9 @@ hl_heap *hl_heap_create(const struct hl_config *cfg)
     h->mmap_threshold = cfg->mmap_threshold ? cfg->mmap_threshold : SIZE_MAX;
     h->mmap_dynamic = cfg->mmap_dynamic && cfg->mmap_threshold;
     h->trim_threshold = cfg->trim_threshold ? cfg->trim_threshold : HL_NO_TRIM;
-    h->grow_min = cfg->grow_min;
+    /* a growth that is not a multiple of the alignment would leave a
+     * segment end or a new top block misaligned */
+    h->grow_min = cfg->grow_min < MAX_REQUEST ? align_up(cfg->grow_min, cfg->align) : cfg->grow_min;
     h->max_block = HL_MAX_BLOCK;
     if (cfg->source == HL_SOURCE_SBRK && h->grow_min < HL_SBRK_MIN_GROWTH)
         h->grow_min = HL_SBRK_MIN_GROWTH;

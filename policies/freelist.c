@@ -38,8 +38,11 @@ void hl_fl_replace(struct hl_freelist *fl, hl_block *old, hl_block *b)
     struct hl_fl_node *o = hl_fl_node_of(old), *n = hl_fl_node_of(b);
     if (o == n)
         return;
-    n->next = o->next;
-    n->prev = o->prev;
+    /* b may start one word into old (realloc taking 8 bytes of a free
+     * neighbour on an 8-aligned heap): then n->next is o->prev */
+    struct hl_fl_node *next = o->next, *prev = o->prev;
+    n->next = next;
+    n->prev = prev;
     if (n->prev)
         n->prev->next = n;
     else

@@ -51,7 +51,7 @@ struct hl_config {
     size_t mmap_threshold;          /* requests >= this are mmapped; 0 = never */
     int mmap_dynamic;               /* 1: raise the threshold like glibc on free */
     size_t align;                   /* payload alignment: 8 or 16 */
-    size_t grow_min;                /* least bytes per source growth (0 = source's own) */
+    size_t grow_min;                /* least bytes per source growth, rounded up to align (0 = source's own) */
     size_t trim_threshold;          /* trim the top when this much is free; HL_NO_TRIM */
     int lock;                       /* 1: every operation takes the heap's mutex */
 };

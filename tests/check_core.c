@@ -1,0 +1,548 @@
+/*
+ * check_core.c - core's own mechanisms, apart from any policy: exact growth
+ * on the region source, trim, the stats counters and their dump, the
+ * checker's reports on a heap the test corrupts, configuration checks.
+ *
+ * White-box where it must be: the segment header and epilogue sizes come
+ * from core.h.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "testutil.h"
+
+#define KiB ((size_t)1024)
+#define MiB ((size_t)1024 * 1024)
+
+static struct hl_config core_config(size_t align)
+{
+    struct hl_config c;
+    hl_config_default(&c, hl_policy_lookup("first-fit"));
+    ck_assert_ptr_nonnull(c.policy);
+    c.align = align;
+    return c;
+}
+
+/* ---- growth -------------------------------------------------------------------- */
+
+START_TEST(region_grows_by_exactly_what_is_needed)
+{
+    struct hl_config cfg = core_config(_i ? 8 : 16);
+    hl_heap *h = tl_heap(&cfg);
+    struct hl_stats st = tl_stats(h);
+    ck_assert_uint_eq(st.extent_bytes, 0);
+    ck_assert_uint_eq(st.grow_calls, 0);
+    ck_assert_uint_eq(st.segments, 0);
+
+    const size_t seg = HL_SEG_HDR + HL_EPILOGUE;
+    size_t b100 = hl_request_size(h, 100);
+    ck_assert_uint_eq(b100 % cfg.align, 0);
+    ck_assert_uint_ge(b100, 108);
+    char *p = hl_malloc(h, 100);
+    ck_assert_ptr_nonnull(p);
+    st = tl_stats(h);
+    ck_assert_uint_eq(st.extent_bytes, seg + b100);
+    ck_assert_uint_eq(st.grow_calls, 1);
+    ck_assert_uint_eq(st.segments, 1);
+    ck_assert_uint_eq(st.overhead_bytes, seg);
+    ck_assert_uint_eq(st.live_bytes, b100);
+    ck_assert_uint_eq(st.free_bytes, 0);
+    ck_assert_uint_eq(st.peak_extent_bytes, st.extent_bytes);
+    ck_assert_ptr_eq(p, (char *)hl_heap_base(h) + HL_SEG_HDR + HL_HDR_BYTES);
+
+    size_t b200 = hl_request_size(h, 200);
+    char *q = hl_malloc(h, 200);
+    ck_assert_ptr_eq(q, p + b100); /* right behind p */
+    st = tl_stats(h);
+    ck_assert_uint_eq(st.extent_bytes, seg + b100 + b200);
+    ck_assert_uint_eq(st.grow_calls, 2);
+
+    /* a hole that fits: no growth */
+    hl_free(h, p);
+    char *r = hl_malloc(h, 50);
+    ck_assert_ptr_eq(r, p);
+    st = tl_stats(h);
+    ck_assert_uint_eq(st.grow_calls, 2);
+    ck_assert_uint_eq(st.extent_bytes, seg + b100 + b200);
+
+    /* a free top block is topped up by the difference only */
+    size_t b1000 = hl_request_size(h, 1000), b3000 = hl_request_size(h, 3000);
+    char *t = hl_malloc(h, 1000);
+    ck_assert_uint_eq(tl_stats(h).extent_bytes, seg + b100 + b200 + b1000);
+    hl_free(h, t); /* far below the trim threshold: stays */
+    char *u = hl_malloc(h, 3000);
+    ck_assert_ptr_eq(u, t);
+    st = tl_stats(h);
+    ck_assert_uint_eq(st.extent_bytes, seg + b100 + b200 + b3000);
+    ck_assert_uint_eq(st.grow_calls, 4);
+
+    /* realloc of the top block grows it in place by the difference */
+    size_t b5000 = hl_request_size(h, 5000);
+    char *v = hl_realloc(h, u, 5000);
+    ck_assert_ptr_eq(v, u);
+    st = tl_stats(h);
+    ck_assert_uint_eq(st.extent_bytes, seg + b100 + b200 + b5000);
+    ck_assert_uint_eq(st.grow_calls, 5);
+    ck_assert_uint_eq(st.segments, 1);
+    TL_CHECK(h);
+    hl_free(h, v);
+    hl_free(h, q);
+    hl_free(h, r);
+    TL_CHECK(h);
+    hl_heap_destroy(h);
+}
+END_TEST
+
+/* grow_min is a floor on each growth; whatever its value, a region heap
+ * stays one segment that grows in place, and its blocks stay aligned. */
+START_TEST(region_stays_one_segment_whatever_grow_min)
+{
+    static const size_t mins[] = {1000, 4100, 8, 65536 + 4};
+    struct hl_config cfg = core_config(16);
+    cfg.grow_min = mins[_i];
+    hl_heap *h = tl_heap(&cfg);
+    char *v[200];
+    for (int i = 0; i < 200; i++) {
+        v[i] = hl_malloc(h, 100 + 37 * (size_t)i);
+        ck_assert_ptr_nonnull(v[i]);
+        tl_fill(v[i], 100 + 37 * (size_t)i, (uint64_t)i);
+    }
+    struct hl_stats st = tl_stats(h);
+    ck_assert_uint_eq(st.segments, 1);
+    TL_CHECK(h);
+    for (int i = 0; i < 200; i++) {
+        TL_ASSERT_PATTERN(v[i], 100 + 37 * (size_t)i, (uint64_t)i);
+        hl_free(h, v[i]);
+    }
+    TL_CHECK(h);
+    hl_heap_destroy(h);
+}
+END_TEST
+
+/* ---- trim ----------------------------------------------------------------------- */
+
+START_TEST(trim_gives_back_the_top_at_the_threshold_and_not_below)
+{
+    const size_t T = 64 * KiB;
+    struct hl_config cfg = core_config(16);
+    cfg.mmap_threshold = 0;
+    cfg.trim_threshold = T;
+    hl_heap *h = tl_heap(&cfg);
+    char *first = hl_malloc(h, 100);
+    ck_assert_ptr_nonnull(first);
+    const uint64_t e0 = tl_stats(h).extent_bytes;
+
+    /* a top block of exactly the threshold goes back */
+    char *x = hl_malloc(h, T - 8);
+    ck_assert_uint_eq(hl_usable_size(h, x), T - 8);
+    ck_assert_uint_eq(tl_stats(h).extent_bytes, e0 + T);
+    hl_free(h, x);
+    struct hl_stats st = tl_stats(h);
+    ck_assert_uint_eq(st.extent_bytes, e0);
+    ck_assert_uint_eq(st.shrink_calls, 1);
+    TL_CHECK(h);
+
+    /* one alignment unit less stays */
+    x = hl_malloc(h, T - 24);
+    ck_assert_uint_eq(hl_usable_size(h, x), T - 24);
+    hl_free(h, x);
+    st = tl_stats(h);
+    ck_assert_uint_eq(st.extent_bytes, e0 + T - 16);
+    ck_assert_uint_eq(st.shrink_calls, 1);
+    ck_assert_uint_eq(st.free_bytes, T - 16);
+    TL_CHECK(h);
+
+    /* two frees that coalesce into a top block past the threshold */
+    char *a = hl_malloc(h, T / 2 - 8), *b = hl_malloc(h, T / 2 - 8);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_ptr_eq(b, a + T / 2);
+    hl_free(h, a);
+    ck_assert_uint_eq(tl_stats(h).shrink_calls, 1); /* a is not the top */
+    hl_free(h, b);
+    st = tl_stats(h);
+    ck_assert_uint_eq(st.shrink_calls, 2);
+    ck_assert_uint_eq(st.extent_bytes, e0);
+    ck_assert_uint_eq(st.free_bytes, 0);
+    TL_CHECK(h);
+
+    /* a free block that is not the top is never given back */
+    char *c = hl_malloc(h, 2 * T), *d = hl_malloc(h, 100);
+    ck_assert_ptr_nonnull(d);
+    uint64_t e1 = tl_stats(h).extent_bytes;
+    hl_free(h, c);
+    st = tl_stats(h);
+    ck_assert_uint_eq(st.extent_bytes, e1);
+    ck_assert_uint_eq(st.shrink_calls, 2);
+    hl_free(h, d); /* now c and d make one top block */
+    st = tl_stats(h);
+    ck_assert_uint_eq(st.extent_bytes, e0);
+    ck_assert_uint_eq(st.shrink_calls, 3);
+    TL_CHECK(h);
+    hl_free(h, first);
+    hl_heap_destroy(h);
+}
+END_TEST
+
+START_TEST(no_trim_keeps_everything)
+{
+    struct hl_config cfg = core_config(16);
+    cfg.mmap_threshold = 0;
+    cfg.trim_threshold = HL_NO_TRIM;
+    hl_heap *h = tl_heap(&cfg);
+    char *p = hl_malloc(h, 4 * MiB);
+    ck_assert_ptr_nonnull(p);
+    uint64_t e = tl_stats(h).extent_bytes;
+    hl_free(h, p);
+    struct hl_stats st = tl_stats(h);
+    ck_assert_uint_eq(st.extent_bytes, e);
+    ck_assert_uint_eq(st.shrink_calls, 0);
+    TL_CHECK(h);
+    hl_heap_destroy(h);
+}
+END_TEST
+
+/*
+ * A top block given back whole while its header sits in the last 8 bytes
+ * of a page: its node space starts on the next page, which the trim
+ * decommits.  The policy must have unfiled it before that.  Every policy,
+ * since each reads its node in its own way.
+ */
+START_TEST(trim_of_a_block_whose_node_starts_a_page)
+{
+    TL_POLICY(pol);
+    struct hl_config cfg;
+    hl_config_default(&cfg, pol);
+    cfg.mmap_threshold = 0;
+    cfg.trim_threshold = 64 * KiB;
+    hl_heap *h = tl_heap(&cfg);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *base = hl_heap_base(h);
+    /* first block from base + HL_SEG_HDR up to 8 bytes below the page end */
+    char *first = hl_malloc(h, page - HL_SEG_HDR - 2 * HL_HDR_BYTES);
+    ck_assert_ptr_nonnull(first);
+    char *top = hl_malloc(h, 100 * KiB);
+    ck_assert_ptr_eq(top, base + page); /* its header is the last word of page 0 */
+    uint64_t e = tl_stats(h).extent_bytes;
+    hl_free(h, top);
+    struct hl_stats st = tl_stats(h);
+    ck_assert_uint_eq(st.shrink_calls, 1);
+    ck_assert_uint_lt(st.extent_bytes, e);
+    TL_CHECK(h);
+    /* and the heap goes on */
+    top = hl_malloc(h, 100 * KiB);
+    ck_assert_ptr_eq(top, base + page);
+    tl_fill(top, 100 * KiB, 1);
+    TL_CHECK(h);
+    hl_free(h, top);
+    hl_free(h, first);
+    TL_CHECK(h);
+    hl_heap_destroy(h);
+}
+END_TEST
+
+/* ---- stats ---------------------------------------------------------------------- */
+
+START_TEST(stats_count_what_happened)
+{
+    struct hl_config cfg = core_config(16);
+    cfg.mmap_dynamic = 0;
+    hl_heap *h = tl_heap(&cfg);
+    struct hl_stats st = tl_stats(h);
+    ck_assert_uint_gt(st.meta_bytes, 0);
+    ck_assert_uint_eq(st.heap_bytes, 0);
+    ck_assert_uint_eq(st.mmap_threshold, HL_DEFAULT_MMAP_THRESHOLD);
+
+    char *p = hl_malloc(h, 1000);
+    char *big = hl_malloc(h, 1 * MiB);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_nonnull(big);
+    tl_fill(big, 1 * MiB, 1);
+    st = tl_stats(h);
+    ck_assert_uint_eq(st.live_blocks, 1);
+    ck_assert_uint_eq(st.live_bytes, hl_request_size(h, 1000));
+    ck_assert_uint_eq(st.mapped_blocks, 1);
+    ck_assert_uint_ge(st.mapped_bytes, 1 * MiB);
+    ck_assert_uint_eq(st.mapped_bytes % (uint64_t)sysconf(_SC_PAGESIZE), 0);
+    ck_assert_uint_eq(st.mmap_calls, 1);
+    ck_assert_uint_eq(st.heap_bytes, st.extent_bytes + st.mapped_bytes);
+    ck_assert_uint_eq(st.peak_live_bytes, st.live_bytes + st.mapped_bytes);
+    ck_assert_uint_eq(st.peak_heap_bytes, st.heap_bytes);
+    ck_assert_uint_eq(st.peak_mapped_bytes, st.mapped_bytes);
+    ck_assert_uint_eq(st.free_bytes, st.extent_bytes - st.live_bytes - st.overhead_bytes);
+
+    big = hl_realloc(h, big, 3 * MiB); /* a mapped block is resized with mremap */
+    ck_assert_ptr_nonnull(big);
+    TL_ASSERT_PATTERN(big, 1 * MiB, 1);
+    st = tl_stats(h);
+    ck_assert_uint_eq(st.mremap_calls, 1);
+    ck_assert_uint_eq(st.mmap_calls, 1);
+    ck_assert_uint_ge(st.mapped_bytes, 3 * MiB);
+    uint64_t peak_mapped = st.mapped_bytes, peak_heap = st.heap_bytes, peak_live = st.peak_live_bytes;
+
+    hl_free(h, big);
+    hl_free(h, p);
+    st = tl_stats(h);
+    ck_assert_uint_eq(st.live_blocks, 0);
+    ck_assert_uint_eq(st.live_bytes, 0);
+    ck_assert_uint_eq(st.mapped_blocks, 0);
+    ck_assert_uint_eq(st.mapped_bytes, 0);
+    ck_assert_uint_eq(st.munmap_calls, 1);
+    /* peaks stay */
+    ck_assert_uint_eq(st.peak_mapped_bytes, peak_mapped);
+    ck_assert_uint_eq(st.peak_heap_bytes, peak_heap);
+    ck_assert_uint_eq(st.peak_live_bytes, peak_live);
+    ck_assert_uint_eq(st.segments, 1);
+    ck_assert_uint_eq(st.shrink_calls, 0);
+    TL_CHECK(h);
+    hl_heap_destroy(h);
+}
+END_TEST
+
+START_TEST(stats_print_names_every_field)
+{
+    static const char *const names[] = {
+#define NAME(name, doc) #name,
+        HL_STATS_FIELDS(NAME)
+#undef NAME
+    };
+    enum { NF = sizeof names / sizeof names[0] };
+    ck_assert_uint_eq(sizeof(struct hl_stats), NF * sizeof(uint64_t));
+    struct hl_stats st;
+    uint64_t *field = (uint64_t *)(void *)&st;
+    for (int i = 0; i < NF; i++)
+        field[i] = 1000003u * (uint64_t)(i + 1);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(f);
+    hl_stats_print(&st, f);
+    ck_assert_int_eq(fclose(f), 0);
+
+    /* one "name value" line per field, in the list's order */
+    char *line = text;
+    for (int i = 0; i < NF; i++) {
+        ck_assert_msg(line && *line, "the dump ends before field %s", names[i]);
+        char name[64];
+        unsigned long long value;
+        ck_assert_int_eq(sscanf(line, "%63s %llu", name, &value), 2);
+        ck_assert_str_eq(name, names[i]);
+        ck_assert_uint_eq(value, 1000003u * (uint64_t)(i + 1));
+        line = strchr(line, '\n');
+        line = line ? line + 1 : NULL;
+    }
+    ck_assert_msg(line && *line == 0, "more lines than fields");
+    free(text);
+}
+END_TEST
+
+/* ---- the checker on a heap the test corrupts --------------------------------------------- */
+
+static int check_report(hl_heap *h, const char *expect)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(f);
+    int v = hl_check(h, f);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_msg(strstr(text, expect) != NULL, "the report does not mention \"%s\":\n%s", expect, text);
+    free(text);
+    return v;
+}
+
+START_TEST(check_reports_a_corrupted_footer)
+{
+    struct hl_config cfg = core_config(16);
+    hl_heap *h = tl_heap(&cfg);
+    char *a = hl_malloc(h, 200), *b = hl_malloc(h, 200), *c = hl_malloc(h, 200);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(c);
+    size_t bs = hl_usable_size(h, b) + HL_HDR_BYTES;
+    hl_free(h, b);
+    TL_CHECK(h);
+    size_t *footer = (size_t *)(void *)(b - HL_HDR_BYTES + bs - 8);
+    ck_assert_uint_eq(*footer, bs);
+    *footer = bs + 64;
+    ck_assert_int_gt(check_report(h, "footer"), 0);
+    hl_heap_destroy(h); /* not used again: destroy does not walk the blocks */
+}
+END_TEST
+
+START_TEST(check_reports_a_corrupted_header)
+{
+    struct hl_config cfg = core_config(16);
+    hl_heap *h = tl_heap(&cfg);
+    char *a = hl_malloc(h, 200), *b = hl_malloc(h, 200), *c = hl_malloc(h, 200);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(c);
+    TL_CHECK(h);
+    hl_word *hdr = (hl_word *)(void *)(b - HL_HDR_BYTES);
+    *hdr ^= (hl_word)16 << 4; /* the size grows by 256: the tag no longer matches */
+    ck_assert_int_gt(check_report(h, "tag"), 0);
+    hl_heap_destroy(h);
+}
+END_TEST
+
+START_TEST(check_reports_a_wrong_prev_free_bit)
+{
+    struct hl_config cfg = core_config(16);
+    hl_heap *h = tl_heap(&cfg);
+    char *a = hl_malloc(h, 200), *b = hl_malloc(h, 200), *c = hl_malloc(h, 200);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    TL_CHECK(h);
+    /* PREV_FREE is outside the tag: only the walk can tell it lies */
+    *(hl_word *)(void *)(c - HL_HDR_BYTES) |= HL_F_PREV_FREE;
+    ck_assert_int_gt(check_report(h, "PREV_FREE"), 0);
+    hl_heap_destroy(h);
+}
+END_TEST
+
+START_TEST(check_reports_every_violation_not_just_the_first)
+{
+    struct hl_config cfg = core_config(16);
+    hl_heap *h = tl_heap(&cfg);
+    char *v[6];
+    for (int i = 0; i < 6; i++)
+        v[i] = hl_malloc(h, 200);
+    hl_free(h, v[1]);
+    hl_free(h, v[3]);
+    TL_CHECK(h);
+    size_t bs = hl_usable_size(h, v[0]) + HL_HDR_BYTES;
+    *(size_t *)(void *)(v[1] - HL_HDR_BYTES + bs - 8) = 1; /* footer of hole 1 */
+    *(size_t *)(void *)(v[3] - HL_HDR_BYTES + bs - 8) = 2; /* footer of hole 3 */
+    ck_assert_int_ge(check_report(h, "footer"), 2);
+    hl_heap_destroy(h);
+}
+END_TEST
+
+/* ---- configuration -------------------------------------------------------------------------- */
+
+static int no_init(hl_heap *h, void *st, const long *params)
+{
+    (void)h;
+    (void)st;
+    (void)params;
+    errno = EDOM;
+    return -1;
+}
+
+START_TEST(config_is_validated)
+{
+    const struct hl_policy *ff = hl_policy_lookup("first-fit");
+    struct hl_config def;
+    hl_config_default(&def, ff);
+    ck_assert_ptr_eq(def.policy, ff);
+    ck_assert_int_eq(def.source, HL_SOURCE_REGION);
+    ck_assert_uint_eq(def.mmap_threshold, HL_DEFAULT_MMAP_THRESHOLD);
+    ck_assert_int_eq(def.mmap_dynamic, 1);
+    ck_assert_uint_eq(def.align, 16);
+    ck_assert_uint_eq(def.trim_threshold, HL_DEFAULT_TRIM_THRESHOLD);
+    ck_assert_int_eq(def.lock, 1);
+
+    static const size_t bad_align[] = {0, 1, 4, 12, 24, 32, 64, 4096};
+    for (size_t i = 0; i < sizeof bad_align / sizeof bad_align[0]; i++) {
+        struct hl_config c = def;
+        c.align = bad_align[i];
+        errno = 0;
+        ck_assert_msg(hl_heap_create(&c) == NULL, "align %zu accepted", bad_align[i]);
+        ck_assert_int_eq(errno, EINVAL);
+    }
+    errno = 0;
+    ck_assert_ptr_null(hl_heap_create(NULL));
+    ck_assert_int_eq(errno, EINVAL);
+
+    struct hl_config c = def;
+    c.policy = NULL;
+    errno = 0;
+    ck_assert_ptr_null(hl_heap_create(&c));
+    ck_assert_int_eq(errno, EINVAL);
+
+    struct hl_policy other = *ff;
+    other.abi = HL_POLICY_ABI + 1; /* built against another layout */
+    c = def;
+    c.policy = &other;
+    errno = 0;
+    ck_assert_ptr_null(hl_heap_create(&c));
+    ck_assert_int_eq(errno, EINVAL);
+
+    other = *ff;
+    other.find = NULL; /* neither an index nor whole-block hooks */
+    errno = 0;
+    ck_assert_ptr_null(hl_heap_create(&c));
+    ck_assert_int_eq(errno, EINVAL);
+
+    other = *ff;
+    other.init = no_init; /* the policy's init error comes through */
+    errno = 0;
+    ck_assert_ptr_null(hl_heap_create(&c));
+    ck_assert_int_eq(errno, EDOM);
+
+    c = def;
+    c.source = (enum hl_source_kind)7;
+    errno = 0;
+    ck_assert_ptr_null(hl_heap_create(&c));
+    ck_assert_int_eq(errno, EINVAL);
+
+    c = def;
+    c.region_capacity = (size_t)1 << 62; /* no address space that large */
+    errno = 0;
+    ck_assert_ptr_null(hl_heap_create(&c));
+    ck_assert_int_eq(errno, ENOMEM);
+
+    for (size_t a = 8; a <= 16; a *= 2) {
+        c = def;
+        c.align = a;
+        hl_heap *h = hl_heap_create(&c);
+        ck_assert_ptr_nonnull(h);
+        ck_assert_ptr_eq(hl_heap_policy(h), ff);
+        ck_assert_uint_eq(hl_heap_align(h), a);
+        ck_assert_uint_eq((uintptr_t)hl_heap_base(h) % (uintptr_t)sysconf(_SC_PAGESIZE), 0);
+        hl_heap_destroy(h);
+    }
+    hl_heap_destroy(NULL);
+}
+END_TEST
+
+Suite *make_core_suite(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("growth");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, region_grows_by_exactly_what_is_needed, 0, 2);
+    tcase_add_loop_test(tc, region_stays_one_segment_whatever_grow_min, 0, 4);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("trim");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, trim_gives_back_the_top_at_the_threshold_and_not_below);
+    tcase_add_test(tc, no_trim_keeps_everything);
+    tcase_add_loop_test(tc, trim_of_a_block_whose_node_starts_a_page, 0, hl_policy_count());
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("stats");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, stats_count_what_happened);
+    tcase_add_test(tc, stats_print_names_every_field);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("checker");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, check_reports_a_corrupted_footer);
+    tcase_add_test(tc, check_reports_a_corrupted_header);
+    tcase_add_test(tc, check_reports_a_wrong_prev_free_bit);
+    tcase_add_test(tc, check_reports_every_violation_not_just_the_first);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("config");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, config_is_validated);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,183 @@
+/*
+ * testutil.h - helpers shared by the Check suites: the policy loop, a
+ * fixed-seed PRNG, per-block byte patterns, heap construction.
+ *
+ * The policy loop: a test body registered with
+ *     tcase_add_loop_test(tc, fn, 0, hl_policy_count())
+ * starts with TL_POLICY(pol) and so runs once per registered policy; a
+ * policy added to the registry later is tested with no edit here.  With
+ * HEAPLAB_TEST_POLICY=name in the environment every other index returns at
+ * once, so one policy can be debugged alone.
+ */
+#ifndef HEAPLAB_TESTUTIL_H
+#define HEAPLAB_TESTUTIL_H
+
+#include <check.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heaplab/heap.h"
+#include "heaplab/policies.h"
+
+/* The policy at loop index i, or NULL when HEAPLAB_TEST_POLICY names
+ * another one.  A name that is not in the registry fails the test: a typo
+ * must not turn the whole run green by skipping everything. */
+static inline const struct hl_policy *tl_policy_at(int i)
+{
+    const char *only = getenv("HEAPLAB_TEST_POLICY");
+    const struct hl_policy *p = hl_policy_at((size_t)i);
+    ck_assert_msg(p != NULL, "no policy at registry index %d", i);
+    if (!only || !*only)
+        return p;
+    ck_assert_msg(hl_policy_lookup(only) != NULL, "HEAPLAB_TEST_POLICY=%s: no such policy", only);
+    return strcmp(p->name, only) == 0 ? p : NULL;
+}
+
+/* First statement of a policy loop body (Check names the index `_i`). */
+#define TL_POLICY(var)                                                                             \
+    const struct hl_policy *var = tl_policy_at(_i);                                                \
+    if (!var)                                                                                      \
+        return
+
+/* Loop bounds for tests that must end in a signal: a skipped index cannot
+ * just return there (it would fail for not aborting), so HEAPLAB_TEST_POLICY
+ * narrows the registered range instead.  An unknown name keeps the whole
+ * range, and TL_POLICY in the body then fails loudly. */
+static inline int tl_loop_begin(void)
+{
+    const char *only = getenv("HEAPLAB_TEST_POLICY");
+    if (only && *only)
+        for (size_t i = 0; i < hl_policy_count(); i++)
+            if (strcmp(hl_policy_at(i)->name, only) == 0)
+                return (int)i;
+    return 0;
+}
+static inline int tl_loop_end(void)
+{
+    const char *only = getenv("HEAPLAB_TEST_POLICY");
+    if (only && *only)
+        for (size_t i = 0; i < hl_policy_count(); i++)
+            if (strcmp(hl_policy_at(i)->name, only) == 0)
+                return (int)i + 1;
+    return (int)hl_policy_count();
+}
+
+/* ---- fixed-seed PRNG (splitmix64: tiny, and every seed is a good one) --- */
+
+struct tl_rng {
+    uint64_t s;
+};
+
+static inline uint64_t tl_mix(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15u;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+    return x ^ (x >> 31);
+}
+
+static inline uint64_t tl_next(struct tl_rng *r)
+{
+    r->s += 0x9e3779b97f4a7c15u;
+    return tl_mix(r->s);
+}
+
+/* Uniform in [0, n), n > 0 (the modulo bias is irrelevant here). */
+static inline size_t tl_below(struct tl_rng *r, size_t n) { return (size_t)(tl_next(r) % n); }
+
+/* ---- per-block patterns --------------------------------------------------- */
+
+/* Byte k of the pattern for block `id`: depends on id and on k, so a block
+ * copied to the wrong offset, another block's bytes, or a stale free-list
+ * link never pass for it.  A prefix of a pattern is the same pattern. */
+static inline unsigned char tl_pattern_byte(uint64_t id, size_t k)
+{
+    uint64_t w = tl_mix(id ^ ((uint64_t)(k >> 3) << 32));
+    unsigned char bytes[8];
+    memcpy(bytes, &w, 8); /* the byte order tl_fill's whole words have */
+    return bytes[k & 7];
+}
+
+static inline void tl_fill(void *p, size_t n, uint64_t id)
+{
+    unsigned char *b = p;
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        uint64_t w = tl_mix(id ^ ((uint64_t)(k >> 3) << 32));
+        memcpy(b + k, &w, 8);
+    }
+    for (; k < n; k++)
+        b[k] = tl_pattern_byte(id, k);
+}
+
+/* The offset of the first byte that differs from the pattern, or -1. */
+static inline long tl_verify(const void *p, size_t n, uint64_t id)
+{
+    const unsigned char *b = p;
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        uint64_t w = tl_mix(id ^ ((uint64_t)(k >> 3) << 32));
+        if (memcmp(b + k, &w, 8) != 0)
+            break;
+    }
+    for (; k < n; k++)
+        if (b[k] != tl_pattern_byte(id, k))
+            return (long)k;
+    return -1;
+}
+
+#define TL_ASSERT_PATTERN(p, n, id)                                                                \
+    do {                                                                                           \
+        long tl_bad_ = tl_verify((p), (n), (id));                                                  \
+        ck_assert_msg(tl_bad_ < 0, "block %p (id %llu, %zu bytes): pattern broken at byte %ld",    \
+                      (void *)(p), (unsigned long long)(id), (size_t)(n), tl_bad_);                \
+    } while (0)
+
+/* The first nonzero byte's offset, or -1. */
+static inline long tl_first_nonzero(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t k = 0; k < n; k++)
+        if (b[k])
+            return (long)k;
+    return -1;
+}
+
+/* ---- heaps ---------------------------------------------------------------- */
+
+static inline hl_heap *tl_heap(const struct hl_config *cfg)
+{
+    hl_heap *h = hl_heap_create(cfg);
+    ck_assert_msg(h != NULL, "hl_heap_create(%s): %s", cfg->policy->name, strerror(errno));
+    return h;
+}
+
+/* A heap with the default configuration (region source). */
+static inline hl_heap *tl_default_heap(const struct hl_policy *p)
+{
+    struct hl_config cfg;
+    hl_config_default(&cfg, p);
+    return tl_heap(&cfg);
+}
+
+/* The checker, describing every violation on stderr. */
+#define TL_CHECK(h)                                                                                \
+    do {                                                                                           \
+        int tl_v_ = hl_check((h), stderr);                                                         \
+        ck_assert_msg(tl_v_ == 0, "hl_check (%s): %d violations", hl_heap_policy(h)->name, tl_v_);  \
+    } while (0)
+
+static inline struct hl_stats tl_stats(hl_heap *h)
+{
+    struct hl_stats st;
+    hl_stats(h, &st);
+    return st;
+}
+
+/* Two stats snapshots are identical (nothing was allocated or freed). */
+#define TL_STATS_EQ(a, b) ck_assert_msg(memcmp(&(a), &(b), sizeof(a)) == 0, "heap stats changed")
+
+#endif
