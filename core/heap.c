@@ -279,15 +279,24 @@ static void maybe_trim(hl_heap *h, hl_block *b)
             rel = rel >= page ? rel - page : 0;
     }
     struct hl_seg *s = h->last_seg;
-    if (rel == 0 || hl_source_shrink(&h->src, s->end, rel) != 0)
+    size_t keep = bs - rel;
+    if (rel == 0)
         return;
+    /* Unfile a block that goes entirely while its node is still there: the
+     * source may decommit the page the node lies on (the header can sit in
+     * the last 8 bytes of the page below). */
+    if (keep == 0)
+        h->remove(h->st, b);
+    if (hl_source_shrink(&h->src, s->end, rel) != 0) {
+        if (keep == 0)
+            h->insert(h->st, b);
+        return;
+    }
     s->end -= rel;
     h->extent_bytes -= rel;
     h->shrink_calls++;
-    size_t keep = bs - rel;
     hl_block *ne = at(b, (ptrdiff_t)keep);
     if (keep == 0) {
-        h->remove(h->st, b);
         *wp(ne) = epilogue_word(h, ne) | (*wp(b) & (HL_F_PREV_FREE | HL_F_PREV_MIN));
         return;
     }
