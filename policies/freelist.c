@@ -38,8 +38,12 @@ void hl_fl_replace(struct hl_freelist *fl, hl_block *old, hl_block *b)
     struct hl_fl_node *o = hl_fl_node_of(old), *n = hl_fl_node_of(b);
     if (o == n)
         return;
-    n->next = o->next;
-    n->prev = o->prev;
+    /* read both links before writing: when realloc grows a block into its
+     * free neighbour by 8 bytes (8-aligned heap), b = old + 8 and the two
+     * nodes overlap */
+    struct hl_fl_node *next = o->next, *prev = o->prev;
+    n->next = next;
+    n->prev = prev;
     if (n->prev)
         n->prev->next = n;
     else
