@@ -373,7 +373,29 @@ static hl_block *core_resize(hl_heap *h, hl_block *b, size_t size)
     if (avail < size) {
         /* grow at the top: the block, or the block and a free top, end the heap */
         hl_block *epi = extensible_epilogue(h);
-        if (!epi || (n != epi && at(n, (ptrdiff_t)(nw & HL_SIZE_MASK)) != epi) || (n != epi && (nw & HL_F_USED)))
+        if (!epi)
+            return NULL;
+        if (n == epi) {
+            /* the block itself is the top: move the epilogue up behind it
+             * (what is added may be less than a minimum block) */
+            size_t amount = growth_amount(h, size - bs);
+            char *p = hl_source_grow(&h->src, amount);
+            if (!p)
+                return NULL;
+            if (p != h->last_seg->end) {
+                note_extent(h, amount);
+                h->overhead_bytes += amount; /* raced with a foreign sbrk: lost */
+                return NULL;
+            }
+            h->last_seg->end += amount;
+            note_extent(h, amount);
+            hl_block *ne = at(h->last_seg->end, -(ptrdiff_t)HL_EPILOGUE);
+            *wp(ne) = epilogue_word(h, ne);
+            put_used(h, b, bs + amount);
+            shrink_to(h, b, size);
+            return b;
+        }
+        if ((nw & HL_F_USED) || at(n, (ptrdiff_t)(nw & HL_SIZE_MASK)) != epi)
             return NULL;
         if (!extend_top(h, epi, growth_amount(h, size - avail)))
             return NULL;
