@@ -207,12 +207,15 @@ void hl_rb_erase(struct hl_rb_node *z, struct hl_rb_root *root)
 
 void hl_rb_replace(struct hl_rb_node *old, struct hl_rb_node *repl, struct hl_rb_root *root)
 {
-    *repl = *old;
-    if (old->left)
-        set_parent(old->left, repl);
-    if (old->right)
-        set_parent(old->right, repl);
-    struct hl_rb_node *p = hl_rb_parent(old);
+    /* repl may overlap old (a node in a block that starts inside old's
+     * block): read old whole before writing anything */
+    struct hl_rb_node o = *old;
+    *repl = o;
+    if (o.left)
+        set_parent(o.left, repl);
+    if (o.right)
+        set_parent(o.right, repl);
+    struct hl_rb_node *p = hl_rb_parent(&o);
     if (!p)
         root->node = repl;
     else if (p->left == old)

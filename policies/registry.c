@@ -19,6 +19,7 @@
     X(best_fit)                                                                                    \
     X(worst_fit)                                                                                   \
     X(tlsf)                                                                                        \
+    X(rbtree)                                                                                      \
     /* one line per policy, above this line */
 
 #define HL_DECLARE(name) const struct hl_policy *hl_policy_##name(void);
