@@ -422,7 +422,7 @@ START_TEST(check_catches_a_used_block_in_the_tree)
 }
 END_TEST
 
-START_TEST(registered_after_worst_fit)
+START_TEST(registered)
 {
     const struct hl_policy *p = hl_policy_lookup("rbtree");
     ck_assert_ptr_nonnull(p);
@@ -430,9 +430,9 @@ START_TEST(registered_after_worst_fit)
     ck_assert_ptr_nonnull(p->summary);
     ck_assert_ptr_nonnull(p->check);
     size_t i = 0;
-    while (hl_policy_at(i) != p)
+    while (i < hl_policy_count() && hl_policy_at(i) != p)
         i++;
-    ck_assert_str_eq(hl_policy_at(i - 1)->name, "worst-fit");
+    ck_assert_uint_lt(i, hl_policy_count());
 }
 END_TEST
 
@@ -441,7 +441,7 @@ Suite *make_rbtree_suite(void)
     Suite *s = suite_create("rbtree");
     TCase *tc = tcase_create("policy");
     tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, registered_after_worst_fit);
+    tcase_add_test(tc, registered);
     tcase_add_test(tc, smallest_fit_lowest_address);
     tcase_add_loop_test(tc, grow_into_neighbour_by_one_step, 0, 4);
     tcase_add_test(tc, check_catches_a_damaged_tree);
