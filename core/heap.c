@@ -179,8 +179,15 @@ static struct hl_seg *add_segment(hl_heap *h, size_t bytes, int raw)
     char *p = hl_source_grow(&h->src, amount);
     if (!p)
         return NULL;
-    note_extent(h, amount);
     char *s = (char *)(uintptr_t)align_up((uintptr_t)p, a);
+    if (raw && s + HL_SEG_HDR + bytes < p + amount) {
+        /* give back the slack alignment did not use, so that the segment
+         * ends at the break and the next hl_morecore can extend it */
+        size_t tail = (size_t)(p + amount - (s + HL_SEG_HDR + bytes));
+        if (hl_source_shrink(&h->src, p + amount, tail) == 0)
+            amount -= tail;
+    }
+    note_extent(h, amount);
     struct hl_seg *seg = (struct hl_seg *)(void *)s;
     char *first = s + HL_SEG_HDR;
     size_t room = (size_t)(p + amount - first) - (raw ? 0 : HL_EPILOGUE);
