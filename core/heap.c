@@ -511,8 +511,9 @@ static void free_locked(hl_heap *h, void *p)
         return;
     }
     if (((w & HL_KIND_MASK) >> HL_KIND_SHIFT) == HL_KIND_OFFSET) {
-        *wp(b) = dead_word(h, b);
-        b = real_block(h, b, "free(): invalid pointer");
+        hl_block *o = b;
+        b = real_block(h, o, "free(): invalid pointer"); /* reads the offset: kill it after */
+        *wp(o) = dead_word(h, o);
     }
     h->live_bytes -= hl_block_size(b);
     h->live_blocks--;
