@@ -21,9 +21,9 @@
  * takes a 2^(k+1) block.  Core counts whole blocks as live, so the metrics
  * show the waste.  A block merges only with its buddy, never with its other
  * neighbour, so free space can also sit in adjacent free blocks that are
- * not buddies.  (SQLite's mem5.c, another power-of-two allocator, quotes
- * Robson's bound, JACM 21(3), 1974, for one fixed pool; this heap instead
- * grows by whole arenas.)
+ * not buddies.  (SQLite's mem5.c quotes Robson's worst-case bound, JACM
+ * 21(3), 1974, for its one fixed pool; no such bound is claimed here: this
+ * heap does not fail when an arena is full, it grows by another.)
  *
  * LAYOUT.  The heap grows one arena at a time from hl_morecore.  Arenas that
  * follow each other in memory form a *run*; a table of runs sorted by
@@ -41,11 +41,20 @@
  * PARAMETERS.  min = 5 (32 bytes: core's minimum block, a header and the
  * free-list links).  max = 18 (256 KiB): the least order whose block holds
  * every request below core's default mmap threshold of 128 KiB (131071
- * bytes + header round up to 2^18), so the default configuration sends
- * nothing to mmap that a boundary-tag heap would keep; a larger arena would
- * make the heap grow, and its footprint jump, in bigger steps, and the
- * blocks above it waste more by rounding than a page-rounded mapping does.
- * Blocks above 2^max take core's mmap path (hl_heap_limit_block).
+ * bytes + header round up to 2^18).  So by default the buddy serves exactly
+ * the requests the other policies serve from their heaps, and a comparison
+ * measures the policy, not the mmap path.  The cost is the growth step: the
+ * footprint moves in whole arenas, at least 256 KiB for the smallest heap.
+ * A smaller max shrinks that step and sends the larger requests to mmap,
+ * where page rounding wastes less than power-of-two rounding (but each
+ * costs a system call); a larger max makes both worse.  Blocks above 2^max
+ * always take core's mmap path (hl_heap_limit_block).
+ *
+ * LIMITS.  The run table holds MAX_RUNS runs; once full, an arena that
+ * cannot extend the newest run is retired (one RETIRED block, counted as
+ * overhead, walked as bookkeeping) and the request fails with ENOMEM.
+ * Free arenas are never given back: core has no way to shrink a raw
+ * segment.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -152,9 +161,8 @@ static void unfile(struct buddy *bd, hl_block *b, unsigned k)
 
 /*
  * One more arena from the source, not filed.  It extends the run that took
- * the previous arena when it follows it, else starts a run.  With the run
- * table full such a piece cannot be found again by a free: it is covered by
- * one RETIRED block, counted as overhead, and the request fails.
+ * the previous arena when it follows it, else starts a run; with the table
+ * full, a free could not find its run again, so it is retired (see LIMITS).
  */
 static hl_block *grow(hl_heap *h, struct buddy *bd)
 {
