@@ -83,7 +83,6 @@ struct buddy {
     uint64_t avail;                  /* bit k: list[k] is not empty */
     struct link list[MAX_ORDER + 1]; /* circular; the head is a sentinel */
     size_t count[MAX_ORDER + 1];     /* blocks on each list */
-    size_t arenas;                   /* in all runs */
     size_t nruns, last;              /* last: the run that took the newest arena */
     struct run runs[MAX_RUNS];       /* sorted by address */
 };
@@ -190,7 +189,6 @@ static hl_block *grow(hl_heap *h, struct buddy *bd)
         bd->nruns++;
         bd->last = i;
     }
-    bd->arenas++;
     return (hl_block *)(void *)p;
 }
 
@@ -391,7 +389,7 @@ static int bd_check(hl_heap *h, void *st, struct hl_check *c)
 {
     struct buddy *bd = st;
     (void)h;
-    size_t nfree[MAX_ORDER + 1] = {0}, arenas = 0;
+    size_t nfree[MAX_ORDER + 1] = {0};
     HL_CHECK(c, bd->nruns <= MAX_RUNS && (bd->nruns == 0 || bd->last < bd->nruns), "buddy: run table broken");
     for (size_t i = 0; i < bd->nruns && i < MAX_RUNS; i++) {
         const struct run *r = &bd->runs[i];
@@ -404,11 +402,9 @@ static int bd_check(hl_heap *h, void *st, struct hl_check *c)
                           (void *)r->start);
             continue;
         }
-        arenas += r->arenas;
         for (size_t a = 0; a < r->arenas; a++)
             check_arena(bd, c, r->start + (a << bd->max), nfree);
     }
-    HL_CHECK(c, arenas == bd->arenas, "buddy: runs hold %zu arenas, count says %zu", arenas, bd->arenas);
     for (unsigned k = 0; k <= MAX_ORDER; k++) {
         if (k >= bd->min && k <= bd->max) {
             check_list(bd, c, k, nfree[k]);
