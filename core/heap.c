@@ -49,12 +49,7 @@ static inline hl_block *at(const void *p, ptrdiff_t off)
 static inline hl_word *wp(hl_block *b) { return (hl_word *)(void *)b; }
 static inline size_t footer_before(const hl_block *b) { return *(const size_t *)(const void *)((const char *)b - 8); }
 
-/* A word that can never pass the tag check at `where`: left in the header
- * slot of a block that was merged away, so freeing it again is recognised. */
-static inline hl_word dead_word(const hl_heap *h, const void *where)
-{
-    return hl_hdr_make(where, 0, HL_F_MAPPED, HL_KIND_OFFSET, h->cookie) ^ ((hl_word)1 << 52);
-}
+static inline hl_word dead_word(const hl_heap *h, const void *where) { return hl_hdr_dead(where, h->cookie); }
 
 static inline hl_word epilogue_word(const hl_heap *h, const void *where)
 {
@@ -186,8 +181,15 @@ static struct hl_seg *add_segment(hl_heap *h, size_t bytes, int raw)
     char *p = hl_source_grow(&h->src, amount);
     if (!p)
         return NULL;
-    note_extent(h, amount);
     char *s = (char *)(uintptr_t)align_up((uintptr_t)p, a);
+    if (raw && s + HL_SEG_HDR + bytes < p + amount) {
+        /* give back the slack alignment did not use, so that the segment
+         * ends at the break and the next hl_morecore can extend it */
+        size_t tail = (size_t)(p + amount - (s + HL_SEG_HDR + bytes));
+        if (hl_source_shrink(&h->src, p + amount, tail) == 0)
+            amount -= tail;
+    }
+    note_extent(h, amount);
     struct hl_seg *seg = (struct hl_seg *)(void *)s;
     char *first = s + HL_SEG_HDR;
     size_t room = (size_t)(p + amount - first) - (raw ? 0 : HL_EPILOGUE);
@@ -519,8 +521,9 @@ static void free_locked(hl_heap *h, void *p)
         return;
     }
     if (((w & HL_KIND_MASK) >> HL_KIND_SHIFT) == HL_KIND_OFFSET) {
-        *wp(b) = dead_word(h, b);
-        b = real_block(h, b, "free(): invalid pointer");
+        hl_block *o = b;
+        b = real_block(h, o, "free(): invalid pointer"); /* reads the offset: kill it after */
+        *wp(o) = dead_word(h, o);
     }
     h->live_bytes -= hl_block_size(b);
     h->live_blocks--;
@@ -756,6 +759,11 @@ void *hl_morecore(hl_heap *h, size_t bytes, int *contiguous)
 }
 
 void hl_heap_limit_block(hl_heap *h, size_t max_block) { h->max_block = max_block; }
+
+size_t hl_heap_max_request(const hl_heap *h)
+{
+    return h->max_block == HL_MAX_BLOCK ? MAX_REQUEST : h->max_block - HL_HDR_BYTES;
+}
 
 void hl_account_overhead(hl_heap *h, long delta) { h->overhead_bytes += (uint64_t)delta; }
 

@@ -20,6 +20,7 @@
     X(worst_fit)                                                                                   \
     X(tlsf)                                                                                        \
     X(rbtree)                                                                                      \
+    X(buddy)                                                                                       \
     /* one line per policy, above this line */
 
 #define HL_DECLARE(name) const struct hl_policy *hl_policy_##name(void);

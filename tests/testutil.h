@@ -65,6 +65,12 @@ static inline int tl_loop_end(void)
     return (int)hl_policy_count();
 }
 
+/* Whether the policy lays its blocks out with core's boundary-tag mechanism,
+ * and so coalesces with both neighbours, packs to the heap's alignment and
+ * trims the top as core does.  A policy with its own alloc hook (a buddy
+ * system, a pool) keeps the contract but not those properties. */
+static inline int tl_core_mechanism(const struct hl_policy *p) { return p->alloc == NULL; }
+
 /* ---- fixed-seed PRNG (splitmix64: tiny, and every seed is a good one) --- */
 
 struct tl_rng {

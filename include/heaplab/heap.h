@@ -156,6 +156,10 @@ int hl_check(hl_heap *h, FILE *report);
 
 /* The policy this heap was created with. */
 const struct hl_policy *hl_heap_policy(const hl_heap *h);
+/* The largest request served from the extent.  A policy may cap its block
+ * size (a buddy system's largest order): larger requests then take the
+ * mmap path even when the threshold is 0. */
+size_t hl_heap_max_request(const hl_heap *h);
 /* Lowest address of the extent (region base, first sbrk segment), for
  * address offsets in heap maps. */
 void *hl_heap_base(const hl_heap *h);

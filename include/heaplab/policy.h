@@ -146,6 +146,14 @@ static inline int hl_hdr_tag_ok(const void *at, hl_word w, hl_word cookie)
 {
     return (w & HL_TAG_MASK) == hl_tag(at, w, cookie);
 }
+/* A word that never passes the tag check at `at`: left in the header slot
+ * of a block that was merged away, so that freeing it again is reported
+ * as a double free rather than as an invalid pointer. */
+static inline hl_word hl_hdr_dead(const void *at, hl_word cookie)
+{
+    return hl_hdr_make(at, 0, HL_F_MAPPED, HL_KIND_OFFSET, cookie) ^ ((hl_word)1 << 52);
+}
+
 /* Write a header, keeping the PREV_FREE/PREV_MIN bits already there. */
 static inline void hl_block_set(hl_block *b, size_t size, hl_word flags, unsigned kind,
                                 hl_word cookie)
