@@ -82,6 +82,7 @@ struct hl_heap {
     size_t align;
     size_t mmap_threshold;
     size_t trim_threshold;
+    size_t top_pad;   /* what a trim leaves free at the top */
     size_t max_block; /* larger blocks take the mmap path (policy's limit) */
     int lock;
     int mmap_dynamic;

@@ -280,10 +280,14 @@ static void maybe_trim(hl_heap *h, hl_block *b)
     hl_block *epi = extensible_epilogue(h);
     if (!epi || at(b, (ptrdiff_t)bs) != epi)
         return;
-    size_t rel = bs;
+    if (bs <= h->top_pad)
+        return;
+    size_t rel = bs - h->top_pad;
+    if (rel < bs && bs - rel < HL_MIN_BLOCK)
+        rel = bs - HL_MIN_BLOCK; /* what stays must be a block */
     if (h->src.kind == HL_SOURCE_SBRK) {
         size_t page = h->src.pagesize;
-        rel = bs & ~(page - 1);
+        rel &= ~(page - 1);
         if (bs - rel != 0 && bs - rel < HL_MIN_BLOCK)
             rel = rel >= page ? rel - page : 0;
     }
@@ -807,6 +811,7 @@ void hl_config_default(struct hl_config *cfg, const struct hl_policy *policy)
     cfg->mmap_dynamic = 1;
     cfg->align = 16;
     cfg->trim_threshold = HL_DEFAULT_TRIM_THRESHOLD;
+    cfg->top_pad = HL_DEFAULT_TOP_PAD;
     cfg->lock = 1;
 }
 
@@ -854,6 +859,7 @@ hl_heap *hl_heap_create(const struct hl_config *cfg)
     h->mmap_threshold = cfg->mmap_threshold ? cfg->mmap_threshold : SIZE_MAX;
     h->mmap_dynamic = cfg->mmap_dynamic && cfg->mmap_threshold;
     h->trim_threshold = cfg->trim_threshold ? cfg->trim_threshold : HL_NO_TRIM;
+    h->top_pad = cfg->top_pad < MAX_REQUEST ? align_up(cfg->top_pad, cfg->align) : MAX_REQUEST;
     /* a growth that is not a multiple of the alignment would leave a
      * segment end or a new top block misaligned */
     h->grow_min = cfg->grow_min < MAX_REQUEST ? align_up(cfg->grow_min, cfg->align) : cfg->grow_min;

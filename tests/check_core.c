@@ -126,12 +126,47 @@ END_TEST
 
 /* ---- trim ----------------------------------------------------------------------- */
 
+/* glibc's M_TOP_PAD: a trim leaves the pad free at the top, so a heap whose
+ * live size swings around the threshold does not give memory back and take
+ * it again on every swing. */
+START_TEST(trim_keeps_the_top_pad)
+{
+    const size_t T = 64 * KiB, PAD = 32 * KiB;
+    struct hl_config cfg = core_config(16);
+    cfg.mmap_threshold = 0;
+    cfg.trim_threshold = T;
+    cfg.top_pad = PAD;
+    hl_heap *h = tl_heap(&cfg);
+    char *first = hl_malloc(h, 100);
+    ck_assert_ptr_nonnull(first);
+    const uint64_t e0 = tl_stats(h).extent_bytes;
+    char *x = hl_malloc(h, 200 * KiB);
+    ck_assert_ptr_nonnull(x);
+    hl_free(h, x);
+    struct hl_stats st = tl_stats(h);
+    ck_assert_uint_eq(st.shrink_calls, 1);
+    ck_assert_uint_eq(st.extent_bytes, e0 + PAD); /* the pad is still there, free */
+    ck_assert_uint_eq(st.free_bytes, PAD);
+    /* a request within the pad needs no growth */
+    uint64_t grows = st.grow_calls;
+    x = hl_malloc(h, PAD - 64);
+    ck_assert_ptr_nonnull(x);
+    ck_assert_uint_eq(tl_stats(h).grow_calls, grows);
+    hl_free(h, x);
+    /* a top block no bigger than the pad is never trimmed */
+    ck_assert_uint_eq(tl_stats(h).shrink_calls, 1);
+    TL_CHECK(h);
+    hl_heap_destroy(h);
+}
+END_TEST
+
 START_TEST(trim_gives_back_the_top_at_the_threshold_and_not_below)
 {
     const size_t T = 64 * KiB;
     struct hl_config cfg = core_config(16);
     cfg.mmap_threshold = 0;
     cfg.trim_threshold = T;
+    cfg.top_pad = 0;
     hl_heap *h = tl_heap(&cfg);
     char *first = hl_malloc(h, 100);
     ck_assert_ptr_nonnull(first);
@@ -222,6 +257,7 @@ START_TEST(trim_of_a_block_whose_node_starts_a_page)
     hl_config_default(&cfg, pol);
     cfg.mmap_threshold = 0;
     cfg.trim_threshold = 64 * KiB;
+    cfg.top_pad = 0;
     hl_heap *h = tl_heap(&cfg);
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     char *base = hl_heap_base(h);
@@ -446,6 +482,7 @@ START_TEST(config_is_validated)
     ck_assert_int_eq(def.mmap_dynamic, 1);
     ck_assert_uint_eq(def.align, 16);
     ck_assert_uint_eq(def.trim_threshold, HL_DEFAULT_TRIM_THRESHOLD);
+    ck_assert_uint_eq(def.top_pad, HL_DEFAULT_TOP_PAD);
     ck_assert_int_eq(def.lock, 1);
 
     static const size_t bad_align[] = {0, 1, 4, 12, 24, 32, 64, 4096};
@@ -524,6 +561,7 @@ Suite *make_core_suite(void)
     tc = tcase_create("trim");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, trim_gives_back_the_top_at_the_threshold_and_not_below);
+    tcase_add_test(tc, trim_keeps_the_top_pad);
     tcase_add_test(tc, no_trim_keeps_everything);
     tcase_add_loop_test(tc, trim_of_a_block_whose_node_starts_a_page, 0, hl_policy_count());
     suite_add_tcase(s, tc);

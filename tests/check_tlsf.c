@@ -503,6 +503,7 @@ START_TEST(trim_top_block_with_node_on_next_page)
     cfg.policy_params = params;
     cfg.align = align;
     cfg.trim_threshold = 64 * 1024;
+    cfg.top_pad = 0;
     hl_heap *h = hl_heap_create(&cfg);
     ck_assert_ptr_nonnull(h);
     /* the first block's header follows the 24-byte segment header */

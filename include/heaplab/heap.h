@@ -39,6 +39,7 @@ enum hl_source_kind {
 #define HL_DEFAULT_MMAP_THRESHOLD (128u * 1024)
 #define HL_MAX_DYN_MMAP_THRESHOLD ((size_t)32 * 1024 * 1024) /* glibc, 64-bit */
 #define HL_DEFAULT_TRIM_THRESHOLD (128u * 1024)
+#define HL_DEFAULT_TOP_PAD (128u * 1024)
 #define HL_DEFAULT_REGION_CAPACITY ((size_t)1 << 30)
 #define HL_SBRK_MIN_GROWTH (64u * 1024)
 #define HL_NO_TRIM SIZE_MAX
@@ -53,11 +54,15 @@ struct hl_config {
     size_t align;                   /* payload alignment: 8 or 16 */
     size_t grow_min;                /* least bytes per source growth, rounded up to align (0 = source's own) */
     size_t trim_threshold;          /* trim the top when this much is free; HL_NO_TRIM */
+    size_t top_pad;                 /* free bytes a trim leaves at the top (glibc's M_TOP_PAD) */
     int lock;                       /* 1: every operation takes the heap's mutex */
 };
 
 /* Fill *cfg with the defaults (glibc-like: 16-byte alignment, dynamic
- * 128 KiB mmap threshold, trim at 128 KiB, region source, locking on). */
+ * 128 KiB mmap threshold, trim at 128 KiB keeping a 128 KiB top pad,
+ * region source, locking on).  The pad keeps a heap whose live size swings
+ * around the threshold from giving memory back and taking it again on
+ * every swing. */
 void hl_config_default(struct hl_config *cfg, const struct hl_policy *policy);
 
 /* Create a heap.  Returns NULL with errno set on failure (EINVAL for a bad
