@@ -17,6 +17,7 @@ struct hl_source {
     char *brk;       /* region: emulated break; sbrk: where our last growth ended */
     char *committed; /* region: end of the read-write pages */
     char *limit;     /* region: end of the reservation */
+    char *hwm;       /* region: highest end of the committed pages so far */
     size_t pagesize;
 };
 
@@ -26,6 +27,9 @@ void hl_source_close(struct hl_source *s);
 char *hl_source_end(struct hl_source *s);
 /* Move the break up by n bytes; the old break, or NULL with errno = ENOMEM. */
 void *hl_source_grow(struct hl_source *s, size_t n);
+/* Region: break back to the start, every page ever committed read-write
+ * and resident again (untimed warm-up for a repeated replay).  0 or -1. */
+int hl_source_rewind(struct hl_source *s);
 /* Move the break down by n bytes if it still ends at `end`; 0 or -1. */
 int hl_source_shrink(struct hl_source *s, char *end, size_t n);
 
@@ -99,6 +103,8 @@ struct hl_heap {
     size_t grow_min;
     struct hl_source src;
     const struct hl_policy *pol;
+    long params[HL_MAX_PARAMS];   /* the policy's parameters, for reset */
+    struct hl_config cfg;         /* as created, for reset */
     size_t meta_len; /* bytes mapped for this struct and the policy state */
     pthread_mutex_t mu;
 };

@@ -876,14 +876,11 @@ hl_heap *hl_heap_create(const struct hl_config *cfg)
     }
     pthread_mutex_init(&h->mu, NULL);
 
-    long defaults[HL_MAX_PARAMS] = {0};
-    const long *params = cfg->policy_params;
-    if (!params) {
-        for (int i = 0; pol->params && pol->params[i].name && i < HL_MAX_PARAMS; i++)
-            defaults[i] = pol->params[i].def;
-        params = defaults;
-    }
-    if (pol->init && pol->init(h, h->st, params) != 0) {
+    h->cfg = *cfg;
+    for (int i = 0; pol->params && pol->params[i].name && i < HL_MAX_PARAMS; i++)
+        h->params[i] = cfg->policy_params ? cfg->policy_params[i] : pol->params[i].def;
+    h->cfg.policy_params = NULL;
+    if (pol->init && pol->init(h, h->st, h->params) != 0) {
         int e = errno;
         hl_source_close(&h->src);
         pthread_mutex_destroy(&h->mu);
@@ -892,6 +889,50 @@ hl_heap *hl_heap_create(const struct hl_config *cfg)
         return NULL;
     }
     return h;
+}
+
+int hl_heap_reset(hl_heap *h)
+{
+    LOCK(h);
+    if (h->pol->fini)
+        h->pol->fini(h, h->st);
+    hl_large_release_all(h);
+    if (h->src.kind == HL_SOURCE_REGION) {
+        hl_source_rewind(&h->src); /* every page it used, resident */
+    } else {
+        /* give back the newest segments while the break is still theirs;
+         * older ones, below someone else's memory, stay with the process */
+        while (h->segs) {
+            struct hl_seg *s = h->segs, *prev = NULL;
+            while (s->next) {
+                prev = s;
+                s = s->next;
+            }
+            if (hl_source_end(&h->src) != s->end ||
+                hl_source_shrink(&h->src, s->end, (size_t)(s->end - (char *)s)) != 0)
+                break;
+            if (prev)
+                prev->next = NULL;
+            else
+                h->segs = NULL;
+        }
+    }
+    size_t head = (size_t)((char *)h->st - (char *)h);
+    memset(h->st, 0, h->meta_len - head);
+    h->live_bytes = h->live_blocks = h->mapped_bytes = h->mapped_blocks = 0;
+    h->extent_bytes = h->overhead_bytes = 0;
+    h->peak_live_bytes = h->peak_heap_bytes = h->peak_extent_bytes = h->peak_mapped_bytes = 0;
+    h->grow_calls = h->shrink_calls = h->nsegs = 0;
+    h->mmap_calls = h->munmap_calls = h->mremap_calls = 0;
+    h->segs = h->last_seg = NULL;
+    h->mmap_threshold = h->cfg.mmap_threshold ? h->cfg.mmap_threshold : SIZE_MAX;
+    h->trim_threshold = h->cfg.trim_threshold ? h->cfg.trim_threshold : HL_NO_TRIM;
+    h->max_block = HL_MAX_BLOCK;
+    int rc = 0;
+    if (h->pol->init && h->pol->init(h, h->st, h->params) != 0)
+        rc = -1;
+    UNLOCK(h);
+    return rc;
 }
 
 void hl_heap_destroy(hl_heap *h)

@@ -3,11 +3,16 @@
  *
  * region: reserve `capacity` bytes of address space with
  *   mmap(PROT_NONE, MAP_NORESERVE) and move an emulated break inside it.
- *   Pages become read-write as the break passes them and are decommitted
- *   (dropped and made PROT_NONE again) when it moves back below them.  The
- *   break moves by exactly what the heap asks for, like the malloc lab's
- *   mem_sbrk, so the footprint measured is the heap's own.  Several region
- *   heaps live side by side in one process.
+ *   Pages become read-write as the break approaches them and are
+ *   decommitted (dropped and made PROT_NONE again) when it moves well back
+ *   below them.  The break moves by exactly what the heap asks for, like
+ *   the malloc lab's mem_sbrk, so the footprint measured is the heap's own;
+ *   only the commit is coarser - 64 KiB steps, and decommit once a step of
+ *   slack is exceeded - so an exact growth of a few bytes does not cost an
+ *   mprotect, and a break swinging across a page boundary does not thrash.
+ *   hl_source_rewind moves the break back to the start and makes every page
+ *   the heap ever used resident again, so a repeated replay starts warm.
+ *   Several region heaps live side by side in one process.
  *
  * sbrk: the process's real program break.  Other code (glibc's malloc in
  *   the same process) may move it too; the heap notices growth that is not
@@ -21,13 +26,16 @@
 
 #include "core.h"
 
+/* commit and decommit granularity of the region source */
+#define COMMIT_STEP ((size_t)64 * 1024)
+
 static size_t page_up(size_t n, size_t page) { return (n + page - 1) & ~(page - 1); }
 
 int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacity)
 {
     s->kind = kind;
     s->pagesize = (size_t)sysconf(_SC_PAGESIZE);
-    s->base = s->brk = s->committed = s->limit = NULL;
+    s->base = s->brk = s->committed = s->limit = s->hwm = NULL;
     if (kind == HL_SOURCE_SBRK)
         return 0;
     if (kind != HL_SOURCE_REGION) {
@@ -40,7 +48,7 @@ int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacit
         errno = ENOMEM;
         return -1;
     }
-    s->base = s->brk = s->committed = p;
+    s->base = s->brk = s->committed = s->hwm = p;
     s->limit = s->base + capacity;
     return 0;
 }
@@ -81,6 +89,9 @@ void *hl_source_grow(struct hl_source *s, size_t n)
     char *old = s->brk;
     char *want = (char *)(uintptr_t)page_up((uintptr_t)(old + n), s->pagesize);
     if (want > s->committed) {
+        want = s->base + page_up((size_t)(want - s->base), COMMIT_STEP);
+        if (want > s->limit)
+            want = s->limit;
         if (mprotect(s->committed, (size_t)(want - s->committed), PROT_READ | PROT_WRITE) != 0) {
             errno = ENOMEM;
             return NULL;
@@ -88,7 +99,27 @@ void *hl_source_grow(struct hl_source *s, size_t n)
         s->committed = want;
     }
     s->brk = old + n;
+    if (s->committed > s->hwm)
+        s->hwm = s->committed;
     return old;
+}
+
+int hl_source_rewind(struct hl_source *s)
+{
+    if (s->kind != HL_SOURCE_REGION) {
+        errno = EINVAL;
+        return -1;
+    }
+    s->brk = s->base;
+    if (s->hwm > s->committed) {
+        if (mprotect(s->committed, (size_t)(s->hwm - s->committed), PROT_READ | PROT_WRITE) != 0)
+            return -1;
+        s->committed = s->hwm;
+    }
+    /* touch every page once: the faults are paid here, not in what follows */
+    for (volatile char *p = s->base; p < s->committed; p += s->pagesize)
+        *p = 0;
+    return 0;
 }
 
 int hl_source_shrink(struct hl_source *s, char *end, size_t n)
@@ -104,9 +135,13 @@ int hl_source_shrink(struct hl_source *s, char *end, size_t n)
     if (end != s->brk || n > (size_t)(s->brk - s->base))
         return -1;
     s->brk -= n;
-    char *keep = (char *)(uintptr_t)page_up((uintptr_t)s->brk, s->pagesize);
+    /* keep committed slack above the break: a step, or an eighth of what
+     * stays, whichever is more */
+    size_t used = page_up((size_t)(s->brk - s->base), COMMIT_STEP);
+    size_t slack = used / 8 > COMMIT_STEP ? page_up(used / 8, COMMIT_STEP) : COMMIT_STEP;
+    char *keep = s->base + used + slack;
     if (keep < s->committed) {
-        /* A fixed PROT_NONE mapping drops the pages and their access in one call. */
+        /* a fixed PROT_NONE mapping drops the pages and their access in one call */
         void *p = mmap(keep, (size_t)(s->committed - keep), PROT_NONE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
         if (p != MAP_FAILED)

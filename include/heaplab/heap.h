@@ -75,6 +75,16 @@ hl_heap *hl_heap_create(const struct hl_config *cfg);
  * an sbrk heap gives back what it can (only memory still at the break). */
 void hl_heap_destroy(hl_heap *h);
 
+/* Empty the heap as if just created - every block, mapped ones too, is
+ * gone, counters and thresholds start again - with every page the region
+ * ever used committed and resident, as the malloc lab's mem_reset_brk
+ * leaves its heap: a replay repeated on the same heap starts warm, and its
+ * time is the allocator's, not the first-touch page faults' (an OS cost of
+ * the footprint, which the footprint figures measure).  On the sbrk source
+ * the break goes back as far as heaplab owns it.  0, or -1 with errno (the
+ * policy's init failed: the heap must be destroyed). */
+int hl_heap_reset(hl_heap *h);
+
 void *hl_malloc(hl_heap *h, size_t n);
 void hl_free(hl_heap *h, void *p);
 void *hl_calloc(hl_heap *h, size_t nmemb, size_t size);
