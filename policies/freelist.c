@@ -52,10 +52,12 @@ struct free_census {
     size_t count;
 };
 
+/* Core's free blocks only: a hook policy's own free blocks (pool slots, kind
+ * >= 2) are walked as FREE too, but they are never on this list. */
 static int count_free(const struct hl_block_info *bi, void *arg)
 {
     struct free_census *fc = arg;
-    if (bi->state == HL_BLOCK_FREE)
+    if (bi->state == HL_BLOCK_FREE && hl_block_kind(bi->addr) == HL_KIND_CORE)
         fc->count++;
     return 0;
 }
