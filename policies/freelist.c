@@ -48,6 +48,14 @@ void hl_fl_replace(struct hl_freelist *fl, hl_block *old, hl_block *b)
         n->next->prev = n;
 }
 
+hl_block *hl_fl_first_fit(const struct hl_freelist *fl, size_t size)
+{
+    for (const struct hl_fl_node *n = fl->head; n; n = n->next)
+        if (hl_block_size(hl_fl_block(n)) >= size)
+            return hl_fl_block(n);
+    return NULL;
+}
+
 struct free_census {
     size_t count;
 };
