@@ -504,8 +504,10 @@ static void free_locked(hl_heap *h, void *p)
         return;
     }
     if (((w & HL_KIND_MASK) >> HL_KIND_SHIFT) == HL_KIND_OFFSET) {
-        *wp(b) = dead_word(h, b);
-        b = real_block(h, b, "free(): invalid pointer");
+        /* the offset header leads to the real block: follow it, then kill it */
+        hl_block *o = b;
+        b = real_block(h, o, "free(): invalid pointer");
+        *wp(o) = dead_word(h, o);
     }
     h->live_bytes -= hl_block_size(b);
     h->live_blocks--;
