@@ -38,8 +38,11 @@ void hl_fl_replace(struct hl_freelist *fl, hl_block *old, hl_block *b)
     struct hl_fl_node *o = hl_fl_node_of(old), *n = hl_fl_node_of(b);
     if (o == n)
         return;
-    n->next = o->next;
-    n->prev = o->prev;
+    /* b may start 8 bytes into old (realloc growing by 8 on an 8-aligned
+     * heap): n->next is then o->prev, so read both links before writing */
+    struct hl_fl_node *next = o->next, *prev = o->prev;
+    n->next = next;
+    n->prev = prev;
     if (n->prev)
         n->prev->next = n;
     else
