@@ -17,7 +17,8 @@
     X(first_fit)                                                                                   \
     X(next_fit)                                                                                    \
     X(best_fit)                                                                                    \
-    X(worst_fit)
+    X(worst_fit)                                                                                   \
+    X(pool)
 
 #define HL_DECLARE(name) const struct hl_policy *hl_policy_##name(void);
 HL_POLICY_LIST(HL_DECLARE)
