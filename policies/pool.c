@@ -34,10 +34,14 @@
  * USED or not, tagged with the heap cookie), so core validates every pointer
  * and a second free of a slot aborts.  A free slot's next link is in its
  * node space.  The tail is what core handed out beyond the request (it does
- * not split off less than a minimum block): 0 to 24 bytes.  The 32 bytes of
- * run header and the tail are accounted as overhead and walked as META;
- * slots are walked as USED or FREE, so free_bytes is exactly the free slots
- * plus the general path's free blocks.
+ * not split off less than a minimum block): 0 to 24 bytes, starting with a
+ * tagged sentinel word.  So every slot is followed by a tagged word - the
+ * next slot, the sentinel, or the next block - and free checks it, the way
+ * core does when it coalesces: an overrun into the next header aborts on
+ * the free of the block that overran.  The 32 bytes of run header and the
+ * tail are accounted as overhead and walked as META; slots are walked as
+ * USED or FREE, so free_bytes is exactly the free slots plus the general
+ * path's free blocks.
  *
  * A run holds `run_pages` pages' worth of slots, and never fewer than
  * MIN_RUN_SLOTS: a large class gets a longer run, so the general-path
@@ -172,8 +176,10 @@ static hl_block *pool_find(void *st, size_t size) { return hl_fl_first_fit(&((st
 /* ---- slots ------------------------------------------------------------------- */
 
 /* A new run for class k: its first slot (header not yet written), the
- * others on k's free list in address order.  NULL with errno = ENOMEM. */
-static hl_block *new_run(hl_heap *h, struct pool *p, struct pool_class *k)
+ * others on k's free list in address order.  NULL with errno = ENOMEM.
+ * Kept out of line: inlined, it made pool_alloc save six registers on
+ * every call. */
+__attribute__((noinline, cold)) static hl_block *new_run(hl_heap *h, struct pool *p, struct pool_class *k)
 {
     size_t n = k->nslots, size = k->size;
     hl_block *b = hl_block_alloc(h, RUN_META + n * size);
@@ -188,6 +194,10 @@ static hl_block *new_run(hl_heap *h, struct pool *p, struct pool_class *k)
     r->seal = run_seal(r, p->cookie);
     k->runs = r;
     hl_account_overhead(h, (long)(bs - n * size));
+    if (bs > RUN_META + n * size) {
+        hl_block *tail = run_slot(b, n, size);
+        *word(tail) = hl_hdr_make(tail, bs - RUN_META - n * size, HL_F_USED, KIND_RUN, p->cookie);
+    }
     if (!p->lo || (const char *)b < p->lo)
         p->lo = (const char *)b;
     if ((const char *)b + bs > p->hi)
@@ -239,6 +249,9 @@ static void pool_release(hl_heap *h, void *st, hl_block *b)
         struct pool_class *k = slot_class(p, w);
         if (!k)
             hl_corrupt("free(): invalid pointer", hl_block_payload(b));
+        hl_block *n = (hl_block *)(void *)((char *)b + k->size);
+        if (!hl_hdr_tag_ok(n, hl_hdr(n), p->cookie))
+            hl_corrupt("heap corruption: bad header after the block", hl_block_payload(b));
         *word(b) = hl_hdr_make(b, k->size, 0, KIND_SLOT, p->cookie);
         *slot_link(b) = k->free;
         k->free = b;
@@ -359,6 +372,10 @@ static size_t check_runs(const struct pool *p, unsigned c, size_t *slots, struct
             }
             nfree += !(w & HL_F_USED);
         }
+        const hl_block *tail = run_slot(b, r->nslots, k->size);
+        if ((const char *)tail < (const char *)hl_block_next(b))
+            HL_CHECK(ck, hl_hdr_tag_ok(tail, hl_hdr(tail), p->cookie),
+                     "run %p: the sentinel after the last slot is overwritten", (void *)b);
         *slots += r->nslots;
         if (*slots > (size_t)(p->hi - p->lo) / HL_MIN_BLOCK) {
             hl_check_fail(ck, "pool class %zu: the run list loops", k->size);

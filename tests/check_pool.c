@@ -306,6 +306,30 @@ START_TEST(freeing_a_run_header_aborts)
 }
 END_TEST
 
+START_TEST(free_of_a_slot_that_overran_the_next_header_aborts)
+{
+    hl_heap *h = pool_heap("pool", 16);
+    char *a = hl_malloc(h, 50), *b = hl_malloc(h, 50);
+    ck_assert_ptr_eq(b, a + 64);
+    memset(a, 0x62, hl_usable_size(h, a) + 8); /* 8 bytes too many: b's header */
+    hl_free(h, a);
+}
+END_TEST
+
+START_TEST(free_of_the_last_slot_of_a_run_that_overran_aborts)
+{
+    hl_heap *h = pool_heap("pool", 16);
+    char *s[8];
+    for (int i = 0; i < 8; i++) /* the 8 slots of a fresh 4096-byte run */
+        s[i] = hl_malloc(h, 4000);
+    ck_assert_ptr_eq(s[7], s[0] + 7 * 4096);
+    void *after = hl_malloc(h, 10000); /* a general block, perhaps right after the run */
+    ck_assert_ptr_nonnull(after);
+    memset(s[7], 0x62, hl_usable_size(h, s[7]) + 8); /* the run's tail, or the next block's header */
+    hl_free(h, s[7]);
+}
+END_TEST
+
 /* Three free 64-byte slots: c, b, a on the list. */
 static hl_heap *three_free_slots(char **a, char **b, char **c)
 {
@@ -550,6 +574,8 @@ Suite *make_pool_suite(void)
     tcase_add_test_raise_signal(tc, double_free_of_a_slot_aborts, SIGABRT);
     tcase_add_test_raise_signal(tc, double_free_after_reuse_by_a_neighbour_aborts, SIGABRT);
     tcase_add_test_raise_signal(tc, freeing_a_run_header_aborts, SIGABRT);
+    tcase_add_test_raise_signal(tc, free_of_a_slot_that_overran_the_next_header_aborts, SIGABRT);
+    tcase_add_test_raise_signal(tc, free_of_the_last_slot_of_a_run_that_overran_aborts, SIGABRT);
     tcase_add_test(tc, checker_catches_a_corrupted_free_list_link);
     tcase_add_test(tc, checker_catches_a_slot_on_the_list_twice_and_a_bad_run);
     suite_add_tcase(s, tc);
