@@ -38,8 +38,8 @@ void hl_fl_replace(struct hl_freelist *fl, hl_block *old, hl_block *b)
     struct hl_fl_node *o = hl_fl_node_of(old), *n = hl_fl_node_of(b);
     if (o == n)
         return;
-    /* b may start 8 bytes into old (realloc growing by 8 on an 8-aligned
-     * heap): n->next is then o->prev, so read both links before writing */
+    /* b may start one word into old (realloc taking 8 bytes of a free
+     * neighbour on an 8-aligned heap): then n->next is o->prev */
     struct hl_fl_node *next = o->next, *prev = o->prev;
     n->next = next;
     n->prev = prev;
