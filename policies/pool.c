@@ -277,8 +277,8 @@ static hl_block *pool_resize(hl_heap *h, void *st, hl_block *b, size_t size)
 
 /* ---- walk and check ------------------------------------------------------------ */
 
-/* A run's layout from its header, or 0 when the header is not a sound run
- * header of this pool (then its slots cannot be trusted either). */
+/* 1 when b carries a sound run header of this pool, so its layout can be
+ * trusted; 0 otherwise (then nothing inside it can be told apart). */
 static int run_ok(const struct pool *p, const hl_block *b)
 {
     hl_word w = hl_hdr(b);

@@ -27,11 +27,9 @@ static hl_heap *pool_heap(const char *spec, size_t align)
     struct hl_policy_spec ps;
     char err[160];
     ck_assert_msg(hl_policy_parse(spec, &ps, err, sizeof err) == 0, "%s: %s", spec, err);
-    static long params[HL_MAX_PARAMS]; /* the heap reads them at creation only */
-    memcpy(params, ps.params, sizeof params);
     struct hl_config cfg;
     hl_config_default(&cfg, ps.policy);
-    cfg.policy_params = params;
+    cfg.policy_params = ps.params; /* read at creation only */
     cfg.align = align;
     hl_heap *h = hl_heap_create(&cfg);
     ck_assert_ptr_nonnull(h);
