@@ -21,13 +21,7 @@ static void ff_replace(void *st, hl_block *old, hl_block *b)
     hl_fl_replace(&((struct first_fit *)st)->fl, old, b);
 }
 
-static hl_block *ff_find(void *st, size_t size)
-{
-    for (struct hl_fl_node *n = ((struct first_fit *)st)->fl.head; n; n = n->next)
-        if (hl_block_size(hl_fl_block(n)) >= size)
-            return hl_fl_block(n);
-    return NULL;
-}
+static hl_block *ff_find(void *st, size_t size) { return hl_fl_first_fit(&((struct first_fit *)st)->fl, size); }
 
 static int ff_check(hl_heap *h, void *st, struct hl_check *c)
 {

@@ -51,14 +51,24 @@ void hl_fl_replace(struct hl_freelist *fl, hl_block *old, hl_block *b)
         n->next->prev = n;
 }
 
+hl_block *hl_fl_first_fit(const struct hl_freelist *fl, size_t size)
+{
+    for (const struct hl_fl_node *n = fl->head; n; n = n->next)
+        if (hl_block_size(hl_fl_block(n)) >= size)
+            return hl_fl_block(n);
+    return NULL;
+}
+
 struct free_census {
     size_t count;
 };
 
+/* Core's free blocks only: a hook policy's own free blocks (pool slots, kind
+ * >= 2) are walked as FREE too, but they are never on this list. */
 static int count_free(const struct hl_block_info *bi, void *arg)
 {
     struct free_census *fc = arg;
-    if (bi->state == HL_BLOCK_FREE)
+    if (bi->state == HL_BLOCK_FREE && hl_block_kind(bi->addr) == HL_KIND_CORE)
         fc->count++;
     return 0;
 }

@@ -27,7 +27,10 @@ static inline hl_block *hl_fl_block(const struct hl_fl_node *n) { return hl_node
 void hl_fl_insert(struct hl_freelist *fl, hl_block *b);
 void hl_fl_remove(struct hl_freelist *fl, hl_block *b);
 void hl_fl_replace(struct hl_freelist *fl, hl_block *old, hl_block *b);
-/* Order, links, count, and that the list holds exactly the heap's free blocks. */
+/* First fit: the lowest-addressed block of at least `size` bytes, or NULL. */
+hl_block *hl_fl_first_fit(const struct hl_freelist *fl, size_t size);
+/* Order, links, count, and that the list holds exactly the heap's free
+ * blocks of core's mechanism (kind 0). */
 void hl_fl_check(hl_heap *h, const struct hl_freelist *fl, struct hl_check *c);
 
 #endif

@@ -21,6 +21,7 @@
     X(tlsf)                                                                                        \
     X(rbtree)                                                                                      \
     X(buddy)                                                                                       \
+    X(pool)                                                                                        \
     /* one line per policy, above this line */
 
 #define HL_DECLARE(name) const struct hl_policy *hl_policy_##name(void);
