@@ -15,6 +15,9 @@ SANFLAGS :=
 else
 BUILD ?= build-$(SANITIZER)
 SANFLAGS := -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
+ifeq ($(SANITIZER),undefined)
+SANFLAGS += -fno-sanitize-recover=all
+endif
 endif
 
 CC ?= cc

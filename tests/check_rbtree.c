@@ -7,6 +7,7 @@
  * addresses and stats, never time.
  */
 #include <check.h>
+#include <dirent.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +15,14 @@
 #include "heaplab/heap.h"
 #include "heaplab/policies.h"
 #include "rb.h"
+#include "testutil.h"
+#include "trace.h"
 
 /* ---- operation sequences ------------------------------------------------------ */
 
-/* One operation on a block id.  The shape of struct hl_op in harness/trace.h
- * (kept local until the trace parser lands), so the malloc-lab traces can be
- * fed to diff_run as they are. */
-struct op {
-    uint64_t size;      /* bytes asked for */
-    uint32_t id;        /* block id, < num_ids */
-    uint8_t type;       /* 'a' malloc, 'f' free, 'r' realloc (of a dead id: malloc), 'm' memalign */
-    uint8_t align_log2; /* memalign: log2(alignment) */
-};
+/* Operations are the harness's own (struct hl_op), so random sequences and
+ * the malloc-lab traces go through the same differential. */
+#define op hl_op
 
 static uint64_t next_rand(uint64_t *s) /* splitmix64 */
 {
@@ -160,6 +157,11 @@ static void diff_run(const struct op *ops, size_t nops, uint32_t num_ids, const 
     for (size_t i = 0; i < nops; i++) {
         const struct op *o = &ops[i];
         uint32_t id = o->id;
+        if (id == HL_ID_NULL) { /* free(NULL) */
+            hl_free(h[0], NULL);
+            hl_free(h[1], NULL);
+            continue;
+        }
         for (int k = 0; k < 2; k++) {
             unsigned char *p = ptr[k][id], *q = NULL;
             unsigned char m = mark(id, stamp[id]);
@@ -169,6 +171,9 @@ static void diff_run(const struct op *ops, size_t nops, uint32_t num_ids, const 
             switch (o->type) {
             case 'a':
                 q = hl_malloc(h[k], o->size);
+                break;
+            case 'c':
+                q = hl_calloc(h[k], 1, o->size);
                 break;
             case 'm':
                 q = hl_memalign(h[k], (size_t)1 << o->align_log2, o->size);
@@ -187,7 +192,8 @@ static void diff_run(const struct op *ops, size_t nops, uint32_t num_ids, const 
             default:
                 ck_abort_msg("op %zu: unknown type %d", i, o->type);
             }
-            ck_assert_msg(o->type == 'f' || q || o->size == 0, "op %zu: %s: out of memory", i, names[k]);
+            ck_assert_msg(o->type == 'f' || q || (o->type == 'r' && o->size == 0), "op %zu: %s: out of memory", i,
+                          names[k]);
             ptr[k][id] = q;
         }
         int64_t w0 = where(h[0], ptr[0][id]), w1 = where(h[1], ptr[1][id]);
@@ -247,6 +253,50 @@ START_TEST(same_placement_as_best_fit)
     struct op *ops = random_ops(dc->seed, NOPS, NIDS);
     diff_run(ops, NOPS, NIDS, &cfg, 1000);
     free(ops);
+}
+END_TEST
+
+/* The CS:APP malloc-lab traces (the classic set and the CMU 15-213 set,
+ * when they sit beside the project), under the replay's default
+ * configuration and the malloc-lab one (8-byte alignment, no mmap path). */
+static void diff_folder(const char *dir, const char *sub, int lab)
+{
+    char path[1536];
+    snprintf(path, sizeof path, "%s%s%s", dir, *sub ? "/" : "", sub);
+    DIR *d = opendir(path);
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 4 || strcmp(e->d_name + len - 4, ".rep") != 0)
+            continue;
+        char file[2048], err[512];
+        snprintf(file, sizeof file, "%s/%s", path, e->d_name);
+        struct hl_trace t;
+        ck_assert_msg(hl_trace_load(file, NULL, &t, err, sizeof err) == 0, "%s", err);
+        struct hl_config cfg;
+        hl_config_default(&cfg, NULL);
+        if (lab) {
+            cfg.align = 8;
+            cfg.mmap_threshold = 0;
+            cfg.trim_threshold = HL_NO_TRIM;
+        }
+        diff_run(t.ops, t.nops, t.num_ids ? t.num_ids : 1, &cfg, 0);
+        hl_trace_free(&t);
+        n++;
+    }
+    closedir(d);
+    ck_assert_int_gt(n, 0);
+}
+
+START_TEST(same_placement_on_malloclab_traces)
+{
+    const char *dir = tl_malloclab_dir("rbtree", "same_placement_on_malloclab_traces");
+    if (!dir)
+        return;
+    diff_folder(dir, "", _i);
+    diff_folder(dir, "cmu-15213", _i);
 }
 END_TEST
 
@@ -451,6 +501,7 @@ Suite *make_rbtree_suite(void)
     tc = tcase_create("differential");
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, same_placement_as_best_fit, 0, NCASES);
+    tcase_add_loop_test(tc, same_placement_on_malloclab_traces, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

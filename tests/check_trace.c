@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "testutil.h"
 #include "trace.h"
 
 #define ERRLEN 512
@@ -103,27 +104,6 @@ static void write_file(const char *path, const char *data, size_t len)
     ck_assert_ptr_nonnull(f);
     ck_assert_uint_eq(fwrite(data, 1, len, f), len);
     ck_assert_int_eq(fclose(f), 0);
-}
-
-/* Where the shared malloc-lab traces are: $HEAPLAB_MALLOCLAB, else
- * ../shared/traces/malloclab beside $HEAPLAB_SRCDIR or the current
- * directory.  NULL (with a message) when absent. */
-static const char *malloclab_dir(const char *test)
-{
-    static char dir[1024];
-    const char *env = getenv("HEAPLAB_MALLOCLAB");
-    if (env && *env) {
-        snprintf(dir, sizeof dir, "%s", env);
-    } else {
-        const char *src = getenv("HEAPLAB_SRCDIR");
-        snprintf(dir, sizeof dir, "%s/../shared/traces/malloclab", src && *src ? src : ".");
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "trace: %s: SKIPPED: no malloc-lab traces at %s (set HEAPLAB_MALLOCLAB)\n", test, dir);
-        return NULL;
-    }
-    return dir;
 }
 
 /* ---- bad input ----------------------------------------------------------- */
@@ -964,7 +944,7 @@ static int load_folder(const char *dir, const char *sub, enum hl_dialect want)
 
 START_TEST(shared_classic_traces_load)
 {
-    const char *dir = malloclab_dir("shared_classic_traces_load");
+    const char *dir = tl_malloclab_dir("trace", "shared_classic_traces_load");
     if (dir)
         load_folder(dir, "", HL_DIALECT_CLASSIC);
 }
@@ -972,7 +952,7 @@ END_TEST
 
 START_TEST(shared_cmu_traces_load)
 {
-    const char *dir = malloclab_dir("shared_cmu_traces_load");
+    const char *dir = tl_malloclab_dir("trace", "shared_cmu_traces_load");
     if (dir)
         load_folder(dir, "cmu-15213", HL_DIALECT_CMU);
 }
@@ -980,7 +960,7 @@ END_TEST
 
 START_TEST(shared_trace_through_gzip)
 {
-    const char *dir = malloclab_dir("shared_trace_through_gzip");
+    const char *dir = tl_malloclab_dir("trace", "shared_trace_through_gzip");
     if (!dir)
         return;
     char src[1536];

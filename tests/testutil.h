@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "heaplab/heap.h"
 #include "heaplab/policies.h"
@@ -70,6 +71,28 @@ static inline int tl_loop_end(void)
  * trims the top as core does.  A policy with its own alloc hook (a buddy
  * system, a pool) keeps the contract but not those properties. */
 static inline int tl_core_mechanism(const struct hl_policy *p) { return p->alloc == NULL; }
+
+/* Where the shared malloc-lab traces are (they are not ours and never
+ * copied in): $HEAPLAB_MALLOCLAB, else ../shared/traces/malloclab beside
+ * $HEAPLAB_SRCDIR or the current directory.  NULL, with a SKIPPED line
+ * naming the suite and test, when they are absent. */
+static inline const char *tl_malloclab_dir(const char *suite, const char *test)
+{
+    static char dir[1024];
+    const char *env = getenv("HEAPLAB_MALLOCLAB");
+    if (env && *env) {
+        snprintf(dir, sizeof dir, "%s", env);
+    } else {
+        const char *src = getenv("HEAPLAB_SRCDIR");
+        snprintf(dir, sizeof dir, "%s/../shared/traces/malloclab", src && *src ? src : ".");
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "%s: %s: SKIPPED: no malloc-lab traces at %s (set HEAPLAB_MALLOCLAB)\n", suite, test, dir);
+        return NULL;
+    }
+    return dir;
+}
 
 /* ---- fixed-seed PRNG (splitmix64: tiny, and every seed is a good one) --- */
 
