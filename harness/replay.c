@@ -132,7 +132,7 @@ struct live {
 struct checked {
     const struct hl_trace *t;
     const struct hl_replay_config *cfg;
-    hl_heap *h;
+    const struct hl_alloc *a;
     struct live *blk; /* by id */
     struct hl_rb_root live;
     uint64_t live_bytes, peak_live;
@@ -205,14 +205,14 @@ static int checked_op(struct checked *c, const struct hl_op *op)
     case HL_OP_ALLOC:
     case HL_OP_CALLOC:
     case HL_OP_MEMALIGN: {
-        size_t align = c->cfg->align;
+        size_t align = c->a->align;
         if (op->type == HL_OP_ALLOC) {
-            p = hl_malloc(c->h, op->size);
+            p = c->a->malloc(c->a->ctx, op->size);
         } else if (op->type == HL_OP_CALLOC) {
-            p = hl_calloc(c->h, 1, op->size);
+            p = c->a->calloc(c->a->ctx, op->size);
         } else {
             size_t a = (size_t)1 << op->align_log2;
-            p = hl_memalign(c->h, a, op->size);
+            p = c->a->memalign(c->a->ctx, a, op->size);
             if (a > align)
                 align = a;
         }
@@ -228,14 +228,14 @@ static int checked_op(struct checked *c, const struct hl_op *op)
     }
     case HL_OP_FREE:
         if (!b) {
-            hl_free(c->h, NULL);
+            c->a->free(c->a->ctx, NULL);
             return 0;
         }
         if ((bad = verify(b->p, b->size, b->seed, b->size)) >= 0)
             return fail(c, "integrity error: id %u corrupted at offset %lld", id, (long long)bad);
         p = b->p;
         retire(c, id);
-        hl_free(c->h, p);
+        c->a->free(c->a->ctx, p);
         return 0;
     case HL_OP_REALLOC: {
         uint64_t old = 0;
@@ -249,7 +249,7 @@ static int checked_op(struct checked *c, const struct hl_op *op)
         } else {
             b->seed = seed_for(id, c->op);
         }
-        p = hl_realloc(c->h, from, op->size);
+        p = c->a->realloc(c->a->ctx, from, op->size);
         if (op->size == 0 && from)
             return 0; /* realloc(p, 0) freed it */
         if (!p)
@@ -257,7 +257,7 @@ static int checked_op(struct checked *c, const struct hl_op *op)
         uint64_t kept = old < op->size ? old : op->size;
         if (from && (bad = verify(p, old, b->seed, kept)) >= 0)
             return fail(c, "integrity error: realloc of id %u lost offset %lld", id, (long long)bad);
-        if (admit(c, id, p, op->size, c->cfg->align))
+        if (admit(c, id, p, op->size, c->a->align))
             return -1;
         fill(p, op->size, b->seed);
         return 0;
@@ -266,48 +266,108 @@ static int checked_op(struct checked *c, const struct hl_op *op)
     return fail(c, "unknown operation '%c'", op->type);
 }
 
-static int checked_pass(const struct hl_trace *t, const struct hl_policy_spec *spec,
-                        const struct hl_replay_config *cfg, struct hl_result *r)
+int hl_replay_checked(const struct hl_trace *t, const struct hl_alloc *a, const struct hl_replay_config *cfg,
+                      struct hl_result *r)
 {
-    struct checked c = {.t = t, .cfg = cfg, .r = r};
-    c.h = make_heap(spec, cfg);
-    if (!c.h) {
-        snprintf(r->status, sizeof r->status, "cannot create the heap: %s", strerror(errno));
-        return -1;
-    }
+    struct checked c = {.t = t, .cfg = cfg, .a = a, .r = r};
     c.blk = calloc(t->num_ids ? t->num_ids : 1, sizeof *c.blk);
     if (!c.blk) {
-        hl_heap_destroy(c.h);
         snprintf(r->status, sizeof r->status, "out of memory for %u ids", t->num_ids);
-        return -1;
+        return 1;
     }
     int rc = 0;
     for (c.op = 0; c.op < t->nops && rc == 0; c.op++) {
         rc = checked_op(&c, &t->ops[c.op]);
-        if (rc == 0 && cfg->check_every && (c.op + 1) % cfg->check_every == 0) {
-            int v = hl_check(c.h, stderr);
+        if (rc == 0 && a->check && cfg->check_every && (c.op + 1) % cfg->check_every == 0) {
+            int v = a->check(a->ctx, stderr);
             if (v)
                 rc = fail(&c, "heap check found %d violations", v);
         }
     }
-    if (rc == 0) {
-        c.op = t->nops - 1;
-        int v = hl_check(c.h, stderr);
+    if (rc == 0 && a->check) {
+        c.op = t->nops ? t->nops - 1 : 0;
+        int v = a->check(a->ctx, stderr);
         if (v)
             rc = fail(&c, "heap check found %d violations", v);
     }
-    struct hl_stats st;
-    hl_stats(c.h, &st);
+    /* what the trace left live goes back, so the allocator ends empty */
+    for (uint32_t id = 0; id < t->num_ids; id++)
+        if (c.blk[id].p)
+            a->free(a->ctx, c.blk[id].p);
     r->peak_live_bytes = c.peak_live;
+    free(c.blk);
+    return rc ? 1 : 0;
+}
+
+/* ---- allocators ------------------------------------------------------------------ */
+
+static void *heap_malloc(void *ctx, size_t n) { return hl_malloc(ctx, n); }
+static void heap_free(void *ctx, void *p) { hl_free(ctx, p); }
+static void *heap_realloc(void *ctx, void *p, size_t n) { return hl_realloc(ctx, p, n); }
+static void *heap_calloc(void *ctx, size_t n) { return hl_calloc(ctx, 1, n); }
+static void *heap_memalign(void *ctx, size_t al, size_t n) { return hl_memalign(ctx, al, n); }
+static int heap_check(void *ctx, FILE *out) { return hl_check(ctx, out); }
+
+void hl_alloc_heap(struct hl_alloc *a, hl_heap *h, size_t align)
+{
+    *a = (struct hl_alloc){"heaplab", h,           heap_malloc, heap_free, heap_realloc,
+                           heap_calloc, heap_memalign, heap_check, align};
+}
+
+static void *sys_malloc(void *ctx, size_t n)
+{
+    (void)ctx;
+    return malloc(n);
+}
+static void sys_free(void *ctx, void *p)
+{
+    (void)ctx;
+    free(p);
+}
+static void *sys_realloc(void *ctx, void *p, size_t n)
+{
+    (void)ctx;
+    return realloc(p, n);
+}
+static void *sys_calloc(void *ctx, size_t n)
+{
+    (void)ctx;
+    return calloc(1, n);
+}
+static void *sys_memalign(void *ctx, size_t al, size_t n)
+{
+    (void)ctx;
+    void *p = NULL;
+    return posix_memalign(&p, al < sizeof(void *) ? sizeof(void *) : al, n) == 0 ? p : NULL;
+}
+
+void hl_alloc_system(struct hl_alloc *a)
+{
+    *a = (struct hl_alloc){"system", NULL, sys_malloc, sys_free, sys_realloc, sys_calloc, sys_memalign, NULL, 16};
+}
+
+static int checked_pass(const struct hl_trace *t, const struct hl_policy_spec *spec,
+                        const struct hl_replay_config *cfg, struct hl_result *r)
+{
+    hl_heap *h = make_heap(spec, cfg);
+    if (!h) {
+        snprintf(r->status, sizeof r->status, "cannot create the heap: %s", strerror(errno));
+        return -1;
+    }
+    struct hl_alloc a;
+    hl_alloc_heap(&a, h, cfg->align);
+    int rc = hl_replay_checked(t, &a, cfg, r);
+    struct hl_stats st;
+    hl_stats(h, &st);
+    uint64_t live = r->peak_live_bytes;
     r->peak_heap_bytes = st.peak_heap_bytes;
-    r->util = st.peak_heap_bytes ? (double)c.peak_live / (double)st.peak_heap_bytes : HL_NA_F;
-    r->frag = c.peak_live ? (double)st.peak_heap_bytes / (double)c.peak_live - 1 : HL_NA_F;
+    r->util = st.peak_heap_bytes ? (double)live / (double)st.peak_heap_bytes : HL_NA_F;
+    r->frag = live ? (double)st.peak_heap_bytes / (double)live - 1 : HL_NA_F;
     r->sbrk_calls = st.grow_calls + st.shrink_calls;
     r->mmap_calls = st.mmap_calls;
     r->munmap_calls = st.munmap_calls;
-    hl_heap_destroy(c.h);
-    free(c.blk);
-    return rc;
+    hl_heap_destroy(h);
+    return rc ? -1 : 0;
 }
 
 static double now(void)
@@ -317,34 +377,150 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Nothing but the allocator calls in the loop. */
-static double timed_pass(const struct hl_trace *t, hl_heap *h, void **ptr)
+static inline uint64_t now_ns(void)
 {
-    const struct hl_op *op = t->ops, *end = t->ops + t->nops;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The replay loop, written once and expanded for each kind of allocator so
+ * that the calls in it are direct: M(n), F(p), R(p, n), C(n), A(align, n)
+ * are the allocator's operations (`ctx` in scope), BEFORE and AFTER run
+ * around each operation (nothing for throughput, clock reads for latency).
+ * A free sets the slot to NULL, so ops after it see the id dead.
+ */
+#define HL_REPLAY_LOOP(t, ptr, M, F, R, C, A, BEFORE, AFTER)                                       \
+    do {                                                                                           \
+        const struct hl_op *op_ = (t)->ops, *end_ = (t)->ops + (t)->nops;                          \
+        for (; op_ < end_; op_++) {                                                                \
+            BEFORE;                                                                                \
+            switch (op_->type) {                                                                   \
+            case HL_OP_ALLOC:                                                                      \
+                (ptr)[op_->id] = M(op_->size);                                                     \
+                break;                                                                             \
+            case HL_OP_FREE:                                                                       \
+                if (op_->id != HL_ID_NULL) {                                                       \
+                    F((ptr)[op_->id]);                                                             \
+                    (ptr)[op_->id] = NULL;                                                         \
+                }                                                                                  \
+                break;                                                                             \
+            case HL_OP_REALLOC:                                                                    \
+                (ptr)[op_->id] = R((ptr)[op_->id], op_->size);                                     \
+                break;                                                                             \
+            case HL_OP_CALLOC:                                                                     \
+                (ptr)[op_->id] = C(op_->size);                                                     \
+                break;                                                                             \
+            case HL_OP_MEMALIGN:                                                                   \
+                (ptr)[op_->id] = A((size_t)1 << op_->align_log2, op_->size);                      \
+                break;                                                                             \
+            }                                                                                      \
+            AFTER;                                                                                 \
+        }                                                                                          \
+    } while (0)
+
+#define HEAP_M(n) hl_malloc(ctx, n)
+#define HEAP_F(p) hl_free(ctx, p)
+#define HEAP_R(p, n) hl_realloc(ctx, p, n)
+#define HEAP_C(n) hl_calloc(ctx, 1, n)
+#define HEAP_A(al, n) hl_memalign(ctx, al, n)
+#define SYS_M(n) malloc(n)
+#define SYS_F(p) free(p)
+#define SYS_R(p, n) realloc(p, n)
+#define SYS_C(n) calloc(1, n)
+#define SYS_A(al, n) sys_memalign(NULL, al, n)
+#define IND_M(n) ctx->malloc(ctx->ctx, n)
+#define IND_F(p) ctx->free(ctx->ctx, p)
+#define IND_R(p, n) ctx->realloc(ctx->ctx, p, n)
+#define IND_C(n) ctx->calloc(ctx->ctx, n)
+#define IND_A(al, n) ctx->memalign(ctx->ctx, al, n)
+
+#define LAT_BEFORE uint64_t t0_ = now_ns()
+#define LAT_AFTER *lat++ = (float)(now_ns() - t0_)
+
+static double pass_heap(const struct hl_trace *t, hl_heap *ctx, void **ptr)
+{
     double start = now();
-    for (; op < end; op++) {
-        switch (op->type) {
-        case HL_OP_ALLOC:
-            ptr[op->id] = hl_malloc(h, op->size);
-            break;
-        case HL_OP_FREE:
-            if (op->id != HL_ID_NULL) {
-                hl_free(h, ptr[op->id]);
-                ptr[op->id] = NULL;
-            }
-            break;
-        case HL_OP_REALLOC:
-            ptr[op->id] = hl_realloc(h, ptr[op->id], op->size);
-            break;
-        case HL_OP_CALLOC:
-            ptr[op->id] = hl_calloc(h, 1, op->size);
-            break;
-        case HL_OP_MEMALIGN:
-            ptr[op->id] = hl_memalign(h, (size_t)1 << op->align_log2, op->size);
-            break;
-        }
-    }
+    HL_REPLAY_LOOP(t, ptr, HEAP_M, HEAP_F, HEAP_R, HEAP_C, HEAP_A, (void)0, (void)0);
     return now() - start;
+}
+
+static double pass_system(const struct hl_trace *t, void **ptr)
+{
+    double start = now();
+    HL_REPLAY_LOOP(t, ptr, SYS_M, SYS_F, SYS_R, SYS_C, SYS_A, (void)0, (void)0);
+    return now() - start;
+}
+
+static double pass_alloc(const struct hl_trace *t, const struct hl_alloc *ctx, void **ptr)
+{
+    double start = now();
+    HL_REPLAY_LOOP(t, ptr, IND_M, IND_F, IND_R, IND_C, IND_A, (void)0, (void)0);
+    return now() - start;
+}
+
+static void latency_heap(const struct hl_trace *t, hl_heap *ctx, void **ptr, float *lat)
+{
+    HL_REPLAY_LOOP(t, ptr, HEAP_M, HEAP_F, HEAP_R, HEAP_C, HEAP_A, LAT_BEFORE, LAT_AFTER);
+}
+
+static void latency_system(const struct hl_trace *t, void **ptr, float *lat)
+{
+    HL_REPLAY_LOOP(t, ptr, SYS_M, SYS_F, SYS_R, SYS_C, SYS_A, LAT_BEFORE, LAT_AFTER);
+}
+
+static void latency_alloc(const struct hl_trace *t, const struct hl_alloc *ctx, void **ptr, float *lat)
+{
+    HL_REPLAY_LOOP(t, ptr, IND_M, IND_F, IND_R, IND_C, IND_A, LAT_BEFORE, LAT_AFTER);
+}
+
+/* What reading the clock twice costs, subtracted from every latency: the
+ * median of many empty measurements. */
+static double clock_overhead_ns(void)
+{
+    enum { N = 2001 };
+    static float d[N];
+    for (int i = 0; i < N; i++) {
+        uint64_t t0 = now_ns();
+        d[i] = (float)(now_ns() - t0);
+    }
+    size_t k = N / 2;
+    /* selection by partial sort: N is small */
+    for (size_t i = 0; i <= k; i++)
+        for (size_t j = i + 1; j < N; j++)
+            if (d[j] < d[i]) {
+                float x = d[i];
+                d[i] = d[j];
+                d[j] = x;
+            }
+    return d[k];
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static void percentiles(float *lat, uint64_t n, double overhead, struct hl_result *r)
+{
+    if (n == 0)
+        return;
+    qsort(lat, n, sizeof *lat, cmp_float);
+    double p50 = lat[(n - 1) / 2] - overhead, p99 = lat[(uint64_t)((double)(n - 1) * 0.99)] - overhead;
+    r->p50_ns = p50 > 0 ? p50 : 0;
+    r->p99_ns = p99 > 0 ? p99 : 0;
+}
+
+/* Free what a pass left live (untimed), so every pass starts alike. */
+static void drain(const struct hl_trace *t, const struct hl_alloc *a, void **ptr)
+{
+    for (uint32_t id = 0; id < t->num_ids; id++)
+        if (ptr[id]) {
+            a->free(a->ctx, ptr[id]);
+            ptr[id] = NULL;
+        }
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -377,6 +553,22 @@ int hl_replay_measure(const struct hl_trace *t, const struct hl_policy_spec *spe
     return 0;
 }
 
+static void throughput(const struct hl_trace *t, double *secs, unsigned repeat, struct hl_result *r)
+{
+    qsort(secs, repeat, sizeof *secs, cmp_double);
+    double ops = (double)t->nops;
+    r->ops_per_sec = secs[0] > 0 ? ops / secs[0] : HL_NA_F;
+    r->ops_per_sec_median = secs[repeat / 2] > 0 ? ops / secs[repeat / 2] : HL_NA_F;
+    r->ops_per_sec_min = secs[repeat - 1] > 0 ? ops / secs[repeat - 1] : HL_NA_F;
+}
+
+static int time_fail(struct hl_result *r, const char *what)
+{
+    r->ok = 0;
+    snprintf(r->status, sizeof r->status, "%s: %s", what, strerror(errno));
+    return 1;
+}
+
 int hl_replay_time(const struct hl_trace *t, const struct hl_policy_spec *spec,
                    const struct hl_replay_config *cfg, struct hl_result *r)
 {
@@ -384,46 +576,79 @@ int hl_replay_time(const struct hl_trace *t, const struct hl_policy_spec *spec,
     unsigned repeat = cfg->repeat ? cfg->repeat : 1;
     void **ptr = calloc(nid, sizeof *ptr);
     double *secs = calloc(repeat, sizeof *secs);
-    if (!ptr || !secs) {
-        r->ok = 0;
-        snprintf(r->status, sizeof r->status, "out of memory for %u ids", t->num_ids);
-        free(ptr);
-        free(secs);
-        return 1;
+    float *lat = malloc((t->nops ? t->nops : 1) * sizeof *lat);
+    hl_heap *h = NULL;
+    int rc = 0;
+    if (!ptr || !secs || !lat) {
+        rc = time_fail(r, "out of memory for the timed passes");
+        goto out;
     }
-    /* one heap, warmed by an untimed pass and emptied between passes with
-     * its pages kept, as the malloc lab's driver resets its break: the
-     * first-touch page faults are the footprint's cost, measured apart */
-    hl_heap *h = make_heap(spec, cfg);
-    if (!h) {
-        r->ok = 0;
-        snprintf(r->status, sizeof r->status, "cannot create the heap: %s", strerror(errno));
-        free(ptr);
-        free(secs);
-        return 1;
+    /* one heap, warmed by an untimed pass and reset before each pass with
+     * every page it used resident, as the malloc lab's driver resets its
+     * break: first-touch page faults are the footprint's cost, measured
+     * apart */
+    if (!(h = make_heap(spec, cfg))) {
+        rc = time_fail(r, "cannot create the heap");
+        goto out;
     }
-    for (unsigned k = 0; k <= repeat; k++) {
+    for (unsigned k = 0; k <= repeat + 1; k++) {
         if (hl_heap_reset(h) != 0) {
-            r->ok = 0;
-            snprintf(r->status, sizeof r->status, "cannot reset the heap: %s", strerror(errno));
-            hl_heap_destroy(h);
-            free(ptr);
-            free(secs);
-            return 1;
+            rc = time_fail(r, "cannot reset the heap");
+            goto out;
         }
         memset(ptr, 0, nid * sizeof *ptr);
-        double s = timed_pass(t, h, ptr);
-        if (k > 0)
-            secs[k - 1] = s;
+        if (k <= repeat) {
+            double s = pass_heap(t, h, ptr);
+            if (k > 0)
+                secs[k - 1] = s;
+        } else {
+            latency_heap(t, h, ptr, lat); /* its own pass: clock reads slow it down */
+        }
     }
-    hl_heap_destroy(h);
-    qsort(secs, repeat, sizeof *secs, cmp_double);
-    double ops = (double)t->nops;
-    r->ops_per_sec = secs[0] > 0 ? ops / secs[0] : HL_NA_F;
-    r->ops_per_sec_median = secs[repeat / 2] > 0 ? ops / secs[repeat / 2] : HL_NA_F;
-    r->ops_per_sec_min = secs[repeat - 1] > 0 ? ops / secs[repeat - 1] : HL_NA_F;
+    throughput(t, secs, repeat, r);
+    percentiles(lat, t->nops, clock_overhead_ns(), r);
+out:
+    if (h)
+        hl_heap_destroy(h);
     free(ptr);
     free(secs);
+    free(lat);
+    return rc;
+}
+
+int hl_replay_time_alloc(const struct hl_trace *t, const struct hl_alloc *a, const struct hl_replay_config *cfg,
+                         struct hl_result *r)
+{
+    size_t nid = t->num_ids ? t->num_ids : 1;
+    unsigned repeat = cfg->repeat ? cfg->repeat : 1;
+    void **ptr = calloc(nid, sizeof *ptr);
+    double *secs = calloc(repeat, sizeof *secs);
+    float *lat = malloc((t->nops ? t->nops : 1) * sizeof *lat);
+    if (!ptr || !secs || !lat) {
+        free(ptr);
+        free(secs);
+        free(lat);
+        return time_fail(r, "out of memory for the timed passes");
+    }
+    int sys = a->malloc == sys_malloc;
+    /* the allocator keeps what the warm-up pass faulted in, as glibc would */
+    for (unsigned k = 0; k <= repeat + 1; k++) {
+        if (k <= repeat) {
+            double s = sys ? pass_system(t, ptr) : pass_alloc(t, a, ptr);
+            if (k > 0)
+                secs[k - 1] = s;
+        } else if (sys) {
+            latency_system(t, ptr, lat);
+        } else {
+            latency_alloc(t, a, ptr, lat);
+        }
+        drain(t, a, ptr);
+    }
+    throughput(t, secs, repeat, r);
+    percentiles(lat, t->nops, clock_overhead_ns(), r);
+    free(ptr);
+    free(secs);
+    free(lat);
     return 0;
 }
 

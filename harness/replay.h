@@ -30,6 +30,38 @@ struct hl_replay_config {
  * alignment, no mmap path, exact growth, no trim.  -1 for an unknown name. */
 int hl_replay_preset(struct hl_replay_config *cfg, const char *name);
 
+/* An allocator as the replay drives it: a heaplab heap, the process's own
+ * malloc (a baseline, in a child that preloaded it), a malloc-lab solution. */
+struct hl_alloc {
+    const char *name;
+    void *ctx;
+    void *(*malloc)(void *ctx, size_t n);
+    void (*free)(void *ctx, void *p);
+    void *(*realloc)(void *ctx, void *p, size_t n);
+    void *(*calloc)(void *ctx, size_t n);                  /* zeroed n bytes */
+    void *(*memalign)(void *ctx, size_t align, size_t n);
+    int (*check)(void *ctx, FILE *report);                 /* violations; NULL: no checker */
+    size_t align;                                          /* every result is aligned to this */
+};
+
+void hl_alloc_heap(struct hl_alloc *a, hl_heap *h, size_t align);
+/* malloc, free, realloc, calloc and posix_memalign of this process. */
+void hl_alloc_system(struct hl_alloc *a);
+
+/* The checked pass over any allocator: patterns, alignment, overlap,
+ * calloc zeroes; the allocator's checker every cfg->check_every operations
+ * and at the end.  Fills r->peak_live_bytes, and r->status on failure;
+ * frees whatever the trace leaves live.  0 ok, 1 failed. */
+int hl_replay_checked(const struct hl_trace *t, const struct hl_alloc *a, const struct hl_replay_config *cfg,
+                      struct hl_result *r);
+
+/* Timed passes (cfg->repeat after an untimed warm-up) and a latency pass
+ * over any allocator, what a pass leaves live freed in between: fills the
+ * ops_per_sec columns and p50_ns, p99_ns.  The process's own malloc gets a
+ * loop with direct calls, as heaplab heaps do. */
+int hl_replay_time_alloc(const struct hl_trace *t, const struct hl_alloc *a, const struct hl_replay_config *cfg,
+                         struct hl_result *r);
+
 /* A replay is two phases, so that a runner can do the deterministic one
  * for many rows in parallel and the timed one a row at a time.  Both fill
  * *r and return 0 when the row is ok, 1 when the replay failed (the status
@@ -41,7 +73,8 @@ void hl_replay_begin(const struct hl_trace *t, const struct hl_policy_spec *spec
 /* The checked pass: integrity checks, footprint and fragmentation. */
 int hl_replay_measure(const struct hl_trace *t, const struct hl_policy_spec *spec,
                       const struct hl_replay_config *cfg, struct hl_result *r);
-/* The timed passes: throughput (best, median, slowest of cfg->repeat). */
+/* The timed passes: throughput (best, median, slowest of cfg->repeat) on
+ * a warm heap, then a latency pass timing each operation. */
 int hl_replay_time(const struct hl_trace *t, const struct hl_policy_spec *spec,
                    const struct hl_replay_config *cfg, struct hl_result *r);
 /* All three, in this process. */
