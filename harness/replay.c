@@ -529,12 +529,12 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-void hl_replay_begin(const struct hl_trace *t, const struct hl_policy_spec *spec,
-                     const struct hl_replay_config *cfg, struct hl_result *r)
+void hl_replay_begin(const struct hl_trace *t, const char *label, const struct hl_replay_config *cfg,
+                     struct hl_result *r)
 {
     hl_result_init(r);
     snprintf(r->trace, sizeof r->trace, "%s", t->path);
-    snprintf(r->policy, sizeof r->policy, "%s", spec->label);
+    snprintf(r->policy, sizeof r->policy, "%s", label);
     snprintf(r->preset, sizeof r->preset, "%s", cfg->preset);
     snprintf(r->source, sizeof r->source, "%s", cfg->source == HL_SOURCE_SBRK ? "sbrk" : "region");
     r->align = cfg->align;
@@ -655,7 +655,7 @@ int hl_replay_time_alloc(const struct hl_trace *t, const struct hl_alloc *a, con
 int hl_replay(const struct hl_trace *t, const struct hl_policy_spec *spec, const struct hl_replay_config *cfg,
               struct hl_result *r)
 {
-    hl_replay_begin(t, spec, cfg, r);
+    hl_replay_begin(t, spec->label, cfg, r);
     if (hl_replay_measure(t, spec, cfg, r) != 0)
         return 1;
     return hl_replay_time(t, spec, cfg, r);

@@ -68,8 +68,8 @@ int hl_replay_time_alloc(const struct hl_trace *t, const struct hl_alloc *a, con
  * says how). */
 
 /* The row's identity and configuration columns; status "not run". */
-void hl_replay_begin(const struct hl_trace *t, const struct hl_policy_spec *spec,
-                     const struct hl_replay_config *cfg, struct hl_result *r);
+void hl_replay_begin(const struct hl_trace *t, const char *label, const struct hl_replay_config *cfg,
+                     struct hl_result *r);
 /* The checked pass: integrity checks, footprint and fragmentation. */
 int hl_replay_measure(const struct hl_trace *t, const struct hl_policy_spec *spec,
                       const struct hl_replay_config *cfg, struct hl_result *r);

@@ -29,8 +29,12 @@ static const char *const phase_name[] = {"the checked pass", "the timed pass"};
 static int run_phase(enum phase ph, const struct hl_job *j, const struct hl_replay_config *cfg,
                      struct hl_result *r)
 {
-    return ph == MEASURE ? hl_replay_measure(j->trace, j->spec, cfg, r)
-                         : hl_replay_time(j->trace, j->spec, cfg, r);
+    switch (j->kind) {
+    case HL_JOB_POLICY:
+        return ph == MEASURE ? hl_replay_measure(j->trace, j->spec, cfg, r)
+                             : hl_replay_time(j->trace, j->spec, cfg, r);
+    }
+    return 1;
 }
 
 static void progress(const struct hl_run_opts *o, enum phase ph, size_t done, size_t n,
@@ -39,7 +43,7 @@ static void progress(const struct hl_run_opts *o, enum phase ph, size_t done, si
     if (!o->progress)
         return;
     fprintf(stderr, "\r\033[K[%s %zu/%zu] %s %s", ph == MEASURE ? "check" : "time", done, n, j->trace->path,
-            j->spec->label);
+            j->label);
     fflush(stderr);
 }
 
@@ -120,7 +124,7 @@ int hl_run(const struct hl_job *jobs, size_t n, const struct hl_replay_config *c
             return -1;
     }
     for (size_t i = 0; i < n; i++)
-        hl_replay_begin(jobs[i].trace, jobs[i].spec, cfg, &rows[i]);
+        hl_replay_begin(jobs[i].trace, jobs[i].label, cfg, &rows[i]);
     if (opts->fork) {
         run_children(MEASURE, jobs, n, cfg, opts, rows, opts->jobs ? opts->jobs : 1);
         run_children(TIME, jobs, n, cfg, opts, rows, 1);

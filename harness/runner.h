@@ -10,9 +10,16 @@
 
 #include "replay.h"
 
+/* What a row replays the trace on. */
+enum hl_job_kind {
+    HL_JOB_POLICY, /* a heaplab heap under a policy spec */
+};
+
 struct hl_job {
     const struct hl_trace *trace;
-    const struct hl_policy_spec *spec;
+    enum hl_job_kind kind;
+    const struct hl_policy_spec *spec; /* HL_JOB_POLICY */
+    const char *label;                 /* the row's policy column */
 };
 
 struct hl_run_opts {

@@ -1,0 +1,10 @@
+/*
+ * commands.h - the heaplab subcommands, one file each.  Each takes argv with
+ * argv[0] = its own name and returns the process exit status.
+ */
+#ifndef HEAPLAB_COMMANDS_H
+#define HEAPLAB_COMMANDS_H
+
+int hl_cmd_replay(int argc, char **argv);
+
+#endif
