@@ -27,10 +27,14 @@
  *   insert(b)        after b's header (and footer) are written;
  *   replace(old, b)  optional: b takes the place of filed block old in
  *                    address order - b equals old (old changes size), lies
- *                    inside it (a split remainder), or starts before it and
- *                    absorbs it (coalescing).  Called before b's header is
- *                    written, with old's header and node intact.  Without
- *                    it core calls remove(old) before and insert(b) after.
+ *                    inside it (a split remainder, or what is left when
+ *                    realloc takes the front of a free neighbour), or
+ *                    starts before it and absorbs it (coalescing).  Called
+ *                    before b's header is written, with old's header and
+ *                    node intact.  b's node may overlap old's (b can start
+ *                    just 8 bytes into old): read old's node whole before
+ *                    writing b's.  Without replace core calls remove(old)
+ *                    before and insert(b) after.
  *   find(size)       returns a filed block of at least `size` bytes, still
  *                    filed; core then removes or replaces it.
  *
