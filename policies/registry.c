@@ -18,8 +18,8 @@
     X(next_fit)                                                                                    \
     X(best_fit)                                                                                    \
     X(worst_fit)                                                                                   \
-    X(tlsf)                                                                                        \
     X(rbtree)                                                                                      \
+    X(tlsf)                                                                                        \
     X(buddy)                                                                                       \
     X(pool)                                                                                        \
     /* one line per policy, above this line */
