@@ -195,6 +195,23 @@ int hl_cmd_replay(int argc, char **argv)
     if (nspecs == 0)
         for (size_t i = 0; i < hl_policy_count(); i++)
             hl_policy_spec_default(hl_policy_at(i), &specs[nspecs++]);
+    /* a parameter in range can still be one the policy refuses (tlsf:sl=7):
+     * find out now, not as a failed row */
+    for (size_t k = 0; k < nspecs; k++) {
+        struct hl_config hc;
+        hl_config_default(&hc, specs[k].policy);
+        hc.policy_params = specs[k].params;
+        hc.region_capacity = 1 << 20;
+        hc.align = cfg.align;
+        hl_heap *probe = hl_heap_create(&hc);
+        if (!probe) {
+            fprintf(stderr, "heaplab: %s: the policy refuses this configuration (%s)\n", specs[k].label,
+                    strerror(errno));
+            rc = 2;
+            goto out;
+        }
+        hl_heap_destroy(probe);
+    }
     int ntraces = argc - optind;
     if (ntraces <= 0) {
         fputs(usage_text, stderr);

@@ -1,0 +1,214 @@
+/*
+ * check_cli.c - the heaplab command as a user meets it: listing policies,
+ * the layout demonstration, usage errors and their exit status.
+ * Runs $HEAPLAB_BIN (set by `make test`); skips when it is not set.
+ */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "heaplab/policies.h"
+#include "testutil.h"
+
+struct run {
+    int status;      /* exit status, or 128 + signal */
+    char out[16384]; /* standard output */
+    char err[4096];  /* standard error */
+};
+
+static void slurp(int fd, char *buf, size_t len)
+{
+    size_t n = 0;
+    ssize_t r;
+    while (n + 1 < len && (r = read(fd, buf + n, len - 1 - n)) > 0)
+        n += (size_t)r;
+    buf[n] = 0;
+    char sink[4096];
+    while (read(fd, sink, sizeof sink) > 0)
+        ;
+}
+
+/* Run heaplab with the given arguments (NULL-terminated). NULL when the
+ * binary is not known (the test then skips). */
+static struct run *heaplab(const char *arg0, ...)
+{
+    static struct run r;
+    const char *bin = getenv("HEAPLAB_BIN");
+    if (!bin || !*bin) {
+        fprintf(stderr, "cli: SKIPPED: HEAPLAB_BIN is not set (run through make test)\n");
+        return NULL;
+    }
+    const char *argv[16] = {bin, arg0};
+    va_list ap;
+    va_start(ap, arg0);
+    for (int i = 2; i < 15 && (argv[i] = va_arg(ap, const char *)) != NULL; i++)
+        ;
+    va_end(ap);
+    argv[15] = NULL;
+    char outf[] = "/tmp/heaplab-cli-XXXXXX", errf[] = "/tmp/heaplab-cli-XXXXXX";
+    int out = mkstemp(outf), err = mkstemp(errf);
+    ck_assert(out >= 0 && err >= 0);
+    unlink(outf);
+    unlink(errf);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(out, 1);
+        dup2(err, 2);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    lseek(out, 0, SEEK_SET);
+    lseek(err, 0, SEEK_SET);
+    slurp(out, r.out, sizeof r.out);
+    slurp(err, r.err, sizeof r.err);
+    close(out);
+    close(err);
+    return &r;
+}
+
+START_TEST(policies_lists_every_registered_policy)
+{
+    struct run *r = heaplab("policies", NULL);
+    if (!r)
+        return;
+    ck_assert_int_eq(r->status, 0);
+    const char *line = r->out;
+    for (size_t i = 0; i < hl_policy_count(); i++) {
+        size_t len = strlen(hl_policy_at(i)->name);
+        ck_assert_msg(strncmp(line, hl_policy_at(i)->name, len) == 0 && line[len] == '\n',
+                      "line %zu is not '%s'", i + 1, hl_policy_at(i)->name);
+        line += len + 1;
+    }
+    ck_assert_str_eq(line, "");
+}
+END_TEST
+
+START_TEST(policies_verbose_shows_parameters_and_defaults)
+{
+    struct run *r = heaplab("policies", "-v", NULL);
+    if (!r)
+        return;
+    ck_assert_int_eq(r->status, 0);
+    for (size_t i = 0; i < hl_policy_count(); i++) {
+        const struct hl_policy *p = hl_policy_at(i);
+        ck_assert_ptr_nonnull(strstr(r->out, p->name));
+        for (size_t k = 0; p->params && p->params[k].name; k++) {
+            char want[96];
+            snprintf(want, sizeof want, "  %s=", p->params[k].name);
+            ck_assert_msg(strstr(r->out, want), "%s: parameter %s not listed", p->name, p->params[k].name);
+        }
+    }
+    ck_assert_ptr_nonnull(strstr(r->out, "(default 32)")); /* tlsf's sl */
+}
+END_TEST
+
+START_TEST(layout_shows_the_segments_and_overcommit)
+{
+    struct run *r = heaplab("layout", "--reserve", "64", NULL);
+    if (!r)
+        return;
+    ck_assert_int_eq(r->status, 0);
+    static const char *const want[] = {"text:", "data:", "bss:", "[heap]", "[stack]", "program break",
+                                       "own mapping", "region-source", "Overcommit: mapping 64 MiB"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_msg(strstr(r->out, want[i]), "layout output lacks '%s'", want[i]);
+    /* the reservation grows the virtual size by the reservation, not the RSS */
+    const char *v = strstr(r->out, "after the mmap:");
+    ck_assert_ptr_nonnull(v);
+    long size = 0, rss = -1;
+    ck_assert_int_eq(sscanf(v, "after the mmap: VmSize %ld KiB VmRSS %ld KiB", &size, &rss), 2);
+    ck_assert_int_ge(size, 64 * 1024);
+    ck_assert_int_lt(rss, 1024);
+}
+END_TEST
+
+START_TEST(usage_errors_exit_2_with_one_line)
+{
+    static const char *const bad[][4] = {
+        {"no-such-command", NULL},
+        {"replay", NULL}, /* no trace */
+        {"replay", "-p", "no-such-policy", "traces/handmade-basic.rep"},
+        {"replay", "-p", "tlsf:sl=7", "traces/handmade-basic.rep"},
+        {"replay", "--align", "4", "traces/handmade-basic.rep"},
+        {"replay", "--repeat", "0", "traces/handmade-basic.rep"},
+        {"replay", "-f", "xml", "traces/handmade-basic.rep"},
+        {"replay", "--source", "sbrk", "--no-fork"},
+        {"layout", "--reserve", "0", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct run *r = heaplab(bad[i][0], bad[i][1], bad[i][2], bad[i][3], NULL);
+        if (!r)
+            return;
+        ck_assert_msg(r->status == 2, "case %zu (%s %s): exit %d", i, bad[i][0], bad[i][1] ? bad[i][1] : "",
+                      r->status);
+        ck_assert_msg(r->err[0], "case %zu: nothing said on stderr", i);
+        ck_assert_str_eq(r->out, "");
+    }
+}
+END_TEST
+
+START_TEST(a_bad_trace_stops_the_run_before_any_row)
+{
+    char dir[] = "/tmp/heaplab-cli-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char good[256], badf[256];
+    snprintf(good, sizeof good, "%s/good.rep", dir);
+    snprintf(badf, sizeof badf, "%s/bad.rep", dir);
+    FILE *f = fopen(good, "w");
+    fputs("0\n1\n2\n1\na 0 10\nf 0\n", f);
+    fclose(f);
+    f = fopen(badf, "w");
+    fputs("0\n1\n2\n1\na 0 10\nx 0\n", f);
+    fclose(f);
+    struct run *r = heaplab("replay", "-p", "first-fit", good, badf, NULL);
+    if (r) {
+        ck_assert_int_eq(r->status, 2);
+        ck_assert_str_eq(r->out, ""); /* never half-reports */
+        char want[300];
+        snprintf(want, sizeof want, "%s:6: ", badf);
+        ck_assert_msg(strncmp(r->err, want, strlen(want)) == 0, "stderr: %s", r->err);
+        ck_assert_ptr_eq(strchr(r->err, '\n'), r->err + strlen(r->err) - 1); /* one line */
+    }
+    unlink(good);
+    unlink(badf);
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(replay_all_on_the_bundled_traces_is_ok)
+{
+    struct run *r = heaplab("replay", "-p", "all", "--repeat", "1", "-f", "csv", "traces/handmade-basic.rep", NULL);
+    if (!r)
+        return;
+    ck_assert_msg(r->status == 0, "exit %d: %s", r->status, r->err);
+    size_t rows = 0;
+    for (const char *p = strchr(r->out, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
+        rows++;
+    ck_assert_uint_eq(rows, hl_policy_count());
+    ck_assert_ptr_null(strstr(r->out, ",crashed"));
+}
+END_TEST
+
+Suite *make_cli_suite(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("cli");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, policies_lists_every_registered_policy);
+    tcase_add_test(tc, policies_verbose_shows_parameters_and_defaults);
+    tcase_add_test(tc, layout_shows_the_segments_and_overcommit);
+    tcase_add_test(tc, usage_errors_exit_2_with_one_line);
+    tcase_add_test(tc, a_bad_trace_stops_the_run_before_any_row);
+    tcase_add_test(tc, replay_all_on_the_bundled_traces_is_ok);
+    suite_add_tcase(s, tc);
+    return s;
+}
