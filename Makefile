@@ -98,8 +98,8 @@ $(BIN): $(BUILD)/harness/main.o $(HARNESS_LIB) $(LIB)
 # include/malloclab (HEAPLAB_MM_INCLUDE overrides at run time) and exports
 # the lab's memlib functions to them (-rdynamic)
 $(BUILD)/harness/malloclab.o: CPPFLAGS += -DHEAPLAB_MALLOCLAB_INCLUDE='"$(CURDIR)/include/malloclab"'
-$(BIN): LDFLAGS += -rdynamic
-$(BIN): LDLIBS += -ldl
+$(BIN) $(TEST_BIN): LDFLAGS += -rdynamic
+$(BIN) $(TEST_BIN): LDLIBS += -ldl
 
 $(TEST_BIN): $(TEST_OBJ) $(HARNESS_LIB) $(LIB)
 	@mkdir -p $(dir $@)

@@ -68,7 +68,10 @@ struct lexer {
     int line_start; /* only blanks since the last newline */
 };
 
-static int is_word(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
+static int is_word(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
 
 static int next_tok(struct lexer *lx, struct tok *t)
 {
@@ -633,6 +636,14 @@ static struct mm_run {
     char *zero_base;
     uint32_t *zero_free;
     size_t zero_cap, zero_top, zero_next;
+    /* samples (--timeline, --heapmap): the live payloads, by address */
+    FILE *timeline, *heapmap;
+    uint64_t every, peak_op, sampled; /* sampled: ops done at the last sample, +1 (0: none yet) */
+    uintptr_t *live_at;               /* open addressing, linear probing; 0 = empty */
+    uint64_t *live_size;
+    size_t live_cap, live_n;
+    uint64_t live_bytes;
+    int sample_error;
 } run;
 
 /* mm_init, called as the solution declares it: 0, or -1 with why in buf. */
@@ -842,6 +853,212 @@ static void run_end(void)
     run.zero_free = NULL;
 }
 
+/* ---- samples: the timeline and the heap map ---------------------------------------------------- */
+
+/*
+ * The solution's block layout is its own, so a heap map shows what the
+ * harness knows: each live payload (offset from mem_heap_lo, the bytes
+ * asked for) as used, and every other byte of [mem_heap_lo, mem_heap_hi]
+ * - the solution's headers, padding and free blocks alike - as free.  The
+ * timeline's free_bytes, largest_free and external_frag come from the
+ * same picture (an upper bound on what is really free); its
+ * internal_frag, like the result columns at the peak, is not available.
+ */
+
+static size_t live_slot_home(uintptr_t key)
+{
+    return (size_t)((key >> 3) * 0x9e3779b97f4a7c15u) & (run.live_cap - 1);
+}
+
+static size_t live_slot(uintptr_t key)
+{
+    size_t i = live_slot_home(key);
+    while (run.live_at[i] && run.live_at[i] != key)
+        i = (i + 1) & (run.live_cap - 1);
+    return i;
+}
+
+static void live_add(void *p, uint64_t n)
+{
+    if (!run.live_at || !p || n == 0)
+        return;
+    size_t i = live_slot((uintptr_t)p);
+    if (!run.live_at[i] && run.live_n + 1 < run.live_cap) {
+        run.live_at[i] = (uintptr_t)p;
+        run.live_size[i] = n;
+        run.live_n++;
+        run.live_bytes += n;
+    }
+}
+
+static void live_del(void *p)
+{
+    if (!run.live_at || !p)
+        return;
+    size_t i = live_slot((uintptr_t)p);
+    if (!run.live_at[i])
+        return;
+    run.live_bytes -= run.live_size[i];
+    run.live_n--;
+    /* backward-shift deletion keeps every probe run unbroken */
+    size_t j = i;
+    for (;;) {
+        run.live_at[i] = 0;
+        for (;;) {
+            j = (j + 1) & (run.live_cap - 1);
+            if (!run.live_at[j])
+                return;
+            size_t home = live_slot_home(run.live_at[j]);
+            if ((i <= j) ? (home <= i || home > j) : (home <= i && home > j))
+                break;
+        }
+        run.live_at[i] = run.live_at[j];
+        run.live_size[i] = run.live_size[j];
+        i = j;
+    }
+}
+
+struct span {
+    uintptr_t at;
+    uint64_t size;
+};
+
+static int cmp_span(const void *a, const void *b)
+{
+    uintptr_t x = ((const struct span *)a)->at, y = ((const struct span *)b)->at;
+    return (x > y) - (x < y);
+}
+
+static void csv_str(const char *s, FILE *out)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+static void map_row(uint64_t done, uint64_t off, uint64_t size, const char *state)
+{
+    csv_str(run.r->trace, run.heapmap);
+    fputc(',', run.heapmap);
+    csv_str(run.r->policy, run.heapmap);
+    fprintf(run.heapmap, ",%llu,%llu,%llu,0,%s\n", (unsigned long long)done, (unsigned long long)off,
+            (unsigned long long)size, state);
+}
+
+/* One sample after `done` operations. */
+static void sample(uint64_t done)
+{
+    run.sampled = done + 1;
+    struct span *sp = malloc((run.live_n ? run.live_n : 1) * sizeof *sp);
+    if (!sp) {
+        run.sample_error = ENOMEM;
+        return;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < run.live_cap; i++)
+        if (run.live_at[i])
+            sp[k++] = (struct span){run.live_at[i], run.live_size[i]};
+    qsort(sp, k, sizeof *sp, cmp_span);
+    uintptr_t lo = (uintptr_t)mem_heap_lo();
+    uint64_t heap = mem_heapsize(), at = 0, free_bytes = 0, largest = 0;
+    for (size_t i = 0; i <= k; i++) {
+        uint64_t off = i < k ? sp[i].at - lo : heap;
+        if (off > at) { /* the gap before this payload (or the heap's end) */
+            free_bytes += off - at;
+            largest = off - at > largest ? off - at : largest;
+            if (run.heapmap)
+                map_row(done, at, off - at, "free");
+        }
+        if (i < k) {
+            if (run.heapmap)
+                map_row(done, off, sp[i].size, "used");
+            at = off + sp[i].size;
+        }
+    }
+    free(sp);
+    if (run.timeline) {
+        csv_str(run.r->trace, run.timeline);
+        fputc(',', run.timeline);
+        csv_str(run.r->policy, run.timeline);
+        fprintf(run.timeline, ",%llu,%llu,%llu,%llu,%llu,,", (unsigned long long)done,
+                (unsigned long long)run.live_bytes, (unsigned long long)heap, (unsigned long long)free_bytes,
+                (unsigned long long)largest);
+        if (free_bytes)
+            fprintf(run.timeline, "%.9g", 1 - (double)largest / (double)free_bytes);
+        else
+            fputc('0', run.timeline);
+        fputc('\n', run.timeline);
+    }
+    /* flushed: a crash later keeps the rows so far */
+    if ((run.timeline && fflush(run.timeline) != 0) || (run.heapmap && fflush(run.heapmap) != 0))
+        run.sample_error = errno ? errno : EIO;
+}
+
+static int sample_due(uint64_t done)
+{
+    return done % run.every == 0 || done == run.t->nops || done == run.peak_op;
+}
+
+/* At the start of each operation: the sample after the ones before it. */
+static void maybe_sample(void)
+{
+    if (run.live_at && run.sampled != run.op + 1 && run.op <= run.t->nops && sample_due(run.op))
+        sample(run.op);
+}
+
+static int samples_begin(const struct hl_replay_config *cfg)
+{
+    run.timeline = cfg->timeline;
+    run.heapmap = cfg->heapmap;
+    if (!run.timeline && !run.heapmap)
+        return 0;
+    const struct hl_trace *t = run.t;
+    run.every = cfg->sample_every ? cfg->sample_every : (t->nops + 99) / 100;
+    if (run.every == 0)
+        run.every = 1;
+    /* the peak of the live bytes, as the replay counts them */
+    uint64_t *size = calloc(t->num_ids ? t->num_ids : 1, sizeof *size), live = 0, peak = 0;
+    if (!size)
+        return -1;
+    for (uint64_t i = 0; i < t->nops; i++) {
+        const struct hl_op *op = &t->ops[i];
+        if (op->id == HL_ID_NULL)
+            continue;
+        live -= size[op->id];
+        size[op->id] = op->type == HL_OP_FREE ? 0 : op->size;
+        live += size[op->id];
+        if (live > peak) {
+            peak = live;
+            run.peak_op = i + 1;
+        }
+    }
+    free(size);
+    run.live_cap = 16;
+    while (run.live_cap < 2 * (size_t)t->num_ids + 2)
+        run.live_cap *= 2;
+    run.live_at = calloc(run.live_cap, sizeof *run.live_at);
+    run.live_size = calloc(run.live_cap, sizeof *run.live_size);
+    if (!run.live_at || !run.live_size)
+        return -1;
+    return 0;
+}
+
+static void samples_end(void)
+{
+    free(run.live_at);
+    free(run.live_size);
+    run.live_at = NULL;
+    run.live_size = NULL;
+}
+
 /* ---- the checked pass's wrappers ------------------------------------------------------------- */
 
 static void broken(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -859,6 +1076,19 @@ static void broken(const char *fmt, ...)
 /* Nothing more goes to the solution once a check failed: its heap may be
  * anything, and the first failure is the one to report. */
 static int failed(void) { return run.error[0] || strcmp(run.r->status, "not run") != 0; }
+
+/* The start of an operation: the sample due after the ones before it; 1
+ * when the solution may be called. */
+static int begin_op(void)
+{
+    if (failed()) {
+        run.op++;
+        return 0;
+    }
+    maybe_sample();
+    run.op++;
+    return 1;
+}
 
 /* A stand-in address for a size-0 block the solution returned NULL for:
  * distinct, aligned, never touched (the replay writes no pattern into 0
@@ -911,14 +1141,14 @@ static void *accept(const char *fn, void *p, size_t n)
             broken("%s(%zu) returned %p, outside the heap [%p, %p]", fn, n, p, (void *)lo, (void *)(end - 1));
         return NULL;
     }
+    live_add(p, n);
     return p;
 }
 
 static void *ck_malloc(void *ctx, size_t n)
 {
     const struct hl_mm *m = ctx;
-    run.op++;
-    if (failed())
+    if (!begin_op())
         return NULL;
     run.in = "mm_malloc";
     void *p = MM_MALLOC(m, n);
@@ -929,10 +1159,10 @@ static void *ck_malloc(void *ctx, size_t n)
 static void ck_free(void *ctx, void *p)
 {
     const struct hl_mm *m = ctx;
-    run.op++;
-    if (failed())
+    if (!begin_op())
         return;
     p = zero_give(p);
+    live_del(p);
     run.in = "mm_free";
     MM_FREE(m, p);
     run.in = NULL;
@@ -941,10 +1171,10 @@ static void ck_free(void *ctx, void *p)
 static void *ck_realloc(void *ctx, void *p, size_t n)
 {
     const struct hl_mm *m = ctx;
-    run.op++;
-    if (failed())
+    if (!begin_op())
         return NULL;
     p = zero_give(p);
+    live_del(p);
     run.in = "mm_realloc";
     void *q = MM_REALLOC(m, p, n);
     run.in = NULL;
@@ -956,8 +1186,7 @@ static void *ck_realloc(void *ctx, void *p, size_t n)
 static void *ck_calloc(void *ctx, size_t n)
 {
     const struct hl_mm *m = ctx;
-    run.op++;
-    if (failed())
+    if (!begin_op())
         return NULL;
     void *p;
     if (m->calloc) {
@@ -1041,9 +1270,19 @@ int hl_mm_measure(const struct hl_trace *t, const struct hl_mm *m, const struct 
         fill_footprint(r);
         goto out;
     }
+    if (samples_begin(cfg) != 0) {
+        snprintf(r->status, sizeof r->status, "out of memory for the samples");
+        goto out;
+    }
     struct hl_alloc a = {m->label, (void *)(uintptr_t)m, ck_malloc, ck_free, ck_realloc, ck_calloc, ck_memalign,
                          m->check ? ck_check : NULL, cfg->align, NULL};
     rc = hl_replay_checked(t, &a, cfg, r);
+    if (rc == 0 && !run.error[0] && run.op == t->nops)
+        maybe_sample(); /* the last one, when nothing was left live to free */
+    if (rc == 0 && !run.error[0] && run.sample_error) {
+        rc = 1;
+        snprintf(r->status, sizeof r->status, "cannot write samples: %s", strerror(run.sample_error));
+    }
     if (run.error[0]) {
         rc = 1;
         if (strcmp(run.error, "the solution has no memalign") == 0)
@@ -1063,6 +1302,7 @@ int hl_mm_measure(const struct hl_trace *t, const struct hl_mm *m, const struct 
         snprintf(r->status, sizeof r->status, "ok");
     }
 out:
+    samples_end();
     hl_memlib_close();
     run_end();
     return rc ? 1 : 0;

@@ -23,6 +23,10 @@ struct hl_replay_config {
     size_t region_capacity;      /* 0 = core's default */
     uint64_t check_every;        /* run hl_check every N ops (0 = only at the end) */
     unsigned repeat;             /* timed passes; the best one counts */
+    /* samples the checked pass of a heaplab heap takes (--timeline, --heapmap, --every) */
+    uint64_t sample_every;       /* a sample every N ops (0: about 100 over the trace) */
+    FILE *timeline;              /* timeline CSV rows go here, or NULL */
+    FILE *heapmap;               /* heap-map CSV rows go here, or NULL */
 };
 
 /* The "linux" preset: 16-byte alignment, dynamic 128 KiB mmap threshold,

@@ -787,6 +787,83 @@ START_TEST(perf_index_uses_this_runs_libc)
 }
 END_TEST
 
+/* ---- samples: the timeline and the heap map, in this process ------------------------------------ */
+
+/* Read a whole stream written by the replay. */
+static char *rewind_slurp(FILE *f)
+{
+    ck_assert_int_eq(fflush(f), 0);
+    long n = ftell(f);
+    ck_assert_int_ge(n, 0);
+    rewind(f);
+    char *s = calloc((size_t)n + 1, 1);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_uint_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+    return s;
+}
+
+/*
+ * hand_trace again (the layout worked out above), a sample after every
+ * operation.  After op 3 (a 2 500) the heap is 8208 bytes with payloads
+ * at 16 (3000 bytes), 3024 (1000) and 4032 (500): the map shows them and
+ * the gaps 0..16, 3016..3024, 4024..4032 and 4532..8208 as free (the
+ * solution's tags and its free block alike), 3708 bytes, the largest 3676.
+ */
+START_TEST(samples_show_the_payloads_in_the_heap)
+{
+    char sol[300], trace_path[300], cache[300], err[512];
+    implicit_path(sol, sizeof sol);
+    trace_file("hand.rep", hand_trace, trace_path, sizeof trace_path);
+    snprintf(cache, sizeof cache, "%s/cache", work);
+    setenv("XDG_CACHE_HOME", cache, 1);
+    struct hl_trace t;
+    struct hl_trace_opts topts = {HL_DIALECT_AUTO};
+    ck_assert_int_eq(hl_trace_load(trace_path, &topts, &t, err, sizeof err), 0);
+    struct hl_mm m;
+    ck_assert_msg(hl_mm_load(sol, 0, &m, err, sizeof err) == 0, "%s", err);
+    struct hl_replay_config cfg;
+    ck_assert_int_eq(hl_replay_preset(&cfg, "malloclab"), 0);
+    cfg.sample_every = 1;
+    cfg.timeline = tmpfile();
+    cfg.heapmap = tmpfile();
+    ck_assert(cfg.timeline && cfg.heapmap);
+    struct hl_result r;
+    hl_replay_begin(&t, m.label, &cfg, &r);
+    ck_assert_msg(hl_mm_measure(&t, &m, &cfg, &r) == 0, "%s", r.status);
+    char *tl = rewind_slurp(cfg.timeline), *hm = rewind_slurp(cfg.heapmap);
+
+    char row[512];
+    const char *who = trace_path; /* rows name the trace as it was given */
+    /* op 0: after mm_init, all 4112 bytes free and in one piece */
+    snprintf(row, sizeof row, "%s,mm:mm-implicit.c,0,0,4112,4112,4112,,0\n", who);
+    ck_assert_msg(strstr(tl, row), "no '%s' in:\n%s", row, tl);
+    snprintf(row, sizeof row, "%s,mm:mm-implicit.c,3,4500,8208,3708,3676,,%.9g\n", who, 1 - 3676.0 / 3708.0);
+    ck_assert_msg(strstr(tl, row), "no '%s' in:\n%s", row, tl);
+    /* after the last op nothing is live: the whole heap is one gap */
+    snprintf(row, sizeof row, "%s,mm:mm-implicit.c,10,0,13216,13216,13216,,0\n", who);
+    ck_assert_msg(strstr(tl, row), "no '%s' in:\n%s", row, tl);
+    int lines = 0;
+    for (const char *c = tl; *c; c++)
+        lines += *c == '\n';
+    ck_assert_int_eq(lines, 11); /* ops 0..10 */
+
+    static const char *const map3[] = {"0,16,0,free", "16,3000,0,used", "3016,8,0,free", "3024,1000,0,used",
+                                       "4024,8,0,free", "4032,500,0,used", "4532,3676,0,free"};
+    char all[4096] = "";
+    for (size_t i = 0; i < 7; i++) {
+        size_t k = strlen(all);
+        snprintf(all + k, sizeof all - k, "%s,mm:mm-implicit.c,3,%s\n", who, map3[i]);
+    }
+    ck_assert_msg(strstr(hm, all), "no\n%sin:\n%s", all, hm);
+    free(tl);
+    free(hm);
+    fclose(cfg.timeline);
+    fclose(cfg.heapmap);
+    hl_mm_unload(&m);
+    hl_trace_free(&t);
+}
+END_TEST
+
 /* ---- the classic traces end to end ------------------------------------------------------------------- */
 
 static const char *const classic[] = {"amptjp-bal.rep", "cccp-bal.rep",   "cp-decl-bal.rep", "expr-bal.rep",
@@ -844,6 +921,7 @@ Suite *make_mm_suite(void)
     tcase_add_test(tc, cmu_style_solution_runs);
     tcase_add_test(tc, built_shared_object);
     tcase_add_test(tc, perf_index_uses_this_runs_libc);
+    tcase_add_test(tc, samples_show_the_payloads_in_the_heap);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("broken");
