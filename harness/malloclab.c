@@ -827,6 +827,13 @@ static void run_begin(const struct hl_mm *m, const struct hl_trace *t, struct hl
         on_exit(on_exit_call, NULL);
         exit_hooked = 1;
     }
+    /* in a row's child, what the solution prints goes to stderr: the
+     * results on stdout (a table, CSV, JSON) stay whole */
+    if (getpid() != loader_pid) {
+        fflush(stdout);
+        dup2(2, 1);
+        setvbuf(stdout, NULL, _IOLBF, 0); /* a line at a time: a crash keeps what came before */
+    }
     stack_t ss = {.ss_sp = alt_stack, .ss_size = sizeof alt_stack, .ss_flags = 0};
     sigaltstack(&ss, &saved_stack);
     struct sigaction sa;
@@ -840,6 +847,7 @@ static void run_begin(const struct hl_mm *m, const struct hl_trace *t, struct hl
 
 static void run_end(void)
 {
+    fflush(stdout);
     for (size_t i = 0; i < NFATAL; i++)
         sigaction(fatal_signals[i], &saved[i], NULL);
     sigaltstack(&saved_stack, NULL);

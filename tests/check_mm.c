@@ -645,6 +645,24 @@ START_TEST(cmu_style_solution_runs)
 }
 END_TEST
 
+/* What a solution prints goes to stderr: the rows on stdout stay parseable. */
+START_TEST(solution_output_goes_to_stderr)
+{
+    char sol[300], trace[300];
+    trace_file("small.rep", small_trace, trace, sizeof trace);
+    solution("chatty", "#include <stdio.h>\nint mm_init(void) { printf(\"hello, driver\\n\"); return 0; }\n", NULL,
+             NULL, NULL, NULL, sol, sizeof sol);
+    struct csv c;
+    struct out o = replay_csv(sol, trace, NULL, NULL, &c);
+    ck_assert_msg(o.status == 0, "exit %d: %s%s", o.status, o.out, o.err);
+    ck_assert_int_eq(c.nrows, 1);
+    ck_assert_ptr_null(strstr(o.out, "hello"));
+    ck_assert_ptr_nonnull(strstr(o.err, "hello, driver\n"));
+    free(c.text);
+    out_free(&o);
+}
+END_TEST
+
 /* ---- the checker under --check-every ---------------------------------------------------------- */
 
 START_TEST(check_every_calls_the_checker)
@@ -919,6 +937,7 @@ Suite *make_mm_suite(void)
     tcase_add_test(tc, implicit_util_matches_the_hand_count);
     tcase_add_test(tc, implicit_passes_its_own_checker_every_op);
     tcase_add_test(tc, cmu_style_solution_runs);
+    tcase_add_test(tc, solution_output_goes_to_stderr);
     tcase_add_test(tc, built_shared_object);
     tcase_add_test(tc, perf_index_uses_this_runs_libc);
     tcase_add_test(tc, samples_show_the_payloads_in_the_heap);
