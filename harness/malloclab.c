@@ -721,13 +721,13 @@ static void put_u(char *b, size_t len, size_t *k, uint64_t v)
 static void put_where(char *b, size_t len, size_t *k)
 {
     const char *in = run.in;
-    if (run.timed) {
-        put(b, len, k, " in the timed pass");
-        return;
-    }
     if (in) {
         put(b, len, k, " in ");
         put(b, len, k, in);
+    }
+    if (run.timed) {
+        put(b, len, k, " in the timed pass");
+        return;
     }
     uint64_t nops = run.t ? run.t->nops : 0;
     if (run.op == 0) {
@@ -735,7 +735,7 @@ static void put_where(char *b, size_t len, size_t *k)
     } else if (run.op > nops) {
         put(b, len, k, " while freeing what the trace left live");
     } else {
-        put(b, len, k, in == run.m->check_name ? " after op " : " at op ");
+        put(b, len, k, in && in == run.m->check_name ? " after op " : " at op ");
         put_u(b, len, k, run.op);
     }
 }
@@ -1181,12 +1181,13 @@ static void *ck_realloc(void *ctx, void *p, size_t n)
     const struct hl_mm *m = ctx;
     if (!begin_op())
         return NULL;
+    void *given = p;
     p = zero_give(p);
     live_del(p);
     run.in = "mm_realloc";
     void *q = MM_REALLOC(m, p, n);
     run.in = NULL;
-    if (!q && p && n == 0)
+    if (!q && given && n == 0)
         return NULL; /* realloc(p, 0) freed p */
     return accept("mm_realloc", q, n);
 }
@@ -1345,9 +1346,7 @@ static int tm_reset(void *ctx)
 {
     char why[128];
     mem_reset_brk();
-    run.timed = 0;
     int rc = call_init(ctx, why, sizeof why);
-    run.timed = 1;
     if (rc != 0)
         broken("%s before a timed pass", why);
     return rc;

@@ -527,6 +527,16 @@ START_TEST(init_failure)
     solution("initfalse", "#include <stdbool.h>\nbool mm_init(void) { return false; }\n", NULL, NULL, NULL, NULL, sol,
              sizeof sol);
     expect_status(sol, trace, NULL, NULL, "mm_init returned false before op 1", "");
+    /* the timed passes call mm_init again, after mem_reset_brk: a failure
+     * or a crash there is reported too */
+    solution("againfail", "int mm_init(void) { static int calls; return ++calls < 2 ? 0 : -1; }\n", NULL, NULL,
+             NULL, NULL, sol, sizeof sol);
+    expect_status(sol, trace, NULL, NULL, "mm_init failed (returned -1) before a timed pass", "");
+    solution("againcrash",
+             "int mm_init(void) { static int calls; if (++calls > 1) *(volatile int *)8 = 1; return 0; }\n", NULL,
+             NULL, NULL, NULL, sol, sizeof sol);
+    expect_status(sol, trace, NULL, NULL, "crashed by signal 11 (Segmentation fault) in mm_init in the timed pass",
+                  "");
 }
 END_TEST
 
