@@ -305,7 +305,7 @@ static const char bump_malloc[] = "void *mm_malloc(size_t n) { return take(n); }
 static const char bump_free[] = "void mm_free(void *p) { (void)p; }\n";
 static const char bump_realloc[] = "void *mm_realloc(void *p, size_t n) {\n"
                                    "    char *q = mm_malloc(n);\n"
-                                   "    if (p && q) memcpy(q, p, n); /* reads past the old block: fine in a bump heap */\n"
+                                   "    if (p && q) memmove(q, p, n); /* past the old block: still in the heap */\n"
                                    "    return q;\n"
                                    "}\n";
 
