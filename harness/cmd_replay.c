@@ -28,6 +28,8 @@ static const char usage_text[] =
     "  -p mm:FILE              a CS:APP malloc-lab solution: FILE is an mm.c (compiled\n"
     "                          into a cache) or a built .so; the row is mm:<basename>\n"
     "      --mm-max-heap B     malloc-lab solutions: the memory system's limit (default 20 MiB)\n"
+    "      --mm-timeout S      malloc-lab solutions: seconds one operation may take (default 60;\n"
+    "                          0 = no limit)\n"
     "      --perf-index        after the table, the malloc lab's performance index of each\n"
     "                          policy, with T_libc measured in this run\n"
     "      --preset NAME       linux (default) or malloclab\n"
@@ -65,12 +67,12 @@ static int parse_u64(const char *s, unsigned long long max, unsigned long long *
 enum { OPT_PRESET = 256, OPT_ALIGN, OPT_MMAP, OPT_SOURCE, OPT_CHECK_EVERY, OPT_REPEAT, OPT_NO_FORK };
 
 /* malloc-lab solutions (-p mm:FILE, --mm-max-heap, --perf-index) */
-enum { OPT_MM_MAX_HEAP = 768, OPT_PERF_INDEX };
+enum { OPT_MM_MAX_HEAP = 768, OPT_MM_TIMEOUT, OPT_PERF_INDEX };
 
 /* Load every -p mm:FILE (compile when needed).  Labels are mm:<basename>,
  * or mm:FILE when two solutions share a basename.  0, or 2 after one line
  * on stderr. */
-static int load_solutions(const char **files, size_t n, size_t max_heap, struct hl_mm *mms)
+static int load_solutions(const char **files, size_t n, size_t max_heap, long timeout, struct hl_mm *mms)
 {
     char err[PATH_MAX + 256];
     for (size_t i = 0; i < n; i++) {
@@ -80,6 +82,8 @@ static int load_solutions(const char **files, size_t n, size_t max_heap, struct 
                 hl_mm_unload(&mms[k]);
             return 2;
         }
+        if (timeout >= 0)
+            mms[i].timeout = (unsigned)timeout;
     }
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < n; k++)
@@ -103,6 +107,7 @@ int hl_cmd_replay(int argc, char **argv)
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
         {"mm-max-heap", required_argument, NULL, OPT_MM_MAX_HEAP},
+        {"mm-timeout", required_argument, NULL, OPT_MM_TIMEOUT},
         {"perf-index", no_argument, NULL, OPT_PERF_INDEX},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -120,6 +125,7 @@ int hl_cmd_replay(int argc, char **argv)
     struct hl_mm *mms = NULL;
     size_t nmm = 0, nmm_loaded = 0;
     unsigned long long mm_max_heap = 0;
+    long mm_timeout = -1;
     int perf_index = 0;
     if (!specs || !mm_files) {
         free(specs);
@@ -211,6 +217,13 @@ int hl_cmd_replay(int argc, char **argv)
                 goto out;
             }
             break;
+        case OPT_MM_TIMEOUT:
+            if (parse_u64(optarg, 86400, &v)) {
+                rc = usage_error("--mm-timeout: expected seconds (0 = no limit), got '%s'", optarg);
+                goto out;
+            }
+            mm_timeout = (long)v;
+            break;
         case OPT_PERF_INDEX:
             perf_index = 1;
             break;
@@ -259,7 +272,7 @@ int hl_cmd_replay(int argc, char **argv)
         rc = usage_error("%s", strerror(ENOMEM));
         goto out;
     }
-    if ((rc = load_solutions(mm_files, nmm, (size_t)mm_max_heap, mms)) != 0)
+    if ((rc = load_solutions(mm_files, nmm, (size_t)mm_max_heap, mm_timeout, mms)) != 0)
         goto out;
     nmm_loaded = nmm;
 

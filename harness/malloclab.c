@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -545,6 +546,7 @@ int hl_mm_load(const char *file, size_t max_heap, struct hl_mm *m, char *err, si
     const char *base = strrchr(file, '/');
     snprintf(m->label, sizeof m->label, "mm:%s", base ? base + 1 : file);
     m->max_heap = max_heap ? max_heap : HL_MM_DEFAULT_MAX_HEAP;
+    m->timeout = HL_MM_DEFAULT_TIMEOUT;
     if (!*file) {
         snprintf(err, errlen, "mm:: expected mm:FILE (an mm.c or a built .so)");
         return -1;
@@ -627,7 +629,9 @@ static struct mm_run {
     const struct hl_trace *t;
     struct hl_result *r;
     const char *volatile in; /* the solution's function running, or NULL */
-    volatile uint64_t op;    /* checked pass: calls so far = the operation under way */
+    volatile uint64_t op;    /* checked pass: calls so far = the operation under way; timed: calls */
+    uint64_t tick_op;        /* the watchdog: op at its last tick ... */
+    unsigned stalled;        /* ... and the ticks since op last moved */
     int timed;               /* in the timed passes */
     char error[200];         /* the first broken contract the wrappers saw ... */
     uint64_t error_op;       /* ... at this operation */
@@ -742,7 +746,7 @@ static void put_where(char *b, size_t len, size_t *k)
 
 /* Report on the row (a forked child, which then exits) or on stderr
  * (--no-fork: the run ends here, as a crash does). */
-static void report_fatal(const char *what)
+static void report_fatal(const char *what, const char *note)
 {
     if (getpid() != loader_pid && run.r) {
         /* a failure the replay already reported stays the row's status */
@@ -750,6 +754,7 @@ static void report_fatal(const char *what)
             size_t k = 0;
             put(run.r->status, sizeof run.r->status, &k, what);
             put_where(run.r->status, sizeof run.r->status, &k);
+            put(run.r->status, sizeof run.r->status, &k, note);
         }
         run.r->ok = 0;
         _exit(1);
@@ -763,6 +768,7 @@ static void report_fatal(const char *what)
     put(line, sizeof line, &k, ": ");
     put(line, sizeof line, &k, what);
     put_where(line, sizeof line, &k);
+    put(line, sizeof line, &k, note);
     put(line, sizeof line, &k, "\n");
     ssize_t w = write(2, line, k);
     (void)w;
@@ -799,7 +805,7 @@ static void on_fatal(int sig)
             put(what, sizeof what, &k, names[i].name);
             put(what, sizeof what, &k, ")");
         }
-    report_fatal(what);
+    report_fatal(what, "");
 }
 
 static void on_exit_call(int status, void *arg)
@@ -812,8 +818,31 @@ static void on_exit_call(int status, void *arg)
     put(what, sizeof what, &k, "the solution called exit(");
     put_u(what, sizeof what, &k, (uint64_t)(unsigned)status);
     put(what, sizeof what, &k, ")");
-    report_fatal(what);
+    report_fatal(what, "");
 }
+
+/* Once a second in a row's child: an operation that has not returned for
+ * m->timeout seconds is taken for an endless loop (a cycle in a free
+ * list), and the row ends there instead of the whole run hanging. */
+static void on_tick(int sig)
+{
+    (void)sig;
+    if (run.op != run.tick_op || (!run.in && !run.timed)) {
+        run.tick_op = run.op;
+        run.stalled = 0;
+        return;
+    }
+    if (!run.m || ++run.stalled < run.m->timeout)
+        return;
+    char what[64];
+    size_t k = 0;
+    put(what, sizeof what, &k, "no answer for ");
+    put_u(what, sizeof what, &k, run.stalled);
+    put(what, sizeof what, &k, " s");
+    report_fatal(what, " (an endless loop? --mm-timeout)");
+}
+
+static struct sigaction saved_alrm;
 
 static void run_begin(const struct hl_mm *m, const struct hl_trace *t, struct hl_result *r, int timed)
 {
@@ -843,11 +872,26 @@ static void run_begin(const struct hl_mm *m, const struct hl_trace *t, struct hl
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < NFATAL; i++)
         sigaction(fatal_signals[i], &sa, &saved[i]);
+    if (m->timeout && getpid() != loader_pid) { /* a row's child; --no-fork is for debuggers */
+        struct sigaction tick;
+        memset(&tick, 0, sizeof tick);
+        tick.sa_handler = on_tick;
+        tick.sa_flags = SA_RESTART | SA_ONSTACK;
+        sigemptyset(&tick.sa_mask);
+        sigaction(SIGALRM, &tick, &saved_alrm);
+        struct itimerval every = {{1, 0}, {1, 0}};
+        setitimer(ITIMER_REAL, &every, NULL);
+    }
 }
 
 static void run_end(void)
 {
     fflush(stdout);
+    if (run.m && run.m->timeout && getpid() != loader_pid) {
+        struct itimerval off = {{0, 0}, {0, 0}};
+        setitimer(ITIMER_REAL, &off, NULL);
+        sigaction(SIGALRM, &saved_alrm, NULL);
+    }
     for (size_t i = 0; i < NFATAL; i++)
         sigaction(fatal_signals[i], &saved[i], NULL);
     sigaltstack(&saved_stack, NULL);
@@ -1319,13 +1363,27 @@ out:
 
 /* ---- the timed passes ------------------------------------------------------------------------ */
 
-/* Straight calls: the timed loop measures the solution, not checks. */
-static void *tm_malloc(void *ctx, size_t n) { return MM_MALLOC((const struct hl_mm *)ctx, n); }
-static void tm_free(void *ctx, void *p) { MM_FREE((const struct hl_mm *)ctx, p); }
-static void *tm_realloc(void *ctx, void *p, size_t n) { return MM_REALLOC((const struct hl_mm *)ctx, p, n); }
+/* Straight calls: the timed loop measures the solution, not checks (the
+ * count is the watchdog's). */
+static void *tm_malloc(void *ctx, size_t n)
+{
+    run.op++;
+    return MM_MALLOC((const struct hl_mm *)ctx, n);
+}
+static void tm_free(void *ctx, void *p)
+{
+    run.op++;
+    MM_FREE((const struct hl_mm *)ctx, p);
+}
+static void *tm_realloc(void *ctx, void *p, size_t n)
+{
+    run.op++;
+    return MM_REALLOC((const struct hl_mm *)ctx, p, n);
+}
 static void *tm_calloc(void *ctx, size_t n)
 {
     const struct hl_mm *m = ctx;
+    run.op++;
     if (m->calloc)
         return MM_CALLOC(m, 1, n);
     void *p = MM_MALLOC(m, n);

@@ -25,6 +25,7 @@
 #include "trace.h"
 
 #define HL_MM_DEFAULT_MAX_HEAP ((size_t)20 << 20) /* the lab's MAX_HEAP */
+#define HL_MM_DEFAULT_TIMEOUT 60u                 /* seconds without progress inside the solution */
 
 /* How the solution declares a function, as far as calling it goes. */
 enum hl_mm_ret {
@@ -43,6 +44,8 @@ struct hl_mm {
     int compiled;        /* 1: compiled by this run; 0: from the cache or given as an .so */
     void *handle;        /* dlopen's */
     size_t max_heap;     /* the memory system's limit */
+    unsigned timeout;    /* seconds an operation may take in a row's child before it is called endless
+                            (hl_mm_load: HL_MM_DEFAULT_TIMEOUT; 0: no limit) */
     enum hl_mm_ret init_ret;
     enum hl_mm_ret check_ret;
     int check_arg; /* 1: the checker takes an int (lineno or verbose) */

@@ -514,6 +514,11 @@ START_TEST(crash_names_the_function_and_the_op)
     solution("exit", NULL, "void *mm_malloc(size_t n) { if (n == 300) exit(3); return take(n); }\n", NULL, NULL, NULL,
              sol, sizeof sol);
     expect_status(sol, trace, NULL, NULL, "the solution called exit(3) in mm_malloc at op 4", "");
+    /* an endless loop (a cycle in a free list): the watchdog ends the row */
+    solution("endless", NULL, NULL, "void mm_free(void *p) { volatile int spin = 1; while (spin && p) {} }\n", NULL,
+             NULL, sol, sizeof sol);
+    expect_status(sol, trace, "--mm-timeout", "1",
+                  "no answer for 1 s in mm_free at op 3 (an endless loop? --mm-timeout)", "");
 }
 END_TEST
 
