@@ -7,7 +7,7 @@
  * MAX_HEAP (20 MiB).  The lab takes that range from malloc; here it is an
  * mmap(PROT_NONE) reservation of the limit whose pages become read-write
  * as the break reaches them, in 64 KiB steps, as heaplab's region source
- * does - so a solution that writes past the break it asked for faults,
+ * does - so a solution that writes well past the break it asked for faults,
  * and the heap is never in the way of the harness's own malloc.
  * mem_reset_brk keeps the pages: a timed pass starts warm, as with the lab.
  *
