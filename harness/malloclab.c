@@ -424,10 +424,7 @@ static int compile(const char *file, const char *src, size_t len, struct hl_mm *
         if (alt.found && !alt.is_static && alt.arg >= 0) {
             chk = alt;
             m->check_name = "mm_check";
-        } else if (chk.found && !chk.is_static) {
-            m->check_name = "mm_checkheap"; /* parameters we cannot pass: never called */
-            chk.ret = HL_MM_RET_UNKNOWN;
-        }
+        } /* else none, or one whose parameters we cannot pass: never called */
     }
     m->check_ret = m->check_name ? chk.ret : HL_MM_RET_UNKNOWN;
     m->check_arg = chk.arg > 0;
@@ -442,7 +439,7 @@ static int compile(const char *file, const char *src, size_t len, struct hl_mm *
         snprintf(def_init, sizeof def_init, "-DHEAPLAB_MM_INIT_RET=%s", ret_word(init.ret));
         argv[k++] = def_init;
     }
-    if (m->check_name && strcmp(m->check_name, "mm_checkheap") == 0 && m->check_ret != HL_MM_RET_UNKNOWN) {
+    if (m->check_name && strcmp(m->check_name, "mm_checkheap") == 0) {
         snprintf(def_ret, sizeof def_ret, "-DHEAPLAB_MM_CHECKHEAP_RET=%s", ret_word(chk.ret));
         snprintf(def_args, sizeof def_args, "-DHEAPLAB_MM_CHECKHEAP_ARGS=%s", chk.arg ? "int" : "void");
         argv[k++] = def_ret;
@@ -551,7 +548,8 @@ int hl_mm_load(const char *file, size_t max_heap, struct hl_mm *m, char *err, si
         snprintf(err, errlen, "mm:: expected mm:FILE (an mm.c or a built .so)");
         return -1;
     }
-    if (ends_with(file, ".so") || strstr(file, ".so.")) {
+    int is_so = ends_with(file, ".so") || strstr(file, ".so.") != NULL;
+    if (is_so) {
         if (access(file, R_OK) != 0) {
             snprintf(err, errlen, "mm:%s: %s", file, strerror(errno));
             return -1;
@@ -598,13 +596,12 @@ int hl_mm_load(const char *file, size_t max_heap, struct hl_mm *m, char *err, si
         }
     }
     m->calloc = sym(m->handle, "mm_calloc");
-    if (!m->check_name) { /* an .so: the checker by its usual name, called as void (int) */
+    if (is_so) { /* the checker by its usual name, called as void (int): its result is not read */
         m->check_name = sym(m->handle, "mm_checkheap") ? "mm_checkheap" : NULL;
         m->check_arg = 1;
+        m->check_ret = HL_MM_RET_UNKNOWN;
     }
-    m->check = m->check_name && m->check_ret != HL_MM_RET_UNKNOWN ? sym(m->handle, m->check_name) : NULL;
-    if (m->check_name && !m->check && m->check_ret == HL_MM_RET_UNKNOWN)
-        m->check = sym(m->handle, m->check_name); /* an .so's: its result is not read */
+    m->check = m->check_name ? sym(m->handle, m->check_name) : NULL;
     return 0;
 }
 

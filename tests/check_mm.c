@@ -698,6 +698,14 @@ START_TEST(check_every_calls_the_checker)
     ck_assert_msg(o.status == 0, "exit %d: %s%s", o.status, o.out, o.err);
     free(c.text);
     out_free(&o);
+    /* a checker heaplab cannot call (what would it pass?) is left alone */
+    solution("oddcheck", NULL, NULL, NULL, NULL,
+             "#include <stdbool.h>\nbool mm_checkheap(const char *why) { (void)why; return false; }\n", sol,
+             sizeof sol);
+    o = replay_csv(sol, trace, "--check-every", "1", &c);
+    ck_assert_msg(o.status == 0, "exit %d: %s%s", o.status, o.out, o.err);
+    free(c.text);
+    out_free(&o);
     /* the CS:APP writeup's int mm_check(void): 0 is a problem */
     solution("mmcheck", NULL, NULL, NULL, NULL, "int mm_check(void) { return mem_heapsize() < 300; }\n", sol,
              sizeof sol);
