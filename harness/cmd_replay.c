@@ -85,10 +85,14 @@ static int load_solutions(const char **files, size_t n, size_t max_heap, long ti
         if (timeout >= 0)
             mms[i].timeout = (unsigned)timeout;
     }
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < n; k++)
-            if (k != i && strcmp(mms[i].label, mms[k].label) == 0 && strcmp(files[i], files[k]) != 0)
+    for (size_t i = 0; i < n; i++) {
+        const char *bi = strrchr(files[i], '/') ? strrchr(files[i], '/') + 1 : files[i];
+        for (size_t k = 0; k < n; k++) {
+            const char *bk = strrchr(files[k], '/') ? strrchr(files[k], '/') + 1 : files[k];
+            if (strcmp(bi, bk) == 0 && strcmp(files[i], files[k]) != 0)
                 snprintf(mms[i].label, sizeof mms[i].label, "mm:%s", files[i]);
+        }
+    }
     return 0;
 }
 

@@ -768,6 +768,37 @@ START_TEST(compile_cache_is_reused)
 }
 END_TEST
 
+/* Two solutions with one basename: the rows name them by path. */
+START_TEST(same_basename_rows_keep_apart)
+{
+    char a[300], b[300], trace[300], spec_a[400], spec_b[400];
+    trace_file("small.rep", small_trace, trace, sizeof trace);
+    snprintf(a, sizeof a, "%s/a", work);
+    snprintf(b, sizeof b, "%s/b", work);
+    ck_assert_int_eq(mkdir(a, 0755), 0);
+    ck_assert_int_eq(mkdir(b, 0755), 0);
+    char text[4096];
+    snprintf(text, sizeof text, "%s%s%s%s%s", bump_head, bump_init, bump_malloc, bump_free, bump_realloc);
+    snprintf(a, sizeof a, "%s/a/mm.c", work);
+    snprintf(b, sizeof b, "%s/b/mm.c", work);
+    write_text(a, text);
+    write_text(b, text);
+    snprintf(spec_a, sizeof spec_a, "mm:%s", a);
+    snprintf(spec_b, sizeof spec_b, "mm:%s", b);
+    const char *args[] = {"replay", "-p",  spec_a, "-p",  spec_b, "--preset", "malloclab",
+                          "--repeat", "1", "-f",   "csv", trace,  NULL};
+    struct out o = heaplab(args);
+    ck_assert_msg(o.status == 0, "exit %d: %s%s", o.status, o.out, o.err);
+    struct csv c;
+    csv_parse(o.out, &c);
+    ck_assert_int_eq(c.nrows, 2);
+    ck_assert_str_eq(col(&c, 0, "policy"), spec_a);
+    ck_assert_str_eq(col(&c, 1, "policy"), spec_b);
+    free(c.text);
+    out_free(&o);
+}
+END_TEST
+
 /* An already built .so is loaded as it is. */
 START_TEST(built_shared_object)
 {
@@ -962,6 +993,7 @@ Suite *make_mm_suite(void)
     tcase_add_test(tc, cmu_style_solution_runs);
     tcase_add_test(tc, solution_output_goes_to_stderr);
     tcase_add_test(tc, built_shared_object);
+    tcase_add_test(tc, same_basename_rows_keep_apart);
     tcase_add_test(tc, perf_index_uses_this_runs_libc);
     tcase_add_test(tc, samples_show_the_payloads_in_the_heap);
     suite_add_tcase(s, tc);
