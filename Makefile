@@ -94,6 +94,13 @@ $(BIN): $(BUILD)/harness/main.o $(HARNESS_LIB) $(LIB)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# malloc-lab solutions (-p mm:FILE): heaplab compiles them against
+# include/malloclab (HEAPLAB_MM_INCLUDE overrides at run time) and exports
+# the lab's memlib functions to them (-rdynamic)
+$(BUILD)/harness/malloclab.o: CPPFLAGS += -DHEAPLAB_MALLOCLAB_INCLUDE='"$(CURDIR)/include/malloclab"'
+$(BIN) $(TEST_BIN): LDFLAGS += -rdynamic
+$(BIN) $(TEST_BIN): LDLIBS += -ldl
+
 $(TEST_BIN): $(TEST_OBJ) $(HARNESS_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)

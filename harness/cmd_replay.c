@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "heaplab/policies.h"
+#include "malloclab.h"
 #include "output.h"
 #include "replay.h"
 #include "runner.h"
@@ -24,6 +25,13 @@ static const char usage_text[] =
     "options:\n"
     "  -p, --policy SPEC       policy to replay under, NAME[:key=value,...] or 'all'\n"
     "                          (repeatable; default all)\n"
+    "  -p mm:FILE              a CS:APP malloc-lab solution: FILE is an mm.c (compiled\n"
+    "                          into a cache) or a built .so; the row is mm:<basename>\n"
+    "      --mm-max-heap B     malloc-lab solutions: the memory system's limit (default 20 MiB)\n"
+    "      --mm-timeout S      malloc-lab solutions: seconds one operation may take (default 60;\n"
+    "                          0 = no limit)\n"
+    "      --perf-index        after the table, the malloc lab's performance index of each\n"
+    "                          policy, with T_libc measured in this run\n"
     "      --preset NAME       linux (default) or malloclab\n"
     "      --align N           payload alignment, 8 or 16\n"
     "      --mmap-threshold B  requests >= B bytes are mmapped (fixed; 0 = never)\n"
@@ -58,6 +66,36 @@ static int parse_u64(const char *s, unsigned long long max, unsigned long long *
 
 enum { OPT_PRESET = 256, OPT_ALIGN, OPT_MMAP, OPT_SOURCE, OPT_CHECK_EVERY, OPT_REPEAT, OPT_NO_FORK };
 
+/* malloc-lab solutions (-p mm:FILE, --mm-max-heap, --perf-index) */
+enum { OPT_MM_MAX_HEAP = 768, OPT_MM_TIMEOUT, OPT_PERF_INDEX };
+
+/* Load every -p mm:FILE (compile when needed).  Labels are mm:<basename>,
+ * or mm:FILE when two solutions share a basename.  0, or 2 after one line
+ * on stderr. */
+static int load_solutions(const char **files, size_t n, size_t max_heap, long timeout, struct hl_mm *mms)
+{
+    char err[PATH_MAX + 256];
+    for (size_t i = 0; i < n; i++) {
+        if (hl_mm_load(files[i], max_heap, &mms[i], err, sizeof err) != 0) {
+            fprintf(stderr, "heaplab: %s\n", err);
+            for (size_t k = 0; k < i; k++)
+                hl_mm_unload(&mms[k]);
+            return 2;
+        }
+        if (timeout >= 0)
+            mms[i].timeout = (unsigned)timeout;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *bi = strrchr(files[i], '/') ? strrchr(files[i], '/') + 1 : files[i];
+        for (size_t k = 0; k < n; k++) {
+            const char *bk = strrchr(files[k], '/') ? strrchr(files[k], '/') + 1 : files[k];
+            if (strcmp(bi, bk) == 0 && strcmp(files[i], files[k]) != 0)
+                snprintf(mms[i].label, sizeof mms[i].label, "mm:%s", files[i]);
+        }
+    }
+    return 0;
+}
+
 int hl_cmd_replay(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -72,6 +110,9 @@ int hl_cmd_replay(int argc, char **argv)
         {"no-fork", no_argument, NULL, OPT_NO_FORK},
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
+        {"mm-max-heap", required_argument, NULL, OPT_MM_MAX_HEAP},
+        {"mm-timeout", required_argument, NULL, OPT_MM_TIMEOUT},
+        {"perf-index", no_argument, NULL, OPT_PERF_INDEX},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -83,8 +124,18 @@ int hl_cmd_replay(int argc, char **argv)
     int have_mmap = 0, have_repeat = 0;
     char err[256];
     int c, rc = 0;
-    if (!specs)
-        return usage_error("%s", strerror(errno));
+    /* malloc-lab solutions: rows after the policies of each trace */
+    const char **mm_files = calloc((size_t)argc + 1, sizeof *mm_files);
+    struct hl_mm *mms = NULL;
+    size_t nmm = 0, nmm_loaded = 0;
+    unsigned long long mm_max_heap = 0;
+    long mm_timeout = -1;
+    int perf_index = 0;
+    if (!specs || !mm_files) {
+        free(specs);
+        free(mm_files);
+        return usage_error("%s", strerror(ENOMEM));
+    }
     optind = 1;
     enum hl_format fmt = HL_FORMAT_TABLE;
     const char *outpath = NULL;
@@ -93,7 +144,9 @@ int hl_cmd_replay(int argc, char **argv)
         unsigned long long v;
         switch (c) {
         case 'p':
-            if (strcmp(optarg, "all") == 0) {
+            if (strncmp(optarg, "mm:", 3) == 0) { /* a malloc-lab solution */
+                mm_files[nmm++] = optarg + 3;
+            } else if (strcmp(optarg, "all") == 0) {
                 for (size_t i = 0; i < hl_policy_count(); i++)
                     hl_policy_spec_default(hl_policy_at(i), &specs[nspecs++]);
             } else if (hl_policy_parse(optarg, &specs[nspecs], err, sizeof err) == 0) {
@@ -162,6 +215,22 @@ int hl_cmd_replay(int argc, char **argv)
         case 'o':
             outpath = optarg;
             break;
+        case OPT_MM_MAX_HEAP:
+            if (parse_u64(optarg, (unsigned long long)1 << 40, &mm_max_heap) || mm_max_heap == 0) {
+                rc = usage_error("--mm-max-heap: expected a number of bytes, got '%s'", optarg);
+                goto out;
+            }
+            break;
+        case OPT_MM_TIMEOUT:
+            if (parse_u64(optarg, 86400, &v)) {
+                rc = usage_error("--mm-timeout: expected seconds (0 = no limit), got '%s'", optarg);
+                goto out;
+            }
+            mm_timeout = (long)v;
+            break;
+        case OPT_PERF_INDEX:
+            perf_index = 1;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             goto out;
@@ -192,7 +261,7 @@ int hl_cmd_replay(int argc, char **argv)
     cfg.check_every = check_every;
     if (have_repeat)
         cfg.repeat = (unsigned)repeat;
-    if (nspecs == 0)
+    if (nspecs == 0 && nmm == 0)
         for (size_t i = 0; i < hl_policy_count(); i++)
             hl_policy_spec_default(hl_policy_at(i), &specs[nspecs++]);
     /* a parameter in range can still be one the policy refuses (tlsf:sl=7):
@@ -218,10 +287,20 @@ int hl_cmd_replay(int argc, char **argv)
         rc = 2;
         goto out;
     }
+    /* malloc-lab solutions: compiled and loaded before anything is replayed */
+    mms = calloc(nmm ? nmm : 1, sizeof *mms);
+    if (!mms) {
+        rc = usage_error("%s", strerror(ENOMEM));
+        goto out;
+    }
+    if ((rc = load_solutions(mm_files, nmm, (size_t)mm_max_heap, mm_timeout, mms)) != 0)
+        goto out;
+    nmm_loaded = nmm;
 
     /* read every trace before replaying anything: bad input never half-reports */
     struct hl_trace *traces = calloc((size_t)ntraces, sizeof *traces);
-    struct hl_result *rows = calloc((size_t)ntraces * nspecs, sizeof *rows);
+    size_t per_trace = nspecs + nmm; /* the policies, then the malloc-lab solutions */
+    struct hl_result *rows = calloc((size_t)ntraces * per_trace + 1, sizeof *rows);
     int loaded = 0;
     if (!traces || !rows) {
         rc = usage_error("%s", strerror(ENOMEM));
@@ -236,15 +315,20 @@ int hl_cmd_replay(int argc, char **argv)
         }
         hl_trace_print_quirks(&traces[loaded], stderr);
     }
-    size_t nrows = (size_t)ntraces * nspecs;
-    struct hl_job *jobs = calloc(nrows, sizeof *jobs);
+    size_t nrows = (size_t)ntraces * per_trace;
+    struct hl_job *jobs = calloc(nrows + 1, sizeof *jobs);
     if (!jobs) {
         rc = usage_error("%s", strerror(ENOMEM));
         goto done;
     }
     for (int i = 0; i < ntraces; i++)
         for (size_t k = 0; k < nspecs; k++)
-            jobs[(size_t)i * nspecs + k] = (struct hl_job){&traces[i], HL_JOB_POLICY, &specs[k], specs[k].label};
+            jobs[(size_t)i * per_trace + k] =
+                (struct hl_job){.trace = &traces[i], .kind = HL_JOB_POLICY, .spec = &specs[k], .label = specs[k].label};
+    for (int i = 0; i < ntraces; i++) /* malloc-lab solutions */
+        for (size_t k = 0; k < nmm; k++)
+            jobs[(size_t)i * per_trace + nspecs + k] =
+                (struct hl_job){.trace = &traces[i], .kind = HL_JOB_MM, .label = mms[k].label, .mm = &mms[k]};
     ropts.progress = nrows > 1 && isatty(2);
     if (hl_run(jobs, nrows, &cfg, &ropts, rows) != 0)
         rc = 1;
@@ -256,6 +340,12 @@ int hl_cmd_replay(int argc, char **argv)
         goto done;
     }
     hl_output(rows, nrows, fmt, out);
+    if (perf_index) { /* malloc lab: T_libc from this run's baseline:glibc rows, else measured now */
+        double libc_ops = 0, libc_secs = 0;
+        if (!hl_mm_have_libc_rows(rows, nrows))
+            hl_mm_libc_time(traces, (size_t)ntraces, &cfg, &libc_ops, &libc_secs);
+        hl_mm_perf_index(rows, nrows, libc_ops, libc_secs, fmt == HL_FORMAT_TABLE ? out : outpath ? stdout : stderr);
+    }
     if (outpath && fclose(out) != 0) {
         fprintf(stderr, "heaplab: %s: %s\n", outpath, strerror(errno));
         rc = 2;
@@ -266,6 +356,10 @@ done:
     free(traces);
     free(rows);
 out:
+    for (size_t i = 0; i < nmm_loaded; i++)
+        hl_mm_unload(&mms[i]);
+    free(mms);
+    free(mm_files);
     free(specs);
     return rc;
 }

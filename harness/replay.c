@@ -311,7 +311,7 @@ static int heap_check(void *ctx, FILE *out) { return hl_check(ctx, out); }
 void hl_alloc_heap(struct hl_alloc *a, hl_heap *h, size_t align)
 {
     *a = (struct hl_alloc){"heaplab", h,           heap_malloc, heap_free, heap_realloc,
-                           heap_calloc, heap_memalign, heap_check, align};
+                           heap_calloc, heap_memalign, heap_check, align, NULL};
 }
 
 static void *sys_malloc(void *ctx, size_t n)
@@ -343,7 +343,7 @@ static void *sys_memalign(void *ctx, size_t al, size_t n)
 
 void hl_alloc_system(struct hl_alloc *a)
 {
-    *a = (struct hl_alloc){"system", NULL, sys_malloc, sys_free, sys_realloc, sys_calloc, sys_memalign, NULL, 16};
+    *a = (struct hl_alloc){"system", NULL, sys_malloc, sys_free, sys_realloc, sys_calloc, sys_memalign, NULL, 16, NULL};
 }
 
 static int checked_pass(const struct hl_trace *t, const struct hl_policy_spec *spec,
@@ -633,6 +633,14 @@ int hl_replay_time_alloc(const struct hl_trace *t, const struct hl_alloc *a, con
     int sys = a->malloc == sys_malloc;
     /* the allocator keeps what the warm-up pass faulted in, as glibc would */
     for (unsigned k = 0; k <= repeat + 1; k++) {
+        if (a->reset && a->reset(a->ctx) != 0) { /* untimed, like drain */
+            free(ptr);
+            free(secs);
+            free(lat);
+            r->ok = 0;
+            snprintf(r->status, sizeof r->status, "cannot reset the allocator before a timed pass");
+            return 1;
+        }
         if (k <= repeat) {
             double s = sys ? pass_system(t, ptr) : pass_alloc(t, a, ptr);
             if (k > 0)
@@ -642,7 +650,10 @@ int hl_replay_time_alloc(const struct hl_trace *t, const struct hl_alloc *a, con
         } else {
             latency_alloc(t, a, ptr, lat);
         }
-        drain(t, a, ptr);
+        if (a->reset)
+            memset(ptr, 0, nid * sizeof *ptr); /* the next reset empties the allocator */
+        else
+            drain(t, a, ptr);
     }
     throughput(t, secs, repeat, r);
     percentiles(lat, t->nops, clock_overhead_ns(), r);

@@ -23,6 +23,10 @@ struct hl_replay_config {
     size_t region_capacity;      /* 0 = core's default */
     uint64_t check_every;        /* run hl_check every N ops (0 = only at the end) */
     unsigned repeat;             /* timed passes; the best one counts */
+    /* samples the checked pass of a heaplab heap takes (--timeline, --heapmap, --every) */
+    uint64_t sample_every;       /* a sample every N ops (0: about 100 over the trace) */
+    FILE *timeline;              /* timeline CSV rows go here, or NULL */
+    FILE *heapmap;               /* heap-map CSV rows go here, or NULL */
 };
 
 /* The "linux" preset: 16-byte alignment, dynamic 128 KiB mmap threshold,
@@ -42,6 +46,10 @@ struct hl_alloc {
     void *(*memalign)(void *ctx, size_t align, size_t n);
     int (*check)(void *ctx, FILE *report);                 /* violations; NULL: no checker */
     size_t align;                                          /* every result is aligned to this */
+    /* optional (NULL: what a timed pass leaves live is freed instead):
+     * empty the allocator before each timed pass, e.g. a malloc-lab
+     * solution's mem_reset_brk + mm_init; 0, or -1 to fail the row */
+    int (*reset)(void *ctx);
 };
 
 void hl_alloc_heap(struct hl_alloc *a, hl_heap *h, size_t align);
@@ -56,7 +64,8 @@ int hl_replay_checked(const struct hl_trace *t, const struct hl_alloc *a, const 
                       struct hl_result *r);
 
 /* Timed passes (cfg->repeat after an untimed warm-up) and a latency pass
- * over any allocator, what a pass leaves live freed in between: fills the
+ * over any allocator, what a pass leaves live freed in between (or the
+ * allocator reset before each pass, when it has a reset hook): fills the
  * ops_per_sec columns and p50_ns, p99_ns.  The process's own malloc gets a
  * loop with direct calls, as heaplab heaps do. */
 int hl_replay_time_alloc(const struct hl_trace *t, const struct hl_alloc *a, const struct hl_replay_config *cfg,
