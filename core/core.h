@@ -17,7 +17,6 @@ struct hl_source {
     char *brk;       /* region: emulated break; sbrk: where our last growth ended */
     char *committed; /* region: end of the read-write pages */
     char *limit;     /* region: end of the reservation */
-    char *hwm;       /* region: highest end of the committed pages so far */
     size_t pagesize;
 };
 
@@ -27,8 +26,7 @@ void hl_source_close(struct hl_source *s);
 char *hl_source_end(struct hl_source *s);
 /* Move the break up by n bytes; the old break, or NULL with errno = ENOMEM. */
 void *hl_source_grow(struct hl_source *s, size_t n);
-/* Region: break back to the start, every page ever committed read-write
- * and resident again (untimed warm-up for a repeated replay).  0 or -1. */
+/* Region: break back to the start, keeping the pages still committed. */
 int hl_source_rewind(struct hl_source *s);
 /* Move the break down by n bytes if it still ends at `end`; 0 or -1. */
 int hl_source_shrink(struct hl_source *s, char *end, size_t n);

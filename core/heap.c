@@ -898,7 +898,7 @@ int hl_heap_reset(hl_heap *h)
         h->pol->fini(h, h->st);
     hl_large_release_all(h);
     if (h->src.kind == HL_SOURCE_REGION) {
-        hl_source_rewind(&h->src); /* every page it used, resident */
+        hl_source_rewind(&h->src); /* the pages still committed stay */
     } else {
         /* give back the newest segments while the break is still theirs;
          * older ones, below someone else's memory, stay with the process */

@@ -10,8 +10,8 @@
  *   only the commit is coarser - 64 KiB steps, and decommit once a step of
  *   slack is exceeded - so an exact growth of a few bytes does not cost an
  *   mprotect, and a break swinging across a page boundary does not thrash.
- *   hl_source_rewind moves the break back to the start and makes every page
- *   the heap ever used resident again, so a repeated replay starts warm.
+ *   hl_source_rewind moves the break back to the start and keeps the pages
+ *   that are still committed.
  *   Several region heaps live side by side in one process.
  *
  * sbrk: the process's real program break.  Other code (glibc's malloc in
@@ -35,7 +35,7 @@ int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacit
 {
     s->kind = kind;
     s->pagesize = (size_t)sysconf(_SC_PAGESIZE);
-    s->base = s->brk = s->committed = s->limit = s->hwm = NULL;
+    s->base = s->brk = s->committed = s->limit = NULL;
     if (kind == HL_SOURCE_SBRK)
         return 0;
     if (kind != HL_SOURCE_REGION) {
@@ -48,7 +48,7 @@ int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacit
         errno = ENOMEM;
         return -1;
     }
-    s->base = s->brk = s->committed = s->hwm = p;
+    s->base = s->brk = s->committed = p;
     s->limit = s->base + capacity;
     return 0;
 }
@@ -99,8 +99,6 @@ void *hl_source_grow(struct hl_source *s, size_t n)
         s->committed = want;
     }
     s->brk = old + n;
-    if (s->committed > s->hwm)
-        s->hwm = s->committed;
     return old;
 }
 
@@ -110,15 +108,9 @@ int hl_source_rewind(struct hl_source *s)
         errno = EINVAL;
         return -1;
     }
+    /* what is committed stays committed: a heap reused for another run
+     * keeps the pages its own trimming left it, no more and no less */
     s->brk = s->base;
-    if (s->hwm > s->committed) {
-        if (mprotect(s->committed, (size_t)(s->hwm - s->committed), PROT_READ | PROT_WRITE) != 0)
-            return -1;
-        s->committed = s->hwm;
-    }
-    /* touch every page once: the faults are paid here, not in what follows */
-    for (volatile char *p = s->base; p < s->committed; p += s->pagesize)
-        *p = 0;
     return 0;
 }
 

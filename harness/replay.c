@@ -583,10 +583,10 @@ int hl_replay_time(const struct hl_trace *t, const struct hl_policy_spec *spec,
         rc = time_fail(r, "out of memory for the timed passes");
         goto out;
     }
-    /* one heap, warmed by an untimed pass and reset before each pass with
-     * every page it used resident, as the malloc lab's driver resets its
-     * break: first-touch page faults are the footprint's cost, measured
-     * apart */
+    /* one heap, warmed by an untimed pass and reset before each pass (its
+     * committed pages kept, as the malloc lab's driver resets its break):
+     * like the process's own malloc in a baseline row, each pass starts
+     * with what the allocator's own trimming kept from the pass before */
     if (!(h = make_heap(spec, cfg))) {
         rc = time_fail(r, "cannot create the heap");
         goto out;

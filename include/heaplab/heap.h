@@ -76,13 +76,12 @@ hl_heap *hl_heap_create(const struct hl_config *cfg);
 void hl_heap_destroy(hl_heap *h);
 
 /* Empty the heap as if just created - every block, mapped ones too, is
- * gone, counters and thresholds start again - with every page the region
- * ever used committed and resident, as the malloc lab's mem_reset_brk
- * leaves its heap: a replay repeated on the same heap starts warm, and its
- * time is the allocator's, not the first-touch page faults' (an OS cost of
- * the footprint, which the footprint figures measure).  On the sbrk source
- * the break goes back as far as heaplab owns it.  0, or -1 with errno (the
- * policy's init failed: the heap must be destroyed). */
+ * gone, counters and thresholds start again - keeping the region's pages
+ * that are still committed, as the malloc lab's mem_reset_brk keeps its
+ * heap: a replay repeated on the same heap starts with what the heap's own
+ * trimming left it, as a long-running program's allocator would.  On the
+ * sbrk source the break goes back as far as heaplab owns it.  0, or -1
+ * with errno (the policy's init failed: the heap must be destroyed). */
 int hl_heap_reset(hl_heap *h);
 
 void *hl_malloc(hl_heap *h, size_t n);
