@@ -269,6 +269,16 @@ static void finish(struct hl_gen *g, void (*pair)(struct hl_gen *))
 
 /* ---- patterns ------------------------------------------------------------------- */
 
+/* A random live block to a fresh size.  The block is drawn first: the two
+ * draws are two statements, since the order in which a call's arguments
+ * are evaluated is unspecified (gcc and clang differ), and with it the
+ * bytes. */
+static void realloc_random(struct hl_gen *g)
+{
+    uint32_t id = random_live(g);
+    op_realloc(g, id, draw(g));
+}
+
 /* random: malloc 50%, free 30%, realloc to a fresh size 20%; with every id
  * live, free 60% and realloc 40%; nothing live: malloc. */
 static void gen_random(struct hl_gen *g)
@@ -281,10 +291,10 @@ static void gen_random(struct hl_gen *g)
         else if (g->live < cap ? x < 80 : x < 60)
             op_free(g, random_live(g));
         else
-            op_realloc(g, random_live(g), draw(g));
+            realloc_random(g);
     }
     if (g->n - g->nops == (uint64_t)g->live + 1 && g->live)
-        op_realloc(g, random_live(g), draw(g));
+        realloc_random(g);
     finish(g, filler_pair);
 }
 
