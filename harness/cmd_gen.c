@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -241,6 +242,9 @@ static int run(int argc, char **argv)
         fprintf(stderr, "heaplab: gen: %s: %s\n", outpath, strerror(e));
         return 2;
     }
+    /* a half-written regular file is removed; never a device or a pipe */
+    struct stat st;
+    int regular = !to_stdout && fstat(fileno(out), &st) == 0 && S_ISREG(st.st_mode);
     int bad = hl_trace_write(&t, out) != 0;
     int e = errno;
     if (!to_stdout && fclose(out) != 0 && !bad) {
@@ -250,7 +254,7 @@ static int run(int argc, char **argv)
     hl_trace_free(&t);
     if (bad) {
         fprintf(stderr, "heaplab: gen: %s: %s\n", to_stdout ? "<stdout>" : outpath, strerror(e ? e : EIO));
-        if (!to_stdout)
+        if (regular)
             unlink(outpath);
         return 2;
     }

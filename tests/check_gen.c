@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -772,7 +774,13 @@ END_TEST
 
 /* Run build/heaplab with args; its exit status, standard output and error
  * (malloc'd, NUL-terminated). */
-static int run_cli(const char *const *args, char **out, char **err)
+static int run_cli_limited(const char *const *args, long fsize, char **out, char **err);
+
+static int run_cli(const char *const *args, char **out, char **err) { return run_cli_limited(args, 0, out, err); }
+
+/* With fsize > 0: no file the command writes may grow past fsize bytes
+ * (RLIMIT_FSIZE; writes past it fail with EFBIG). */
+static int run_cli_limited(const char *const *args, long fsize, char **out, char **err)
 {
     const char *bin = getenv("HEAPLAB_BIN");
     ck_assert_msg(bin && *bin, "HEAPLAB_BIN is not set (make test sets it)");
@@ -786,6 +794,12 @@ static int run_cli(const char *const *args, char **out, char **err)
         int fo = open(po, O_WRONLY | O_CREAT | O_TRUNC, 0600), fe = open(pe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
             _exit(127);
+        if (fsize > 0) {
+            struct rlimit rl = {(rlim_t)fsize, (rlim_t)fsize};
+            signal(SIGXFSZ, SIG_IGN);
+            if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+                _exit(127);
+        }
         const char *argv[40] = {bin};
         int n = 1;
         for (; args[n - 1] && n < 39; n++)
@@ -874,6 +888,25 @@ START_TEST(cli_writes_what_the_api_makes_and_documents_every_pattern)
 }
 END_TEST
 
+/* A write that fails halfway leaves no half-written trace behind. */
+START_TEST(cli_removes_a_half_written_file)
+{
+    char path[512];
+    const char *base = getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/heaplab-gen-half-%ld.rep", base && *base ? base : "/tmp", (long)getpid());
+    const char *const args[] = {"gen", "steady", "--live", "10000", "-o", path, NULL};
+    char *out, *err;
+    int rc = run_cli_limited(args, 4096, &out, &err);
+    ck_assert_msg(rc == 2, "exit %d, stderr: %s", rc, err);
+    ck_assert_msg(strstr(err, "heaplab: gen: ") == err && strstr(err, path) && strstr(err, "too large"),
+                  "stderr: %s", err);
+    struct stat st;
+    ck_assert_msg(stat(path, &st) != 0, "%s was left behind", path);
+    free(out);
+    free(err);
+}
+END_TEST
+
 /* ---- a million live blocks ---------------------------------------------------------------- */
 
 /* The scaling sweeps' largest size.  Counts only: no timing. */
@@ -951,6 +984,7 @@ Suite *make_gen_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, cli_errors_exit_2_with_one_line);
     tcase_add_test(tc, cli_writes_what_the_api_makes_and_documents_every_pattern);
+    tcase_add_test(tc, cli_removes_a_half_written_file);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("large");
