@@ -3,6 +3,7 @@
 #   make                 build build/libheaplab.a and build/heaplab
 #   make demo            install what is missing, build, replay the traces in $(TRACES)
 #   make test            install what is missing, build and run the Check suites
+#   make traces          regenerate the generated traces in traces/ (traces/gen.list)
 #   make SANITIZER=address|undefined|thread [test]   the same in build-$(SANITIZER)/
 #   make V=1             show the compile lines
 #
@@ -61,7 +62,7 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(POLICY_SRC))
 HARNESS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(HARNESS_SRC))
 TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 
-.PHONY: all test demo deps clean
+.PHONY: all test demo deps clean traces
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -118,6 +119,15 @@ demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@echo "heaplab replay -p all $(notdir $(TRACES))"
 	@$(BIN) replay -p all $(TRACES)
+
+# traces/gen.list: each line a file and the `heaplab gen` arguments that
+# make it; the gen suite checks the committed files against the same list.
+traces: $(BIN)
+	$(Q)sed -e 's/#.*//' traces/gen.list | while read -r file args; do \
+	    [ -n "$$file" ] || continue; \
+	    printf '  %-6s %s\n' GEN "traces/$$file"; \
+	    $(BIN) gen $$args -o "traces/$$file" || exit 1; \
+	done
 
 clean:
 	rm -rf build build-address build-undefined build-thread

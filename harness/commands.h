@@ -6,6 +6,7 @@
 #define HEAPLAB_COMMANDS_H
 
 int hl_cmd_replay(int argc, char **argv);
+int hl_cmd_gen(int argc, char **argv);
 int hl_cmd_layout(int argc, char **argv);
 
 #endif

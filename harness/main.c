@@ -30,6 +30,7 @@ static const struct command {
 } commands[] = {
     {"policies", cmd_policies, "heaplab policies [-v]               list the policies (-v: and their parameters)"},
     {"replay", hl_cmd_replay, "heaplab replay [options] TRACE...   replay traces under policies (replay --help)"},
+    {"gen", hl_cmd_gen, "heaplab gen PATTERN [options]       write a synthetic trace (gen --help)"},
     {"layout", hl_cmd_layout, "heaplab layout [--reserve MIB]      where text, data, heap, mappings, stack live"},
 };
 
