@@ -23,6 +23,10 @@ struct hl_replay_config {
     size_t region_capacity;      /* 0 = core's default */
     uint64_t check_every;        /* run hl_check every N ops (0 = only at the end) */
     unsigned repeat;             /* timed passes; the best one counts */
+    /* samples the checked pass of a heaplab heap takes (--timeline, --heapmap, --every) */
+    uint64_t sample_every;       /* a sample every N ops (0: about 100 over the trace) */
+    FILE *timeline;              /* timeline CSV rows go here, or NULL */
+    FILE *heapmap;               /* heap-map CSV rows go here, or NULL */
 };
 
 /* The "linux" preset: 16-byte alignment, dynamic 128 KiB mmap threshold,
@@ -70,7 +74,9 @@ int hl_replay_time_alloc(const struct hl_trace *t, const struct hl_alloc *a, con
 /* The row's identity and configuration columns; status "not run". */
 void hl_replay_begin(const struct hl_trace *t, const char *label, const struct hl_replay_config *cfg,
                      struct hl_result *r);
-/* The checked pass: integrity checks, footprint and fragmentation. */
+/* The checked pass: integrity checks, footprint and fragmentation; the
+ * at-peak figures from one walk of the heap at the peak operation, and the
+ * samples cfg asks for (metrics.h). */
 int hl_replay_measure(const struct hl_trace *t, const struct hl_policy_spec *spec,
                       const struct hl_replay_config *cfg, struct hl_result *r);
 /* The timed passes: throughput (best, median, slowest of cfg->repeat) on
