@@ -217,7 +217,8 @@ int hl_sample(struct hl_sampler *s, uint64_t done, uint64_t live)
     }
     int rc = 0;
     if (s->heapmap) {
-        qsort(lk.map, lk.nmap, sizeof *lk.map, cmp_mapped);
+        if (lk.nmap > 1)
+            qsort(lk.map, lk.nmap, sizeof *lk.map, cmp_mapped);
         uint64_t at = lk.extent_end;
         for (size_t i = 0; i < lk.nmap; i++) {
             map_row(&lk, (long long)at, lk.map[i].size, lk.map[i].header_bytes, HL_BLOCK_MAPPED);
