@@ -57,7 +57,7 @@ double hl_internal_frag(uint64_t block_bytes, uint64_t requested)
 {
     if (block_bytes == 0)
         return HL_NA_F;
-    return (double)(block_bytes - requested) / (double)block_bytes;
+    return ((double)block_bytes - (double)requested) / (double)block_bytes; /* < 0 only for a lying walk */
 }
 
 double hl_external_frag(uint64_t free_bytes, uint64_t largest_free)
