@@ -37,8 +37,8 @@ double hl_external_frag(uint64_t free_bytes, uint64_t largest_free);
 void hl_timeline_header(FILE *out);
 void hl_heapmap_header(FILE *out);
 
-/* When the checked pass looks at the heap, and where it writes
- * what it sees.  hl_sampler_init fills it; the checked pass calls
+/* When the checked pass looks at the heap, and where it writes what it
+ * sees.  hl_sampler_init fills it; the checked pass calls
  * hl_sample after every operation count hl_sample_due accepts. */
 struct hl_sampler {
     hl_heap *h;
@@ -54,6 +54,8 @@ struct hl_sampler {
 /* every = 0: about 100 samples over the trace (every ceil(nops / 100)). */
 void hl_sampler_init(struct hl_sampler *s, hl_heap *h, const struct hl_trace *t, const char *policy,
                      uint64_t every, uint64_t peak_op, FILE *timeline, FILE *heapmap, struct hl_result *r);
+/* Whether to look after `done` operations; with no file to write, only at
+ * the peak. */
 int hl_sample_due(const struct hl_sampler *s, uint64_t done);
 /* Look at the heap after `done` operations with `live` requested bytes
  * live: one timeline row, the heap-map rows, and at the peak the at-peak
