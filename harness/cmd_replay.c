@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "heaplab/policies.h"
 #include "malloclab.h"
+#include "metrics.h"
 #include "output.h"
 #include "replay.h"
 #include "runner.h"
@@ -37,6 +38,12 @@ static const char usage_text[] =
     "      --mmap-threshold B  requests >= B bytes are mmapped (fixed; 0 = never)\n"
     "      --source S          region (default) or sbrk (sbrk needs the forked children)\n"
     "      --check-every N     run the heap checker every N operations\n"
+    "      --trim-threshold B  give the top back when B bytes are free there (0 = never;\n"
+    "                          fixes the mmap threshold, as glibc's mallopt does)\n"
+    "      --dialect D         trace header: auto (default), classic or cmu\n"
+    "      --timeline FILE     heap and live bytes, fragmentation, over the operations (CSV)\n"
+    "      --heapmap FILE      every block of the heap at the sampled operations (CSV)\n"
+    "      --every N           sample every N operations (default: about 100 per trace)\n"
     "      --repeat K          timed passes, the best counts (default 5)\n"
     "  -j, --jobs N            checked passes in parallel (timed passes stay one at a time)\n"
     "      --no-fork           replay in this process (debugging; a crash ends the run)\n"
@@ -65,6 +72,31 @@ static int parse_u64(const char *s, unsigned long long max, unsigned long long *
 }
 
 enum { OPT_PRESET = 256, OPT_ALIGN, OPT_MMAP, OPT_SOURCE, OPT_CHECK_EVERY, OPT_REPEAT, OPT_NO_FORK };
+/* metrics: samples, dialect, trim */
+enum { OPT_TIMELINE = 512, OPT_HEAPMAP, OPT_EVERY, OPT_DIALECT, OPT_TRIM };
+
+/* --timeline/--heapmap FILE: opened (header written) once the traces are read. */
+static int open_samples(const char *path, void (*header)(FILE *), FILE **out)
+{
+    *out = NULL;
+    if (!path)
+        return 0;
+    if (!(*out = fopen(path, "w"))) {
+        fprintf(stderr, "heaplab: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    header(*out);
+    return 0;
+}
+
+static int close_samples(const char *path, FILE *f)
+{
+    if (f && fclose(f) != 0) {
+        fprintf(stderr, "heaplab: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
 
 /* malloc-lab solutions (-p mm:FILE, --mm-max-heap, --perf-index) */
 enum { OPT_MM_MAX_HEAP = 768, OPT_MM_TIMEOUT, OPT_PERF_INDEX };
@@ -104,6 +136,12 @@ int hl_cmd_replay(int argc, char **argv)
         {"align", required_argument, NULL, OPT_ALIGN},
         {"mmap-threshold", required_argument, NULL, OPT_MMAP},
         {"source", required_argument, NULL, OPT_SOURCE},
+        /* metrics */
+        {"timeline", required_argument, NULL, OPT_TIMELINE},
+        {"heapmap", required_argument, NULL, OPT_HEAPMAP},
+        {"every", required_argument, NULL, OPT_EVERY},
+        {"dialect", required_argument, NULL, OPT_DIALECT},
+        {"trim-threshold", required_argument, NULL, OPT_TRIM},
         {"check-every", required_argument, NULL, OPT_CHECK_EVERY},
         {"repeat", required_argument, NULL, OPT_REPEAT},
         {"jobs", required_argument, NULL, 'j'},
@@ -122,6 +160,11 @@ int hl_cmd_replay(int argc, char **argv)
     long align = -1, source = -1;
     unsigned long long mmap = 0, check_every = 0, repeat = 0;
     int have_mmap = 0, have_repeat = 0;
+    /* metrics */
+    const char *timeline_path = NULL, *heapmap_path = NULL;
+    unsigned long long every = 0, trim = 0;
+    int have_trim = 0;
+    struct hl_trace_opts topts = {HL_DIALECT_AUTO};
     char err[256];
     int c, rc = 0;
     /* malloc-lab solutions: rows after the policies of each trace */
@@ -182,6 +225,38 @@ int hl_cmd_replay(int argc, char **argv)
                 rc = usage_error("--source: expected region or sbrk, got '%s'", optarg);
                 goto out;
             }
+            break;
+        /* metrics: --timeline, --heapmap, --every, --dialect, --trim-threshold */
+        case OPT_TIMELINE:
+            timeline_path = optarg;
+            break;
+        case OPT_HEAPMAP:
+            heapmap_path = optarg;
+            break;
+        case OPT_EVERY:
+            if (parse_u64(optarg, (unsigned long long)1 << 62, &every) || every == 0) {
+                rc = usage_error("--every: expected a positive count, got '%s'", optarg);
+                goto out;
+            }
+            break;
+        case OPT_DIALECT:
+            if (strcmp(optarg, "auto") == 0)
+                topts.dialect = HL_DIALECT_AUTO;
+            else if (strcmp(optarg, "classic") == 0)
+                topts.dialect = HL_DIALECT_CLASSIC;
+            else if (strcmp(optarg, "cmu") == 0)
+                topts.dialect = HL_DIALECT_CMU;
+            else {
+                rc = usage_error("--dialect: expected auto, classic or cmu, got '%s'", optarg);
+                goto out;
+            }
+            break;
+        case OPT_TRIM:
+            if (parse_u64(optarg, (unsigned long long)1 << 46, &trim)) {
+                rc = usage_error("--trim-threshold: expected a number of bytes, got '%s'", optarg);
+                goto out;
+            }
+            have_trim = 1;
             break;
         case OPT_CHECK_EVERY:
             if (parse_u64(optarg, (unsigned long long)1 << 62, &check_every) || check_every == 0) {
@@ -259,6 +334,18 @@ int hl_cmd_replay(int argc, char **argv)
         goto out;
     }
     cfg.check_every = check_every;
+    /* metrics: an explicit trim threshold stays put (core's 0 = never trim);
+     * like glibc's mallopt(M_TRIM_THRESHOLD) it also fixes the mmap
+     * threshold, whose dynamic raise would move the trim threshold too */
+    if (have_trim) {
+        cfg.trim_threshold = trim ? (size_t)trim : HL_NO_TRIM;
+        cfg.mmap_dynamic = 0;
+    }
+    if (every && !timeline_path && !heapmap_path) {
+        rc = usage_error("%s", "--every: samples need --timeline or --heapmap");
+        goto out;
+    }
+    cfg.sample_every = every;
     if (have_repeat)
         cfg.repeat = (unsigned)repeat;
     if (nspecs == 0 && nmm == 0)
@@ -306,7 +393,6 @@ int hl_cmd_replay(int argc, char **argv)
         rc = usage_error("%s", strerror(ENOMEM));
         goto done;
     }
-    struct hl_trace_opts topts = {HL_DIALECT_AUTO};
     for (; loaded < ntraces; loaded++) {
         if (hl_trace_load(argv[optind + loaded], &topts, &traces[loaded], err, sizeof err) != 0) {
             fprintf(stderr, "%s\n", err);
@@ -330,9 +416,24 @@ int hl_cmd_replay(int argc, char **argv)
             jobs[(size_t)i * per_trace + nspecs + k] =
                 (struct hl_job){.trace = &traces[i], .kind = HL_JOB_MM, .label = mms[k].label, .mm = &mms[k]};
     ropts.progress = nrows > 1 && isatty(2);
-    if (hl_run(jobs, nrows, &cfg, &ropts, rows) != 0)
+    /* metrics: the sample files, opened only now that every trace is read */
+    if (open_samples(timeline_path, hl_timeline_header, &cfg.timeline) != 0 ||
+        open_samples(heapmap_path, hl_heapmap_header, &cfg.heapmap) != 0) {
+        close_samples(timeline_path, cfg.timeline);
+        free(jobs);
+        rc = 2;
+        goto done;
+    }
+    int run = hl_run(jobs, nrows, &cfg, &ropts, rows);
+    if (run < 0)
+        fprintf(stderr, "heaplab: cannot run the replays: %s\n", strerror(errno));
+    if (close_samples(timeline_path, cfg.timeline) != 0 || close_samples(heapmap_path, cfg.heapmap) != 0 || run < 0)
+        rc = 2;
+    else if (run != 0)
         rc = 1;
     free(jobs);
+    if (run < 0)
+        goto done;
     FILE *out = outpath ? fopen(outpath, "w") : stdout;
     if (!out) {
         fprintf(stderr, "heaplab: %s: %s\n", outpath, strerror(errno));

@@ -258,3 +258,5 @@ void hl_output(const struct hl_result *rows, size_t n, enum hl_format fmt, FILE 
         break;
     }
 }
+
+void hl_output_csv_string(const char *s, FILE *out) { csv_string(s, out); }

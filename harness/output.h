@@ -22,5 +22,7 @@ void hl_output(const struct hl_result *rows, size_t n, enum hl_format fmt, FILE 
 /* The CSV header line (no newline), for tools that append rows. */
 void hl_output_csv_header(FILE *out);
 void hl_output_csv_row(const struct hl_result *r, FILE *out);
+/* One CSV field, quoted when it holds a comma, quote or line break. */
+void hl_output_csv_string(const char *s, FILE *out);
 
 #endif

@@ -8,11 +8,19 @@
  * address-ordered red-black tree of live ranges); calloc'ed memory must
  * read zero.  The pattern touches a bounded number of bytes per block -
  * the first and last 16 and 32 spread between - so a huge block costs no
- * more than its page faults.  The footprint figures come from this pass.
+ * more than its page faults.  The footprint figures come from this pass,
+ * and so do the fragmentation figures at the peak: the peak operation is
+ * known from the trace beforehand (hl_trace_peak_op), and the pass walks
+ * its heap once right after it - what a second replay up to the peak
+ * would find, without replaying twice.  With --timeline or --heapmap it
+ * also walks the heap at the sampled operations (metrics.c).
  *
  * The timed passes replay the same operations with nothing else in the
- * loop, on a fresh heap each; the best one counts (the others are noise
- * from the machine, not the allocator).
+ * loop, on one heap emptied by hl_heap_reset before each, its pages still
+ * resident (first-touch faults are the footprint's cost, measured apart);
+ * an untimed warm-up pass comes first.  The best pass counts (the others
+ * are noise from the machine, not the allocator); the median and the
+ * slowest are reported beside it.  docs/metrics.md says exactly how.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -21,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "metrics.h"
 #include "rb.h"
 #include "replay.h"
 
@@ -138,6 +147,7 @@ struct checked {
     uint64_t live_bytes, peak_live;
     uint64_t op; /* index of the operation being replayed */
     struct hl_result *r;
+    struct hl_sampler *smp; /* looks at the heap at the peak and at sample points, or NULL */
 };
 
 static int fail(struct checked *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -266,30 +276,42 @@ static int checked_op(struct checked *c, const struct hl_op *op)
     return fail(c, "unknown operation '%c'", op->type);
 }
 
-int hl_replay_checked(const struct hl_trace *t, const struct hl_alloc *a, const struct hl_replay_config *cfg,
-                      struct hl_result *r)
+static int checked_run(const struct hl_trace *t, const struct hl_alloc *a, const struct hl_replay_config *cfg,
+                       struct hl_sampler *smp, struct hl_result *r)
 {
-    struct checked c = {.t = t, .cfg = cfg, .a = a, .r = r};
+    struct checked c = {.t = t, .cfg = cfg, .a = a, .r = r, .smp = smp};
     c.blk = calloc(t->num_ids ? t->num_ids : 1, sizeof *c.blk);
     if (!c.blk) {
         snprintf(r->status, sizeof r->status, "out of memory for %u ids", t->num_ids);
         return 1;
     }
     int rc = 0;
+    if (smp && hl_sample_due(smp, 0) && hl_sample(smp, 0, 0) != 0) {
+        snprintf(r->status, sizeof r->status, "cannot write samples: %s at op 0", strerror(errno));
+        rc = -1;
+    }
     for (c.op = 0; c.op < t->nops && rc == 0; c.op++) {
+        r->at_op = c.op + 1; /* shared with the parent: names the op if this one crashes */
         rc = checked_op(&c, &t->ops[c.op]);
         if (rc == 0 && a->check && cfg->check_every && (c.op + 1) % cfg->check_every == 0) {
             int v = a->check(a->ctx, stderr);
             if (v)
                 rc = fail(&c, "heap check found %d violations", v);
         }
+        /* after the op and its check: a failing op has no sample */
+        if (rc == 0 && smp && hl_sample_due(smp, c.op + 1) && hl_sample(smp, c.op + 1, c.live_bytes) != 0)
+            rc = fail(&c, "cannot write samples: %s", strerror(errno));
     }
+    r->at_op = 0;
     if (rc == 0 && a->check) {
         c.op = t->nops ? t->nops - 1 : 0;
         int v = a->check(a->ctx, stderr);
         if (v)
             rc = fail(&c, "heap check found %d violations", v);
     }
+    /* the counters describe the trace's operations, not the clean-up below */
+    if (smp)
+        hl_stats(smp->h, &smp->last);
     /* what the trace left live goes back, so the allocator ends empty */
     for (uint32_t id = 0; id < t->num_ids; id++)
         if (c.blk[id].p)
@@ -297,6 +319,12 @@ int hl_replay_checked(const struct hl_trace *t, const struct hl_alloc *a, const 
     r->peak_live_bytes = c.peak_live;
     free(c.blk);
     return rc ? 1 : 0;
+}
+
+int hl_replay_checked(const struct hl_trace *t, const struct hl_alloc *a, const struct hl_replay_config *cfg,
+                      struct hl_result *r)
+{
+    return checked_run(t, a, cfg, NULL, r);
 }
 
 /* ---- allocators ------------------------------------------------------------------ */
@@ -354,11 +382,20 @@ static int checked_pass(const struct hl_trace *t, const struct hl_policy_spec *s
         snprintf(r->status, sizeof r->status, "cannot create the heap: %s", strerror(errno));
         return -1;
     }
+    /* the peak is known from the trace: the heap is walked there once, in
+     * this pass, for the at-peak figures */
+    uint64_t peak_op, peak_live;
+    if (hl_trace_peak_op(t, &peak_op, &peak_live) != 0) {
+        snprintf(r->status, sizeof r->status, "out of memory for %u ids", t->num_ids);
+        hl_heap_destroy(h);
+        return -1;
+    }
+    struct hl_sampler smp;
+    hl_sampler_init(&smp, h, t, r->policy, cfg->sample_every, peak_op, cfg->timeline, cfg->heapmap, r);
     struct hl_alloc a;
     hl_alloc_heap(&a, h, cfg->align);
-    int rc = hl_replay_checked(t, &a, cfg, r);
-    struct hl_stats st;
-    hl_stats(h, &st);
+    int rc = checked_run(t, &a, cfg, &smp, r);
+    const struct hl_stats st = smp.last;
     uint64_t live = r->peak_live_bytes;
     r->peak_heap_bytes = st.peak_heap_bytes;
     r->util = st.peak_heap_bytes ? (double)live / (double)st.peak_heap_bytes : HL_NA_F;

@@ -79,7 +79,9 @@ int hl_replay_time_alloc(const struct hl_trace *t, const struct hl_alloc *a, con
 /* The row's identity and configuration columns; status "not run". */
 void hl_replay_begin(const struct hl_trace *t, const char *label, const struct hl_replay_config *cfg,
                      struct hl_result *r);
-/* The checked pass: integrity checks, footprint and fragmentation. */
+/* The checked pass: integrity checks, footprint and fragmentation; the
+ * at-peak figures from one walk of the heap at the peak operation, and the
+ * samples cfg asks for (metrics.h). */
 int hl_replay_measure(const struct hl_trace *t, const struct hl_policy_spec *spec,
                       const struct hl_replay_config *cfg, struct hl_result *r);
 /* The timed passes: throughput (best, median, slowest of cfg->repeat) on

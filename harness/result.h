@@ -52,6 +52,7 @@ struct hl_result {
     HL_RESULT_COLUMNS(HL_RESULT_MEMBER)
 #undef HL_RESULT_MEMBER
     int ok; /* 1 when status is "ok" */
+    uint64_t at_op; /* the checked pass's operation under way (1-based; 0 outside its loop): a crash's report */
 };
 
 #define HL_NA_U UINT64_MAX

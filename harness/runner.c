@@ -10,8 +10,15 @@
  *
  * The checked passes are deterministic, so up to `jobs` run at once.  Timed
  * passes run one at a time, with no other replay competing for the cores.
+ *
+ * Samples (--timeline, --heapmap): each checked-pass child writes its rows
+ * to files of its own in a temporary folder, and the parent appends them to
+ * the real files in row order once every checked pass is over, so the
+ * files are the same for any number of jobs.  Without fork the rows go
+ * straight to the real files.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,22 +57,119 @@ static void progress(const struct hl_run_opts *o, enum phase ph, size_t done, si
     fflush(stderr);
 }
 
+/* " at op N" when the child died inside the checked pass's loop. */
+static void where(const struct hl_result *r, enum phase ph, char *buf, size_t len)
+{
+    buf[0] = 0;
+    if (ph == MEASURE && r->at_op)
+        snprintf(buf, len, " at op %llu", (unsigned long long)r->at_op);
+}
+
 /* The parent's account of a child that did not finish its row. */
 static void reap(struct hl_result *r, enum phase ph, int status)
 {
+    char op[40];
+    where(r, ph, op, sizeof op);
     if (WIFSIGNALED(status)) {
         r->ok = 0;
-        snprintf(r->status, sizeof r->status, "crashed by signal %d (%s) in %s", WTERMSIG(status),
-                 strsignal(WTERMSIG(status)), phase_name[ph]);
-    } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && r->ok) {
+        snprintf(r->status, sizeof r->status, "crashed by signal %d (%s)%s in %s", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)), op, phase_name[ph]);
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && (r->ok || strcmp(r->status, "not run") == 0)) {
+        /* the child left without saying why (a sanitizer's report, an exit
+         * inside the allocator) */
         r->ok = 0;
-        snprintf(r->status, sizeof r->status, "replay exited with status %d in %s", WEXITSTATUS(status),
+        snprintf(r->status, sizeof r->status, "replay exited with status %d%s in %s", WEXITSTATUS(status), op,
                  phase_name[ph]);
     }
 }
 
+/* ---- samples with forked children (--timeline, --heapmap) ---------------------------- */
+
+struct spool {
+    char dir[PATH_MAX]; /* "" when no samples are taken */
+};
+
+static void spool_path(const struct spool *sp, size_t i, const char *what, char *out, size_t len)
+{
+    snprintf(out, len, "%s/%zu.%s", sp->dir, i, what);
+}
+
+static int spool_open(struct spool *sp, const struct hl_replay_config *cfg)
+{
+    sp->dir[0] = 0;
+    if (!cfg->timeline && !cfg->heapmap)
+        return 0;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(sp->dir, sizeof sp->dir, "%s/heaplab-samples.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(sp->dir)) {
+        sp->dir[0] = 0;
+        return -1;
+    }
+    return 0;
+}
+
+/* In the child of row i: the checked pass with sample files of its own. */
+static int spool_child(const struct spool *sp, size_t i, const struct hl_job *j, const struct hl_replay_config *cfg,
+                       struct hl_result *r)
+{
+    struct hl_replay_config mine = *cfg;
+    char path[PATH_MAX + 32];
+    mine.timeline = mine.heapmap = NULL;
+    if (cfg->timeline) {
+        spool_path(sp, i, "timeline", path, sizeof path);
+        mine.timeline = fopen(path, "w");
+    }
+    if (cfg->heapmap) {
+        spool_path(sp, i, "heapmap", path, sizeof path);
+        mine.heapmap = fopen(path, "w");
+    }
+    if ((cfg->timeline && !mine.timeline) || (cfg->heapmap && !mine.heapmap)) {
+        snprintf(r->status, sizeof r->status, "cannot write samples: %.160s: %s", path, strerror(errno));
+        return 1;
+    }
+    int rc = run_phase(MEASURE, j, &mine, r);
+    if ((mine.timeline && fclose(mine.timeline) != 0) || (mine.heapmap && fclose(mine.heapmap) != 0)) {
+        r->ok = 0;
+        snprintf(r->status, sizeof r->status, "cannot write samples: %s", strerror(errno));
+        rc = 1;
+    }
+    return rc;
+}
+
+static void spool_append(const struct spool *sp, size_t i, const char *what, FILE *out)
+{
+    char path[PATH_MAX + 32], buf[65536];
+    spool_path(sp, i, what, path, sizeof path);
+    FILE *in = fopen(path, "r");
+    if (!in)
+        return; /* the child never got that far: no samples */
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, in)) > 0)
+        fwrite(buf, 1, k, out);
+    fclose(in);
+    unlink(path);
+}
+
+/* Every checked pass is over: their samples, in row order. */
+static void spool_collect(struct spool *sp, size_t n, const struct hl_replay_config *cfg)
+{
+    if (!sp->dir[0])
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (cfg->timeline)
+            spool_append(sp, i, "timeline", cfg->timeline);
+        if (cfg->heapmap)
+            spool_append(sp, i, "heapmap", cfg->heapmap);
+    }
+    rmdir(sp->dir);
+    sp->dir[0] = 0;
+}
+
+/* ---- children ---------------------------------------------------------------------- */
+
 static void run_children(enum phase ph, const struct hl_job *jobs, size_t n, const struct hl_replay_config *cfg,
-                         const struct hl_run_opts *o, struct hl_result *rows, unsigned width)
+                         const struct hl_run_opts *o, struct hl_result *rows, unsigned width,
+                         const struct spool *sp)
 {
     pid_t *pid = calloc(n ? n : 1, sizeof *pid);
     size_t next = 0, done = 0;
@@ -85,8 +189,11 @@ static void run_children(enum phase ph, const struct hl_job *jobs, size_t n, con
             }
             fflush(NULL); /* nothing buffered may be written twice */
             pid[i] = fork();
-            if (pid[i] == 0)
-                _exit(run_phase(ph, &jobs[i], cfg, &rows[i]) == 0 ? 0 : 1);
+            if (pid[i] == 0) {
+                int rc = ph == MEASURE && sp && sp->dir[0] ? spool_child(sp, i, &jobs[i], cfg, &rows[i])
+                                                           : run_phase(ph, &jobs[i], cfg, &rows[i]);
+                _exit(rc == 0 ? 0 : 1);
+            }
             if (pid[i] < 0) {
                 rows[i].ok = 0;
                 snprintf(rows[i].status, sizeof rows[i].status, "cannot fork: %s", strerror(errno));
@@ -129,8 +236,16 @@ int hl_run(const struct hl_job *jobs, size_t n, const struct hl_replay_config *c
     for (size_t i = 0; i < n; i++)
         hl_replay_begin(jobs[i].trace, jobs[i].label, cfg, &rows[i]);
     if (opts->fork) {
-        run_children(MEASURE, jobs, n, cfg, opts, rows, opts->jobs ? opts->jobs : 1);
-        run_children(TIME, jobs, n, cfg, opts, rows, 1);
+        struct spool sp;
+        if (spool_open(&sp, cfg) != 0) {
+            int e = errno;
+            munmap(rows, len);
+            errno = e;
+            return -1;
+        }
+        run_children(MEASURE, jobs, n, cfg, opts, rows, opts->jobs ? opts->jobs : 1, &sp);
+        spool_collect(&sp, n, cfg);
+        run_children(TIME, jobs, n, cfg, opts, rows, 1, NULL);
     } else {
         for (size_t i = 0; i < n; i++) {
             progress(opts, MEASURE, i + 1, n, &jobs[i]);
