@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "baseline.h"
 #include "commands.h"
 #include "heaplab/policies.h"
 #include "output.h"
@@ -23,7 +24,10 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  -p, --policy SPEC       policy to replay under, NAME[:key=value,...] or 'all'\n"
-    "                          (repeatable; default all)\n"
+    "                          (repeatable; default all, unless --baseline is given)\n"
+    "      --baseline LIST     also replay under production allocators, each in a child:\n"
+    "                          glibc, jemalloc, mimalloc, tcmalloc, all, or a PATH.so\n"
+    "                          (comma-separated, repeatable; one not installed is skipped)\n"
     "      --preset NAME       linux (default) or malloclab\n"
     "      --align N           payload alignment, 8 or 16\n"
     "      --mmap-threshold B  requests >= B bytes are mmapped (fixed; 0 = never)\n"
@@ -56,12 +60,16 @@ static int parse_u64(const char *s, unsigned long long max, unsigned long long *
     return 0;
 }
 
+/* baselines */
+enum { OPT_BASELINE = 512 };
+
 enum { OPT_PRESET = 256, OPT_ALIGN, OPT_MMAP, OPT_SOURCE, OPT_CHECK_EVERY, OPT_REPEAT, OPT_NO_FORK };
 
 int hl_cmd_replay(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"policy", required_argument, NULL, 'p'},
+        {"baseline", required_argument, NULL, OPT_BASELINE},
         {"preset", required_argument, NULL, OPT_PRESET},
         {"align", required_argument, NULL, OPT_ALIGN},
         {"mmap-threshold", required_argument, NULL, OPT_MMAP},
@@ -83,6 +91,10 @@ int hl_cmd_replay(int argc, char **argv)
     int have_mmap = 0, have_repeat = 0;
     char err[256];
     int c, rc = 0;
+    /* baselines: rows after the policies of each trace */
+    struct hl_baseline *bases = NULL;
+    size_t nbases = 0;
+    int have_baseline = 0;
     if (!specs)
         return usage_error("%s", strerror(errno));
     optind = 1;
@@ -99,6 +111,13 @@ int hl_cmd_replay(int argc, char **argv)
             } else if (hl_policy_parse(optarg, &specs[nspecs], err, sizeof err) == 0) {
                 nspecs++;
             } else {
+                rc = usage_error("%s", err);
+                goto out;
+            }
+            break;
+        case OPT_BASELINE: /* baselines */
+            have_baseline = 1;
+            if (hl_baseline_add(optarg, &bases, &nbases, stderr, err, sizeof err) != 0) {
                 rc = usage_error("%s", err);
                 goto out;
             }
@@ -192,7 +211,7 @@ int hl_cmd_replay(int argc, char **argv)
     cfg.check_every = check_every;
     if (have_repeat)
         cfg.repeat = (unsigned)repeat;
-    if (nspecs == 0)
+    if (nspecs == 0 && !have_baseline)
         for (size_t i = 0; i < hl_policy_count(); i++)
             hl_policy_spec_default(hl_policy_at(i), &specs[nspecs++]);
     int ntraces = argc - optind;
@@ -204,7 +223,8 @@ int hl_cmd_replay(int argc, char **argv)
 
     /* read every trace before replaying anything: bad input never half-reports */
     struct hl_trace *traces = calloc((size_t)ntraces, sizeof *traces);
-    struct hl_result *rows = calloc((size_t)ntraces * nspecs, sizeof *rows);
+    size_t per_trace = nspecs + nbases; /* the policies, then the baselines */
+    struct hl_result *rows = calloc((size_t)ntraces * per_trace + 1, sizeof *rows);
     int loaded = 0;
     if (!traces || !rows) {
         rc = usage_error("%s", strerror(ENOMEM));
@@ -219,15 +239,20 @@ int hl_cmd_replay(int argc, char **argv)
         }
         hl_trace_print_quirks(&traces[loaded], stderr);
     }
-    size_t nrows = (size_t)ntraces * nspecs;
-    struct hl_job *jobs = calloc(nrows, sizeof *jobs);
+    size_t nrows = (size_t)ntraces * per_trace;
+    struct hl_job *jobs = calloc(nrows + 1, sizeof *jobs);
     if (!jobs) {
         rc = usage_error("%s", strerror(ENOMEM));
         goto done;
     }
     for (int i = 0; i < ntraces; i++)
         for (size_t k = 0; k < nspecs; k++)
-            jobs[(size_t)i * nspecs + k] = (struct hl_job){&traces[i], HL_JOB_POLICY, &specs[k], specs[k].label};
+            jobs[(size_t)i * per_trace + k] =
+                (struct hl_job){.trace = &traces[i], .kind = HL_JOB_POLICY, .spec = &specs[k], .label = specs[k].label};
+    for (int i = 0; i < ntraces; i++) /* baselines */
+        for (size_t k = 0; k < nbases; k++)
+            jobs[(size_t)i * per_trace + nspecs + k] = (struct hl_job){
+                .trace = &traces[i], .kind = HL_JOB_BASELINE, .label = bases[k].label, .baseline = &bases[k]};
     ropts.progress = nrows > 1 && isatty(2);
     if (hl_run(jobs, nrows, &cfg, &ropts, rows) != 0)
         rc = 1;
@@ -249,6 +274,7 @@ done:
     free(traces);
     free(rows);
 out:
+    free(bases);
     free(specs);
     return rc;
 }

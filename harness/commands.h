@@ -6,5 +6,6 @@
 #define HEAPLAB_COMMANDS_H
 
 int hl_cmd_replay(int argc, char **argv);
+int hl_cmd_baseline(int argc, char **argv); /* internal: a baseline row's child (baseline.c) */
 
 #endif

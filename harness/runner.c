@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "baseline.h"
 #include "runner.h"
 
 enum phase { MEASURE, TIME };
@@ -33,6 +34,9 @@ static int run_phase(enum phase ph, const struct hl_job *j, const struct hl_repl
     case HL_JOB_POLICY:
         return ph == MEASURE ? hl_replay_measure(j->trace, j->spec, cfg, r)
                              : hl_replay_time(j->trace, j->spec, cfg, r);
+    case HL_JOB_BASELINE: /* the measure phase: footprint and checked pass; the time phase: timed passes */
+        return hl_baseline_run(ph == MEASURE ? HL_BASELINE_MEASURE : HL_BASELINE_TIME, j->trace, j->baseline, cfg,
+                               r);
     }
     return 1;
 }
