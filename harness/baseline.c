@@ -431,7 +431,17 @@ int hl_baseline_run(enum hl_baseline_phase ph, const struct hl_trace *t, const s
     w->num_ids = t->num_ids;
     w->nops = t->nops;
     w->ops_offset = (sizeof *w + 63) & ~(uint64_t)63;
-    w->cfg = *cfg;
+    /* the settings a replay reads, and nothing else: whatever else a
+     * configuration carries (a pointer, an open file) means nothing after exec */
+    memcpy(w->cfg.preset, cfg->preset, sizeof w->cfg.preset);
+    w->cfg.align = cfg->align;
+    w->cfg.mmap_threshold = cfg->mmap_threshold;
+    w->cfg.mmap_dynamic = cfg->mmap_dynamic;
+    w->cfg.trim_threshold = cfg->trim_threshold;
+    w->cfg.source = cfg->source;
+    w->cfg.region_capacity = cfg->region_capacity;
+    w->cfg.check_every = cfg->check_every;
+    w->cfg.repeat = cfg->repeat;
     w->row = *r;
     snprintf(w->lib, sizeof w->lib, "%s", b->lib);
 
