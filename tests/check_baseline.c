@@ -589,6 +589,53 @@ END_TEST
 START_TEST(crash_costs_its_row_without_fork) { crash_case(0); }
 END_TEST
 
+/* ---- names, in this process ---------------------------------------------------------- */
+
+/* hl_baseline_add: lists, "all", paths, repeated names; what it notes. */
+START_TEST(lists_resolve)
+{
+    struct hl_baseline *b = NULL;
+    size_t n = 0;
+    char err[512], *notes = NULL;
+    size_t notes_len = 0;
+    FILE *note = open_memstream(&notes, &notes_len);
+    ck_assert_ptr_nonnull(note);
+    const char *so = write_stack_trace("not-a-library.so", 1, 1); /* exists: resolved as a path */
+    char list[600];
+    snprintf(list, sizeof list, "glibc,%s,/nonexistent/x.so", so);
+    ck_assert_int_eq(hl_baseline_add(list, &b, &n, note, err, sizeof err), 0);
+    ck_assert_int_eq(hl_baseline_add("all", &b, &n, note, err, sizeof err), 0);
+    ck_assert_int_eq(hl_baseline_add("jemalloc,tcmalloc:x", &b, &n, note, err, sizeof err), -1);
+    ck_assert_str_eq(err, "--baseline: unknown allocator 'tcmalloc:x' (expected glibc, jemalloc, mimalloc, "
+                          "tcmalloc, all or a PATH.so)");
+    ck_assert_int_eq(fclose(note), 0);
+    const char *why = hl_baseline_unsupported();
+    if (why) { /* every one skipped, with its line */
+        ck_assert_uint_eq(n, 0);
+        ck_assert_ptr_nonnull(strstr(notes, "heaplab: --baseline glibc: skipped: this heaplab is built with"));
+    } else {
+        ck_assert_uint_ge(n, 3); /* glibc, the path, glibc again, and the installed libraries */
+        ck_assert_str_eq(b[0].label, "baseline:glibc");
+        ck_assert_str_eq(b[0].lib, "");
+        char label[700];
+        snprintf(label, sizeof label, "baseline:%s", so);
+        ck_assert_str_eq(b[1].label, label);
+        ck_assert_str_eq(b[1].lib, so); /* absolute already: realpath keeps it (no links in it) */
+        ck_assert_str_eq(b[2].label, "baseline:glibc");
+        for (size_t i = 3; i < n; i++)
+            ck_assert_msg(b[i].lib[0] == '/', "%s: '%s'", b[i].label, b[i].lib);
+        ck_assert_ptr_nonnull(strstr(notes, "heaplab: --baseline /nonexistent/x.so: skipped: No such file or directory\n"));
+        /* each name a row or a line, never both */
+        size_t lines = 0;
+        for (const char *p = notes; *p; p++)
+            lines += *p == '\n';
+        ck_assert_uint_eq(lines + n, 3 + 4); /* the three names of the list, the four of "all" */
+    }
+    free(notes);
+    free(b);
+}
+END_TEST
+
 /* ---- not there, bad names ---------------------------------------------------------- */
 
 START_TEST(missing_library_is_skipped)
@@ -740,6 +787,7 @@ Suite *make_baseline_suite(void)
     tcase_add_test(tc, library_without_malloc);
     tcase_add_loop_test(tc, bad_names_are_usage_errors, 0, (int)(sizeof usage_cases / sizeof usage_cases[0]));
     tcase_add_test(tc, internal_subcommand);
+    tcase_add_test(tc, lists_resolve);
     tcase_add_test(tc, sanitizer_build_skips);
     suite_add_tcase(s, tc);
     return s;
