@@ -109,8 +109,8 @@ test: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
-	@echo "heaplab replay -p all $(notdir $(TRACES))"
-	@$(BIN) replay -p all $(TRACES)
+	@echo "heaplab replay -p all --baseline all $(notdir $(TRACES))"
+	@$(BIN) replay -p all --baseline all $(TRACES)
 
 clean:
 	rm -rf build build-address build-undefined build-thread
