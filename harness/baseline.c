@@ -345,7 +345,8 @@ struct wire {
 
 enum stage { STAGE_FOOTPRINT, STAGE_CHECKED, STAGE_TIMED, STAGE_DONE };
 
-static const char *const stage_name[] = {"the footprint pass", "the checked pass", "the timed pass", "exit"};
+static const char *const stage_name[] = {"in the footprint pass", "in the checked pass", "in the timed pass",
+                                         "at exit"};
 
 /* What the child writes to the pipe: the stage it enters, the row so far. */
 struct report {
@@ -485,7 +486,7 @@ int hl_baseline_run(enum hl_baseline_phase ph, const struct hl_trace *t, const s
         have += (size_t)k;
         if (have == sizeof rep) {
             *r = rep.row;
-            stage = (int)rep.stage;
+            stage = rep.stage <= STAGE_DONE ? (int)rep.stage : -1;
             have = 0;
         }
     }
@@ -497,13 +498,13 @@ int hl_baseline_run(enum hl_baseline_phase ph, const struct hl_trace *t, const s
         }
     if (WIFSIGNALED(status)) {
         r->ok = 0;
-        snprintf(r->status, sizeof r->status, "crashed by signal %d (%s) %s %s", WTERMSIG(status),
-                 strsignal(WTERMSIG(status)), stage == STAGE_DONE ? "at" : "in",
-                 stage >= 0 && stage <= STAGE_DONE ? stage_name[stage] : "starting up (loading the library)");
+        const char *where = stage >= 0 ? stage_name[stage] : "while starting (loading the library)";
+        snprintf(r->status, sizeof r->status, "crashed by signal %d (%s) %s", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)), where);
     } else if (stage != STAGE_DONE) {
         r->ok = 0;
         if (stage >= 0)
-            snprintf(r->status, sizeof r->status, "the baseline exited with status %d in %s", WEXITSTATUS(status),
+            snprintf(r->status, sizeof r->status, "the baseline exited with status %d %s", WEXITSTATUS(status),
                      stage_name[stage]);
         else
             snprintf(r->status, sizeof r->status, "the baseline exited with status %d before reporting",

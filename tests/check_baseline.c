@@ -683,6 +683,35 @@ START_TEST(library_without_malloc)
 }
 END_TEST
 
+/* A library that cannot be loaded (not an ELF file: the loader says so
+ * and goes on without it), and one whose constructor crashes. */
+START_TEST(library_that_fails_to_load)
+{
+    const char *bin = heaplab("library_that_fails_to_load");
+    if (!bin || unsupported("library_that_fails_to_load"))
+        return;
+    const char *junk = write_stack_trace("junk.so", 1, 1);
+    const char *boom = build_so("boom", "#include <signal.h>\n"
+                                        "__attribute__((constructor)) static void boom(void) { raise(SIGSEGV); }\n",
+                                "");
+    const char *t = write_stack_trace("one.rep", 10, 100);
+    const char *csvp = in_dir("out.csv");
+    char *argv[] = {NULL, "replay", "--baseline", (char *)junk, "--baseline", (char *)boom, "--baseline", "glibc",
+                    "--repeat", "1", "-f", "csv", "-o", (char *)csvp, (char *)t, NULL};
+    struct run r = run_heaplab(bin, NULL, argv);
+    ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err);
+    struct csv c;
+    csv_read(&c, csvp);
+    ck_assert_uint_eq(c.nrow, 3);
+    ck_assert_str_eq(get(&c, 0, "status"), "preload not in effect: malloc is libc.so.6's, not junk.so's");
+    ck_assert_str_eq(get(&c, 1, "status"), "crashed by signal 11 (Segmentation fault) while starting (loading the "
+                                           "library)");
+    ck_assert_str_eq(get(&c, 2, "status"), "ok");
+    csv_free(&c);
+    free(r.err);
+}
+END_TEST
+
 static const struct usage_case {
     const char *arg;
     const char *message;
@@ -785,6 +814,7 @@ Suite *make_baseline_suite(void)
     tcase_add_test(tc, crash_costs_its_row_without_fork);
     tcase_add_test(tc, missing_library_is_skipped);
     tcase_add_test(tc, library_without_malloc);
+    tcase_add_test(tc, library_that_fails_to_load);
     tcase_add_loop_test(tc, bad_names_are_usage_errors, 0, (int)(sizeof usage_cases / sizeof usage_cases[0]));
     tcase_add_test(tc, internal_subcommand);
     tcase_add_test(tc, lists_resolve);
