@@ -117,8 +117,8 @@ test: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
-	@echo "heaplab replay -p all $(notdir $(TRACES))"
-	@$(BIN) replay -p all $(TRACES)
+	@echo "heaplab replay -p all --baseline all $(notdir $(TRACES))"
+	@$(BIN) replay -p all --baseline all $(TRACES)
 
 # traces/gen.list: each line a file and the `heaplab gen` arguments that
 # make it; the gen suite checks the committed files against the same list.

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "baseline.h"
 #include "commands.h"
 #include "heaplab/policies.h"
 #include "malloclab.h"
@@ -25,7 +26,7 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  -p, --policy SPEC       policy to replay under, NAME[:key=value,...] or 'all'\n"
-    "                          (repeatable; default all)\n"
+    "                          (repeatable; default all, unless --baseline is given)\n"
     "  -p mm:FILE              a CS:APP malloc-lab solution: FILE is an mm.c (compiled\n"
     "                          into a cache) or a built .so; the row is mm:<basename>\n"
     "      --mm-max-heap B     malloc-lab solutions: the memory system's limit (default 20 MiB)\n"
@@ -33,6 +34,9 @@ static const char usage_text[] =
     "                          0 = no limit)\n"
     "      --perf-index        after the table, the malloc lab's performance index of each\n"
     "                          policy, with T_libc measured in this run\n"
+    "      --baseline LIST     also replay under production allocators, each in a child:\n"
+    "                          glibc, jemalloc, mimalloc, tcmalloc, all, or a PATH.so\n"
+    "                          (comma-separated, repeatable; one not installed is skipped)\n"
     "      --preset NAME       linux (default) or malloclab\n"
     "      --align N           payload alignment, 8 or 16\n"
     "      --mmap-threshold B  requests >= B bytes are mmapped (fixed; 0 = never)\n"
@@ -70,6 +74,9 @@ static int parse_u64(const char *s, unsigned long long max, unsigned long long *
     *out = v;
     return 0;
 }
+
+/* baselines */
+enum { OPT_BASELINE = 1024 };
 
 enum { OPT_PRESET = 256, OPT_ALIGN, OPT_MMAP, OPT_SOURCE, OPT_CHECK_EVERY, OPT_REPEAT, OPT_NO_FORK };
 /* metrics: samples, dialect, trim */
@@ -132,6 +139,7 @@ int hl_cmd_replay(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"policy", required_argument, NULL, 'p'},
+        {"baseline", required_argument, NULL, OPT_BASELINE},
         {"preset", required_argument, NULL, OPT_PRESET},
         {"align", required_argument, NULL, OPT_ALIGN},
         {"mmap-threshold", required_argument, NULL, OPT_MMAP},
@@ -174,6 +182,10 @@ int hl_cmd_replay(int argc, char **argv)
     unsigned long long mm_max_heap = 0;
     long mm_timeout = -1;
     int perf_index = 0;
+    /* baselines: rows after the policies and solutions of each trace */
+    struct hl_baseline *bases = NULL;
+    size_t nbases = 0;
+    int have_baseline = 0;
     if (!specs || !mm_files) {
         free(specs);
         free(mm_files);
@@ -195,6 +207,13 @@ int hl_cmd_replay(int argc, char **argv)
             } else if (hl_policy_parse(optarg, &specs[nspecs], err, sizeof err) == 0) {
                 nspecs++;
             } else {
+                rc = usage_error("%s", err);
+                goto out;
+            }
+            break;
+        case OPT_BASELINE: /* baselines */
+            have_baseline = 1;
+            if (hl_baseline_add(optarg, &bases, &nbases, stderr, err, sizeof err) != 0) {
                 rc = usage_error("%s", err);
                 goto out;
             }
@@ -348,7 +367,16 @@ int hl_cmd_replay(int argc, char **argv)
     cfg.sample_every = every;
     if (have_repeat)
         cfg.repeat = (unsigned)repeat;
-    if (nspecs == 0 && nmm == 0)
+    if (perf_index) { /* the lab's T_libc: this run's own baseline:glibc rows */
+        int have_glibc = 0;
+        for (size_t k = 0; k < nbases; k++)
+            have_glibc |= strcmp(bases[k].label, "baseline:glibc") == 0;
+        if (!have_glibc && hl_baseline_add("glibc", &bases, &nbases, stderr, err, sizeof err) != 0) {
+            rc = usage_error("%s", err);
+            goto out;
+        }
+    }
+    if (nspecs == 0 && nmm == 0 && !have_baseline)
         for (size_t i = 0; i < hl_policy_count(); i++)
             hl_policy_spec_default(hl_policy_at(i), &specs[nspecs++]);
     /* a parameter in range can still be one the policy refuses (tlsf:sl=7):
@@ -386,7 +414,7 @@ int hl_cmd_replay(int argc, char **argv)
 
     /* read every trace before replaying anything: bad input never half-reports */
     struct hl_trace *traces = calloc((size_t)ntraces, sizeof *traces);
-    size_t per_trace = nspecs + nmm; /* the policies, then the malloc-lab solutions */
+    size_t per_trace = nspecs + nmm + nbases; /* the policies, the malloc-lab solutions, the baselines */
     struct hl_result *rows = calloc((size_t)ntraces * per_trace + 1, sizeof *rows);
     int loaded = 0;
     if (!traces || !rows) {
@@ -415,6 +443,10 @@ int hl_cmd_replay(int argc, char **argv)
         for (size_t k = 0; k < nmm; k++)
             jobs[(size_t)i * per_trace + nspecs + k] =
                 (struct hl_job){.trace = &traces[i], .kind = HL_JOB_MM, .label = mms[k].label, .mm = &mms[k]};
+    for (int i = 0; i < ntraces; i++) /* baselines */
+        for (size_t k = 0; k < nbases; k++)
+            jobs[(size_t)i * per_trace + nspecs + nmm + k] = (struct hl_job){
+                .trace = &traces[i], .kind = HL_JOB_BASELINE, .label = bases[k].label, .baseline = &bases[k]};
     ropts.progress = nrows > 1 && isatty(2);
     /* metrics: the sample files, opened only now that every trace is read */
     if (open_samples(timeline_path, hl_timeline_header, &cfg.timeline) != 0 ||
@@ -461,6 +493,7 @@ out:
         hl_mm_unload(&mms[i]);
     free(mms);
     free(mm_files);
+    free(bases);
     free(specs);
     return rc;
 }

@@ -8,5 +8,6 @@
 int hl_cmd_replay(int argc, char **argv);
 int hl_cmd_gen(int argc, char **argv);
 int hl_cmd_layout(int argc, char **argv);
+int hl_cmd_baseline(int argc, char **argv); /* internal: a baseline row's child (baseline.c) */
 
 #endif

@@ -32,6 +32,7 @@ static const struct command {
     {"replay", hl_cmd_replay, "heaplab replay [options] TRACE...   replay traces under policies (replay --help)"},
     {"gen", hl_cmd_gen, "heaplab gen PATTERN [options]       write a synthetic trace (gen --help)"},
     {"layout", hl_cmd_layout, "heaplab layout [--reserve MIB]      where text, data, heap, mappings, stack live"},
+    {"__baseline", hl_cmd_baseline, NULL},
 };
 
 static void usage(FILE *out)

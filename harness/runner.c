@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "malloclab.h"
+#include "baseline.h"
 #include "runner.h"
 
 enum phase { MEASURE, TIME };
@@ -43,6 +44,9 @@ static int run_phase(enum phase ph, const struct hl_job *j, const struct hl_repl
                              : hl_replay_time(j->trace, j->spec, cfg, r);
     case HL_JOB_MM: /* a malloc-lab solution: its own memory system and wrappers */
         return ph == MEASURE ? hl_mm_measure(j->trace, j->mm, cfg, r) : hl_mm_time(j->trace, j->mm, cfg, r);
+    case HL_JOB_BASELINE: /* the measure phase: footprint and checked pass; the time phase: timed passes */
+        return hl_baseline_run(ph == MEASURE ? HL_BASELINE_MEASURE : HL_BASELINE_TIME, j->trace, j->baseline, cfg,
+                               r);
     }
     return 1;
 }

@@ -11,11 +11,13 @@
 #include "replay.h"
 
 struct hl_mm;
+struct hl_baseline;
 
 /* What a row replays the trace on. */
 enum hl_job_kind {
     HL_JOB_POLICY, /* a heaplab heap under a policy spec */
     HL_JOB_MM,     /* a malloc-lab solution (malloclab.h) */
+    HL_JOB_BASELINE, /* a production allocator, in a child that preloads it (baseline.h) */
 };
 
 struct hl_job {
@@ -24,6 +26,7 @@ struct hl_job {
     const struct hl_policy_spec *spec; /* HL_JOB_POLICY */
     const char *label;                 /* the row's policy column */
     const struct hl_mm *mm;            /* HL_JOB_MM */
+    const struct hl_baseline *baseline; /* HL_JOB_BASELINE */
 };
 
 struct hl_run_opts {

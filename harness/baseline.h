@@ -1,0 +1,65 @@
+/*
+ * baseline.h - production allocators measured in the same run as the
+ * heaplab policies: the system malloc (glibc) and malloc libraries
+ * (jemalloc, mimalloc, tcmalloc, or any PATH.so) preloaded into a child.
+ *
+ * A baseline row runs in a child that re-executes heaplab itself
+ * (/proc/self/exe __baseline) with LD_PRELOAD set to the library (unset for
+ * glibc).  The child checks that the preload took effect, replays the
+ * operations the parent parsed (handed over in a memfd, not re-read), and
+ * writes its row back through a pipe.  A library that fails to load, a
+ * preload that did not take, a crash: each becomes the row's status.
+ */
+#ifndef HEAPLAB_BASELINE_H
+#define HEAPLAB_BASELINE_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "replay.h"
+
+struct hl_baseline {
+    char label[256];    /* the row's policy column: "baseline:NAME" or "baseline:PATH" */
+    char lib[PATH_MAX]; /* absolute path of the library to preload; "" = none (glibc) */
+};
+
+/* Resolve one name: glibc (no preload), jemalloc, mimalloc, tcmalloc (the
+ * Debian libraries libjemalloc2, libmimalloc2.0, libtcmalloc-minimal4,
+ * looked up in LD_LIBRARY_PATH's folders, the multiarch folder libc was
+ * loaded from and its /usr twin, /usr/local/lib, /usr/lib, /lib), or a
+ * PATH.so (contains '/' or ends in ".so"), taken as given.
+ * 0 resolved; 1 not available here (not installed, no such file, or this
+ * build cannot run baselines), with a one-line reason in why; -1 not a
+ * baseline name at all (a usage error), reason in why. */
+int hl_baseline_resolve(const char *name, struct hl_baseline *out, char *why, size_t len);
+
+/* Add the baselines of a comma-separated LIST ("all" = glibc, jemalloc,
+ * mimalloc, tcmalloc) to *arr (grown with realloc).  A baseline that is not
+ * available is skipped with one line on `note`: "heaplab: --baseline NAME:
+ * skipped: REASON".  0, or -1 with a usage error in err (an unknown name,
+ * an empty element). */
+int hl_baseline_add(const char *list, struct hl_baseline **arr, size_t *n, FILE *note, char *err,
+                    size_t errlen);
+
+/* NULL when this build can run baselines; otherwise why not (a sanitizer
+ * that replaces malloc: a preloaded library would fight it). */
+const char *hl_baseline_unsupported(void);
+
+/* Whether malloc, free, realloc, calloc and posix_memalign of this process
+ * all come from `lib` (a path; "" or NULL: from the C library).  0 yes;
+ * -1 no, with "preload not in effect: ..." in why. */
+int hl_baseline_verify(const char *lib, char *why, size_t len);
+
+enum hl_baseline_phase {
+    HL_BASELINE_MEASURE, /* the footprint pass (peak RSS) and the checked pass */
+    HL_BASELINE_TIME,    /* the warm-up, timed and latency passes */
+};
+
+/* Run one phase of a baseline row in a child; fills *r.  The row's
+ * identity columns must have been set (hl_replay_begin).  0 when the row
+ * is ok, 1 otherwise (the status says what happened). */
+int hl_baseline_run(enum hl_baseline_phase ph, const struct hl_trace *t, const struct hl_baseline *b,
+                    const struct hl_replay_config *cfg, struct hl_result *r);
+
+#endif
