@@ -69,6 +69,9 @@ $(BUILD)/%.o: %.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
+# heaplab plot runs the scripts in plots/ (HEAPLAB_PLOTS overrides at run time)
+$(BUILD)/harness/cmd_plot.o: CPPFLAGS += -DHEAPLAB_PLOTS_DIR='"$(CURDIR)/plots"'
+
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)

@@ -6,5 +6,6 @@
 #define HEAPLAB_COMMANDS_H
 
 int hl_cmd_replay(int argc, char **argv);
+int hl_cmd_plot(int argc, char **argv);
 
 #endif

@@ -30,6 +30,7 @@ static const struct command {
 } commands[] = {
     {"policies", cmd_policies, "heaplab policies [-v]               list the policies (-v: and their parameters)"},
     {"replay", hl_cmd_replay, "heaplab replay [options] TRACE...   replay traces under policies (replay --help)"},
+    {"plot", hl_cmd_plot, "heaplab plot KIND CSV... -o OUT      draw a chart from heaplab's CSVs (plot --help)"},
 };
 
 static void usage(FILE *out)
