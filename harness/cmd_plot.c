@@ -1241,19 +1241,6 @@ int hl_cmd_plot(int argc, char **argv)
     if (!gnuplot && strcmp(backend, "matplotlib") != 0)
         return fail("--backend: expected matplotlib or gnuplot, got '%s'", backend);
 
-    /* the script and its interpreter, before reading anything big */
-    const char *plots = getenv("HEAPLAB_PLOTS");
-    if (!plots || !*plots)
-        plots = HEAPLAB_PLOTS_DIR;
-    char script[4096], interp[4096];
-    if (snprintf(script, sizeof script, "%s/%s.%s", plots, k->name, gnuplot ? "gp" : "py") >= (int)sizeof script)
-        return fail("HEAPLAB_PLOTS: path too long");
-    if (access(script, R_OK) != 0)
-        return fail("%s: %s (set HEAPLAB_PLOTS to heaplab's plots/ folder)", script, strerror(errno));
-    if (gnuplot ? find_gnuplot(interp, sizeof interp) : find_python(interp, sizeof interp))
-        return fail(gnuplot ? "gnuplot is not installed: apt-get install gnuplot-nox"
-                            : "matplotlib is not installed: apt-get install python3-matplotlib");
-
     char dir[1024];
     if ((keep && strlen(keep) > 900) || strlen(getenv("TMPDIR") ? getenv("TMPDIR") : "") > 900)
         return fail("the data folder's path is too long");
@@ -1270,6 +1257,7 @@ int hl_cmd_plot(int argc, char **argv)
 
     struct input in = {0};
     const char *trace = NULL;
+    char partial[4200] = "", size[32];
     char data[4200];
     int rc = 0;
     if (strcmp(k->name, "heapmap") == 0) {
@@ -1323,13 +1311,12 @@ int hl_cmd_plot(int argc, char **argv)
             /* throughput: relative to glibc when every trace has a glibc row,
              * absolute ops/s when none has; a mix would mislead */
             if (strcmp(k->name, "throughput") == 0 && glibc && glibc < in.traces.n) {
-                for (size_t i = 0; i < in.traces.n; i++)
-                    if (!in.traces.v[i].has_glibc) {
-                        rc = fail("%s: trace %s has no ok baseline:glibc row to normalise to (replay it "
-                                  "with --baseline glibc, or leave glibc out everywhere for absolute ops/s)",
-                                  nfiles == 1 ? files[0] : "the inputs", in.traces.v[i].s);
-                        break;
-                    }
+                size_t i = 0;
+                while (in.traces.v[i].has_glibc)
+                    i++;
+                rc = fail("%s: trace %s has no ok baseline:glibc row to normalise to (replay it with "
+                          "--baseline glibc, or leave glibc out everywhere for absolute ops/s)",
+                          nfiles == 1 ? files[0] : "the inputs", in.traces.v[i].s);
                 goto done;
             }
         }
@@ -1338,12 +1325,39 @@ int hl_cmd_plot(int argc, char **argv)
         goto done;
 
     /* the script writes beside the chart; the chart appears whole or not at all */
-    char partial[4200], size[32];
     if (snprintf(partial, sizeof partial, "%.*s.partial-%ld%s", (int)(ext - outpath), outpath, (long)getpid(),
                  ext) >= (int)sizeof partial) {
         rc = fail("-o %s: path too long", outpath);
         goto done;
     }
+    int fd = open(partial, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    if (fd < 0) {
+        rc = fail("-o %s: cannot write there: %s", outpath, strerror(errno));
+        partial[0] = '\0';
+        goto done;
+    }
+    close(fd);
+
+    /* the script and what runs it: the input is checked first, so bad input
+     * gets the same answer wherever heaplab runs */
+    const char *plots = getenv("HEAPLAB_PLOTS");
+    if (!plots || !*plots)
+        plots = HEAPLAB_PLOTS_DIR;
+    char script[4096], interp[4096];
+    if (snprintf(script, sizeof script, "%s/%s.%s", plots, k->name, gnuplot ? "gp" : "py") >= (int)sizeof script) {
+        rc = fail("HEAPLAB_PLOTS: path too long");
+        goto done;
+    }
+    if (access(script, R_OK) != 0) {
+        rc = fail("%s: %s (set HEAPLAB_PLOTS to heaplab's plots/ folder)", script, strerror(errno));
+        goto done;
+    }
+    if (gnuplot ? find_gnuplot(interp, sizeof interp) : find_python(interp, sizeof interp)) {
+        rc = fail(gnuplot ? "gnuplot is not installed: apt-get install gnuplot-nox"
+                          : "matplotlib is not installed: apt-get install python3-matplotlib");
+        goto done;
+    }
+
     snprintf(size, sizeof size, "%dx%d", width, height);
     const char *args[10];
     int na = 0;
@@ -1362,18 +1376,22 @@ int hl_cmd_plot(int argc, char **argv)
     int st = run(args, 0);
     struct stat sb;
     if (st != 0) {
-        fprintf(stderr, "heaplab: plot: %s %s failed (%s %d)\n", gnuplot ? "gnuplot" : "python3", script,
-                st < 0 ? "could not run, or killed:" : "exit status", st);
+        if (st < 0)
+            fprintf(stderr, "heaplab: plot: %s %s could not run or was killed\n", interp, script);
+        else
+            fprintf(stderr, "heaplab: plot: %s %s failed (exit status %d)\n", interp, script, st);
         rc = 1;
     } else if (stat(partial, &sb) != 0 || sb.st_size == 0) {
         fprintf(stderr, "heaplab: plot: %s wrote no chart\n", script);
         rc = 1;
     } else if (rename(partial, outpath) != 0) {
         rc = fail("%s: %s", outpath, strerror(errno));
+    } else {
+        partial[0] = '\0';
     }
-    if (rc)
-        unlink(partial);
 done:
+    if (partial[0])
+        unlink(partial);
     if (!keep)
         remove_dir(dir);
     names_free(&in.traces);
