@@ -231,5 +231,5 @@ def save(fig, out, size):
         with open(out, "w") as f:
             f.write(text)
     else:
-        fig.savefig(out, dpi=dpi, metadata={"Software": None})
+        fig.savefig(out, dpi=dpi, metadata={"Software": None}, pil_kwargs={"optimize": True})
     plt.close(fig)
