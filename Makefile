@@ -1,7 +1,9 @@
 # heaplab - memory-allocator research toolkit
 #
 #   make                 build build/libheaplab.a and build/heaplab
-#   make demo            install what is missing, build, replay the traces in $(TRACES)
+#   make demo            install what is missing, build, replay the traces in $(TRACES), draw the charts
+#   make plots           the charts of the demo replays, every kind, both backends, in $(OUT)/plots/
+#   make scaling         ops/s against live blocks (a few minutes): $(OUT)/scaling.csv and its chart
 #   make test            install what is missing, build and run the Check suites
 #   make SANITIZER=address|undefined|thread [test]   the same in build-$(SANITIZER)/
 #   make V=1             show the compile lines
@@ -61,7 +63,9 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(POLICY_SRC))
 HARNESS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(HARNESS_SRC))
 TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 
-.PHONY: all test demo deps clean
+OUT ?= out
+
+.PHONY: all test demo plots scaling deps clean
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -114,6 +118,15 @@ demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@echo "heaplab replay -p all $(notdir $(TRACES))"
 	@$(BIN) replay -p all $(TRACES)
+	@$(MAKE) --no-print-directory plots
+
+plots: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@scripts/plots $(BIN) $(OUT) $(TRACES)
+
+scaling: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@scripts/scaling $(BIN) $(OUT)
 
 clean:
 	rm -rf build build-address build-undefined build-thread
