@@ -97,7 +97,8 @@ struct kind {
     int one_trace;     /* draws one trace (--trace) */
 };
 
-#define COLS(...) (const struct column[]){__VA_ARGS__}, sizeof((const struct column[]){__VA_ARGS__}) / sizeof(struct column)
+#define COLS(...)                                                                                  \
+    (const struct column[]){__VA_ARGS__}, sizeof((const struct column[]){__VA_ARGS__}) / sizeof(struct column)
 
 static const struct kind kinds[] = {
     {"timeline",
@@ -481,15 +482,12 @@ static int read_header(struct csv *c, const struct kind *k, int idx[MAXCOLS], lo
             *status = (long)f;
     }
     for (size_t i = 0; i < k->ncols; i++)
-        if (idx[i] < 0)
-            return bad_input(c->path, 0, "missing column %s (a %s chart reads %s%s%s%s%s%s%s%s%s%s%s%s%s)",
-                             k->cols[i].name, k->name, k->cols[0].name, k->ncols > 1 ? ", " : "",
-                             k->ncols > 1 ? k->cols[1].name : "", k->ncols > 2 ? ", " : "",
-                             k->ncols > 2 ? k->cols[2].name : "", k->ncols > 3 ? ", " : "",
-                             k->ncols > 3 ? k->cols[3].name : "", k->ncols > 4 ? ", " : "",
-                             k->ncols > 4 ? k->cols[4].name : "", k->ncols > 5 ? ", " : "",
-                             k->ncols > 5 ? k->cols[5].name : "", k->ncols > 6 ? ", " : "",
-                             k->ncols > 6 ? k->cols[6].name : "");
+        if (idx[i] < 0) {
+            char list[256] = "";
+            for (size_t j = 0; j < k->ncols; j++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "", k->cols[j].name);
+            return bad_input(c->path, 0, "missing column %s (a %s chart reads %s)", k->cols[i].name, k->name, list);
+        }
     return 0;
 }
 

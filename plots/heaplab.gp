@@ -91,14 +91,16 @@ STYLE_SEQUENCE = 'array SI[words(L)]; do for [i = 1:words(L)] { SI[i] = SEQ[(i -
 # ---- units ---------------------------------------------------------------------
 # DIV and UNIT for byte values up to `largest`
 byte_div(largest) = largest >= 2 * 2**30 ? 2**30 : largest >= 2 * 2**20 ? 2**20 : largest >= 2 * 2**10 ? 2**10 : 1
-byte_unit(largest) = largest >= 2 * 2**30 ? "GiB" : largest >= 2 * 2**20 ? "MiB" : largest >= 2 * 2**10 ? "KiB" : "bytes"
+byte_unit(largest) = largest >= 2 * 2**30 ? "GiB" : largest >= 2 * 2**20 ? "MiB" : \
+                     largest >= 2 * 2**10 ? "KiB" : "bytes"
 percent(v) = sprintf("%g%%", v * 100)
 
 # ---- the key, right of the plot ---------------------------------------------------
 # eval KEY_RIGHT after setting L: the plot ends at screen x PLOT_RIGHT, the
 # key starts at KEY_X, wide enough for the longest name of L and KEY_EXTRA
 KEY_EXTRA = ""
-KEY_RIGHT = '_len = strlen(KEY_EXTRA); do for [i = 1:words(L)] { _len = strlen(word(L, i)) > _len ? strlen(word(L, i)) : _len }; ' . \
+KEY_RIGHT = '_len = strlen(KEY_EXTRA); ' . \
+    'do for [i = 1:words(L)] { _len = strlen(word(L, i)) > _len ? strlen(word(L, i)) : _len }; ' . \
     'KEY_X = 1 - (_len * 0.56 + 4.5) * FS_PX / W; KEY_X = KEY_X < 0.55 ? 0.55 : KEY_X; PLOT_RIGHT = KEY_X - 0.01; ' . \
     'set rmargin at screen PLOT_RIGHT; set key at screen KEY_X, screen 0.96 left top Left reverse samplen 3 spacing 1.1'
 

@@ -87,7 +87,13 @@ do for [i = 1:N] {
     STEP = NR[i] > 1 ? (Y1[i] - Y0[i]) / (NR[i] - 1.0) : 1.0
     set yrange [Y1[i] + STEP / 2:Y0[i] - STEP / 2]
     set title PN[i] font sprintf(",%.1f", FS)
-    if (_c == 0) { set format y "%.0f"; set ylabel "operations (time runs down)" } else { set format y ""; unset ylabel }
+    if (_c == 0) {
+        set format y "%.0f"
+        set ylabel "operations (time runs down)"
+    } else {
+        set format y ""
+        unset ylabel
+    }
     if (_r == NROW - 1 || i + NCOL > N) {
         set format x "%g"
         set xlabel sprintf("address (%s)", byte_unit(TOTAL)) offset 0, 0.4

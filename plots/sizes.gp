@@ -68,8 +68,10 @@ unset key
 set datafile separator whitespace
 set datafile nocolumnheaders
 if (NT == 1) {
-    plot $BINS index 0 using ($1 * sqrt(2)):2:($1):($1 * 2):(0):2 with boxxyerror fs solid 1.0 border lc rgb "black" lc rgb COL[SI[1]], \
-         $BINS index 0 using ($1 * sqrt(2)):2:($1):($1 * 2):(0):2 with boxxyerror fs transparent pattern PAT[SI[1]] noborder lc rgb "black"
+    plot $BINS index 0 using ($1 * sqrt(2)):2:($1):($1 * 2):(0):2 with boxxyerror \
+            fs solid 1.0 border lc rgb "black" lc rgb COL[SI[1]], \
+         $BINS index 0 using ($1 * sqrt(2)):2:($1):($1 * 2):(0):2 with boxxyerror \
+            fs transparent pattern PAT[SI[1]] noborder lc rgb "black"
 } else {
     plot for [i = 1:NT] $BINS index (i - 1) using ($1 * sqrt(2)):2:($1):($1 * 2):(0):2 with boxxyerror fs empty \
         lw 1.6 dt DT[SI[i]] lc rgb COL[SI[i]]

@@ -20,7 +20,9 @@ load _dir . "heaplab.gp"
 
 GLIBC = "baseline:glibc"
 best(dummy) = column("ops_per_sec")
-worst(dummy) = isnan(column("ops_per_sec_min")) || column("ops_per_sec_min") > best(0) ? best(0) : column("ops_per_sec_min")
+# the slowest pass; the best when the CSV has none
+worst(dummy) = isnan(column("ops_per_sec_min")) || column("ops_per_sec_min") > best(0) ? \
+    best(0) : column("ops_per_sec_min")
 T = ""
 L = ""
 stats DATA using (best(0) > 0 ? (T = add(T, strcol("trace")), L = add(L, strcol("policy")), 0) : 0) nooutput
@@ -50,8 +52,11 @@ eval KEY_RIGHT
 eval BAR_KEY
 unset key
 _ky = 0.95 - NP * KEY_STEP - 0.3 * KEY_STEP
-set arrow 900 from screen KEY_X + 1.1 * FS_PX / W, screen _ky to screen KEY_X + 1.1 * FS_PX / W, screen _ky - 0.7 * KEY_STEP heads size screen 0.006, 90 lc rgb "black" front
-set label 900 "whisker: slowest to\nbest timed pass" at screen KEY_X + 3 * FS_PX / W, screen _ky - 0.35 * KEY_STEP left front
+_kx = KEY_X + 1.1 * FS_PX / W
+set arrow 900 from screen _kx, screen _ky to screen _kx, screen _ky - 0.7 * KEY_STEP \
+    heads size screen 0.006, 90 lc rgb "black" front
+set label 900 "whisker: slowest to\nbest timed pass" at screen KEY_X + 3 * FS_PX / W, \
+    screen _ky - 0.35 * KEY_STEP left front
 
 BW = 0.84 / NP
 x(trace, j) = pos(T, trace) - 1 + (j - (NP + 1) / 2.0) * BW
@@ -74,12 +79,13 @@ if (RELATIVE) {
     set ylabel "operations per second (log scale)"
     set title "Throughput per trace and policy (higher is faster)"
 }
-plot for [j = 1:NP] DATA using (x(strcol("trace"), j)):(me(j) ? best(0) / d(strcol("trace")) : NaN): \
-        (x(strcol("trace"), j) - BW / 2):(x(strcol("trace"), j) + BW / 2):(BASE):(me(j) ? best(0) / d(strcol("trace")) : NaN) \
+# the bar of policy j on this row: from BASE to its value, BW wide
+xc(j) = x(strcol("trace"), j)
+top(j) = me(j) ? best(0) / d(strcol("trace")) : NaN
+low(j) = me(j) ? worst(0) / d(strcol("trace")) : NaN
+plot for [j = 1:NP] DATA using (xc(j)):(top(j)):(xc(j) - BW / 2):(xc(j) + BW / 2):(BASE):(top(j)) \
         with boxxyerror fs solid 1.0 border lc rgb "black" lc rgb COL[SI[j]], \
-     for [j = 1:NP] DATA using (x(strcol("trace"), j)):(me(j) ? best(0) / d(strcol("trace")) : NaN): \
-        (x(strcol("trace"), j) - BW / 2):(x(strcol("trace"), j) + BW / 2):(BASE):(me(j) ? best(0) / d(strcol("trace")) : NaN) \
+     for [j = 1:NP] DATA using (xc(j)):(top(j)):(xc(j) - BW / 2):(xc(j) + BW / 2):(BASE):(top(j)) \
         with boxxyerror fs transparent pattern PAT[SI[j]] noborder lc rgb "black", \
-     for [j = 1:NP] DATA using (x(strcol("trace"), j)):(me(j) ? worst(0) / d(strcol("trace")) : NaN): \
-        (0):(me(j) ? (best(0) - worst(0)) / d(strcol("trace")) : NaN) \
+     for [j = 1:NP] DATA using (xc(j)):(low(j)):(0):(top(j) - low(j)) \
         with vectors heads size screen 0.004, 90 lc rgb "black" lw 0.8

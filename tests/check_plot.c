@@ -597,13 +597,16 @@ START_TEST(missing_and_malformed_csvs_get_one_line)
     write_text("nocol.csv", "trace,policy,utilisation\nt,first-fit,0.5\n");
     ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("nocol.csv"), "-o", png), "nocol.csv: missing column util");
     write_text("nan.csv", "trace,policy,util\nt,first-fit,0.5\nt,best-fit,abc\n");
-    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("nan.csv"), "-o", png), "nan.csv:3: util: 'abc' is not a number");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("nan.csv"), "-o", png),
+                          "nan.csv:3: util: 'abc' is not a number");
     write_text("inf.csv", "trace,policy,util\nt,first-fit,inf\n");
     ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("inf.csv"), "-o", png), "inf.csv:2: util");
     write_text("fields.csv", "trace,policy,util\nt,first-fit\n");
-    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("fields.csv"), "-o", png), "fields.csv:2: 2 fields, the header has 3");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("fields.csv"), "-o", png),
+                          "fields.csv:2: 2 fields, the header has 3");
     write_text("quote.csv", "trace,policy,util\nt,\"first-fit,0.5\n");
-    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("quote.csv"), "-o", png), "quote.csv:2: a quoted field is not closed");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("quote.csv"), "-o", png),
+                          "quote.csv:2: a quoted field is not closed");
     write_text("stray.csv", "trace,policy,util\nt,first\"fit,0.5\n");
     ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("stray.csv"), "-o", png), "stray.csv:2: a quote inside");
     write_text("bin.csv", "trace,policy,util\nt,first-fit,0.5\x01\n");
@@ -675,10 +678,12 @@ START_TEST(missing_stack_names_the_debian_package)
                           "heaplab: plot: matplotlib is not installed: apt-get install python3-matplotlib");
     ASSERT_ONE_LINE_ERROR(RUN_ENV("HEAPLAB_PYTHON=/bin/false", "plot", "util", in, "-o", png),
                           "apt-get install python3-matplotlib");
-    ASSERT_ONE_LINE_ERROR(RUN_ENV("HEAPLAB_GNUPLOT=/nonexistent/gnuplot", "plot", "util", in, "-o", png, "-b", "gnuplot"),
+    ASSERT_ONE_LINE_ERROR(RUN_ENV("HEAPLAB_GNUPLOT=/nonexistent/gnuplot", "plot", "util", in, "-o", png, "-b",
+                                  "gnuplot"),
                           "heaplab: plot: gnuplot is not installed: apt-get install gnuplot-nox");
     /* the input is checked first: bad input gets the same answer anywhere */
-    ASSERT_ONE_LINE_ERROR(RUN_ENV("HEAPLAB_PYTHON=/nonexistent/python3", "plot", "util", tmp_path("none.csv"), "-o", png),
+    ASSERT_ONE_LINE_ERROR(RUN_ENV("HEAPLAB_PYTHON=/nonexistent/python3", "plot", "util", tmp_path("none.csv"),
+                                  "-o", png),
                           "none.csv: cannot open");
     ck_assert_int_eq(access(png, F_OK), -1);
 }
