@@ -77,6 +77,11 @@ unset key
 unset grid
 set tics out nomirror
 set xrange [0:TOTAL / DIV]
+# about four address ticks a panel, at 1, 2 or 5 times a power of ten
+_raw = TOTAL / DIV / (NCOL > 2 ? 3.0 : 5.0)
+_mag = 10 ** floor(log10(_raw))
+_n = _raw / _mag
+set xtics 0, _mag * (_n < 1.5 ? 1 : _n < 3.5 ? 2 : _n < 7.5 ? 5 : 10)
 do for [i = 1:N] {
     _c = (i - 1) % NCOL
     _r = int((i - 1) / NCOL)
