@@ -10,7 +10,6 @@ from replay --heapmap's CSV (heaplab plot heapmap --keep-data DATA ...);
 TRACE: only for the title.
 Usually run as: heaplab plot heapmap heapmap.csv -o heapmap.png
 """
-import math
 import os
 
 import numpy as np
