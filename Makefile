@@ -1,7 +1,9 @@
 # heaplab - memory-allocator research toolkit
 #
 #   make                 build build/libheaplab.a and build/heaplab
-#   make demo            install what is missing, build, replay the traces in $(TRACES)
+#   make demo            install what is missing, build, replay the traces in $(TRACES), draw the charts
+#   make plots           the charts of the demo replays, every kind, both backends, in $(OUT)/plots/
+#   make scaling         ops/s against live blocks (a few minutes): $(OUT)/scaling.csv and its chart
 #   make test            install what is missing, build and run the Check suites
 #   make traces          regenerate the generated traces in traces/ (traces/gen.list)
 #   make SANITIZER=address|undefined|thread [test]   the same in build-$(SANITIZER)/
@@ -62,13 +64,18 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(POLICY_SRC))
 HARNESS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(HARNESS_SRC))
 TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 
-.PHONY: all test demo deps clean traces
+OUT ?= out
+
+.PHONY: all test demo plots scaling deps clean traces
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# heaplab plot runs the scripts in plots/ (HEAPLAB_PLOTS overrides at run time)
+$(BUILD)/harness/cmd_plot.o: CPPFLAGS += -DHEAPLAB_PLOTS_DIR='"$(CURDIR)/plots"'
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
@@ -115,10 +122,11 @@ test: deps
 	@HEAPLAB_BIN=$(abspath $(BIN)) HEAPLAB_MALLOCLAB=$(abspath $(MALLOCLAB)) \
 		HEAPLAB_SRCDIR=$(CURDIR) $(TEST_BIN)
 
+# the main job: every policy and the production allocators on $(TRACES),
+# the table on the terminal, then every chart from the same run
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
-	@echo "heaplab replay -p all --baseline all $(notdir $(TRACES))"
-	@$(BIN) replay -p all --baseline all $(TRACES)
+	@scripts/plots $(BIN) $(OUT) $(TRACES)
 
 # traces/gen.list: each line a file and the `heaplab gen` arguments that
 # make it; the gen suite checks the committed files against the same list.
@@ -128,6 +136,14 @@ traces: $(BIN)
 	    printf '  %-6s %s\n' GEN "traces/$$file"; \
 	    $(BIN) gen $$args -o "traces/$$file" || exit 1; \
 	done
+
+plots: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@scripts/plots $(BIN) $(OUT) $(TRACES)
+
+scaling: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@scripts/scaling $(BIN) $(OUT)
 
 clean:
 	rm -rf build build-address build-undefined build-thread

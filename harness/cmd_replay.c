@@ -52,7 +52,8 @@ static const char usage_text[] =
     "  -j, --jobs N            checked passes in parallel (timed passes stay one at a time)\n"
     "      --no-fork           replay in this process (debugging; a crash ends the run)\n"
     "  -f, --format F          table (default), csv or json\n"
-    "  -o, --output FILE       write the results to FILE instead of standard output\n";
+    "  -o, --output FILE       write the results to FILE instead of standard output\n"
+    "      --save FILE         also write the results as CSV to FILE (for charts)\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -78,7 +79,7 @@ static int parse_u64(const char *s, unsigned long long max, unsigned long long *
 /* baselines */
 enum { OPT_BASELINE = 1024 };
 
-enum { OPT_PRESET = 256, OPT_ALIGN, OPT_MMAP, OPT_SOURCE, OPT_CHECK_EVERY, OPT_REPEAT, OPT_NO_FORK };
+enum { OPT_PRESET = 256, OPT_ALIGN, OPT_MMAP, OPT_SOURCE, OPT_CHECK_EVERY, OPT_REPEAT, OPT_NO_FORK, OPT_SAVE };
 /* metrics: samples, dialect, trim */
 enum { OPT_TIMELINE = 512, OPT_HEAPMAP, OPT_EVERY, OPT_DIALECT, OPT_TRIM };
 
@@ -156,6 +157,7 @@ int hl_cmd_replay(int argc, char **argv)
         {"no-fork", no_argument, NULL, OPT_NO_FORK},
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
+        {"save", required_argument, NULL, OPT_SAVE},
         {"mm-max-heap", required_argument, NULL, OPT_MM_MAX_HEAP},
         {"mm-timeout", required_argument, NULL, OPT_MM_TIMEOUT},
         {"perf-index", no_argument, NULL, OPT_PERF_INDEX},
@@ -193,7 +195,7 @@ int hl_cmd_replay(int argc, char **argv)
     }
     optind = 1;
     enum hl_format fmt = HL_FORMAT_TABLE;
-    const char *outpath = NULL;
+    const char *outpath = NULL, *savepath = NULL;
     struct hl_run_opts ropts = {1, 1, 0};
     while ((c = getopt_long(argc, argv, "p:j:f:o:h", longopts, NULL)) != -1) {
         unsigned long long v;
@@ -308,6 +310,9 @@ int hl_cmd_replay(int argc, char **argv)
             break;
         case 'o':
             outpath = optarg;
+            break;
+        case OPT_SAVE:
+            savepath = optarg;
             break;
         case OPT_MM_MAX_HEAP:
             if (parse_u64(optarg, (unsigned long long)1 << 40, &mm_max_heap) || mm_max_heap == 0) {
@@ -473,6 +478,15 @@ int hl_cmd_replay(int argc, char **argv)
         goto done;
     }
     hl_output(rows, nrows, fmt, out);
+    if (savepath) {
+        FILE *save = fopen(savepath, "w");
+        if (save)
+            hl_output(rows, nrows, HL_FORMAT_CSV, save);
+        if (!save || fclose(save) != 0) {
+            fprintf(stderr, "heaplab: %s: %s\n", savepath, strerror(errno));
+            rc = 2;
+        }
+    }
     if (perf_index) { /* malloc lab: T_libc from this run's baseline:glibc rows, else measured now */
         double libc_ops = 0, libc_secs = 0;
         if (!hl_mm_have_libc_rows(rows, nrows))

@@ -33,6 +33,7 @@ static const struct command {
     {"gen", hl_cmd_gen, "heaplab gen PATTERN [options]       write a synthetic trace (gen --help)"},
     {"layout", hl_cmd_layout, "heaplab layout [--reserve MIB]      where text, data, heap, mappings, stack live"},
     {"__baseline", hl_cmd_baseline, NULL},
+    {"plot", hl_cmd_plot, "heaplab plot KIND CSV... -o OUT      draw a chart from heaplab's CSVs (plot --help)"},
 };
 
 static void usage(FILE *out)

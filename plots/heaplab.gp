@@ -1,0 +1,115 @@
+# heaplab.gp - what heaplab's gnuplot scripts share.
+#
+# Not a chart: each chart script sets USAGE, DATA, OUT, SIZE (WxH) and
+# TRACE from its arguments and loads it first.  It
+#   - reads the size into W and H;
+#   - sets the terminal: pngcairo or svg by OUT's extension, exactly W x H
+#     pixels, fonts and lines scaled to the width so that the chart stays
+#     legible when scaled to an A4 text width (as hlplot.py does);
+#   - sets the data format: DATA ending in .tsv is tab-separated (what
+#     `heaplab plot` hands the scripts), anything else comma-separated
+#     (heaplab's own CSVs); the first line names the columns;
+#   - defines the styles, the same as hlplot.py's: the registry's policies,
+#     then the baselines, then spares; colour, point type, dash type, fill
+#     pattern (COL, PT, DT, PAT, indexed by style);
+#   - and small helpers: lists of names (add, pos), byte units, a bar key.
+#
+# A list is a string of double-quoted names: words(L) of them, word(L, i).
+
+_x = strstrt(SIZE, "x")
+if (_x < 2) { exit error USAGE }
+W = int(SIZE[1:_x - 1])
+H = int(SIZE[_x + 1:])
+# a path's file name (recursion as deep as the path has slashes)
+short(s) = strstrt(s, "/") ? short(s[strstrt(s, "/") + 1:]) : s
+SVG = strlen(OUT) > 4 && OUT[strlen(OUT) - 3:] eq ".svg"
+
+# a 9-point font on a figure 7 inches wide, like the matplotlib charts;
+# FS_PX is its em in pixels, for placing things by hand
+set encoding utf8
+if (SVG) {
+    FS = W / 56.0
+    FS_PX = FS
+    set terminal svg size W, H fixed font sprintf("Sans,%.1f", FS) noenhanced background "white" \
+        linewidth W / 600.0
+} else {
+    FS = W / 77.0
+    FS_PX = FS * 4 / 3.0
+    set terminal pngcairo size W, H font sprintf("Sans,%.1f", FS) noenhanced background "white" \
+        linewidth W / 600.0
+}
+set output OUT
+set pointsize W / 700.0
+
+if (strlen(DATA) > 4 && DATA[strlen(DATA) - 3:] eq ".tsv") {
+    set datafile separator "\t"
+} else {
+    set datafile separator comma
+}
+set datafile columnheaders
+set border lw 1
+set grid lt 1 dt 1 lc rgb "#DDDDDD" lw 0.6
+set title font sprintf(",%.1f", FS * 1.12)
+set grid noxtics
+set tics nomirror
+set key noautotitle
+
+isnan(v) = v != v
+
+# ---- lists of names ----------------------------------------------------------
+add(L, s) = strstrt(L, sprintf("\"%s\"", s)) ? L : L . sprintf(" \"%s\"", s)
+pos(L, s) = _pos(L, s, 1)
+_pos(L, s, i) = i > words(L) ? 0 : word(L, i) eq s ? i : _pos(L, s, i + 1)
+
+# ---- styles (keep in step with hlplot.py's KNOWN and SPARE) ----------------------
+# fill patterns: 0 none, 1 crosshatch, 2 dense crosshatch, 4 \, 5 /, 6 dense \, 7 dense /
+array KNAME[12] = ["first-fit", "next-fit", "best-fit", "worst-fit", "tlsf", "rbtree", "buddy", "pool", \
+                   "baseline:glibc", "baseline:jemalloc", "baseline:mimalloc", "baseline:tcmalloc"]
+array COL[20] = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#882255", "#999933", \
+                 "#000000", "#444444", "#777777", "#AAAAAA", \
+                 "#44AA99", "#332288", "#DDCC77", "#117733", "#88CCEE", "#AA4499", "#661100", "#6699CC"]
+array PT[20] = [7, 5, 9, 11, 13, 15, 6, 4, 2, 1, 8, 12, 10, 14, 3, 7, 5, 9, 11, 13]
+array DT[20] = [1, 2, 1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4]
+array PAT[20] = [5, 4, 6, 7, 2, 1, 5, 0, 0, 4, 1, 2, 5, 4, 1, 0, 7, 6, 2, 0]
+# for series that are not policies (traces): every style, one after the other
+array SEQ[20] = [1, 2, 3, 4, 5, 6, 7, 8, 13, 14, 15, 16, 17, 18, 19, 20, 9, 10, 11, 12]
+
+# a policy's style key: its name without parameters, a baseline whole
+skey(n) = n[1:9] eq "baseline:" ? n : (strstrt(n, ":") ? n[1:strstrt(n, ":") - 1] : n)
+known(n) = _known(skey(n), 1)
+_known(k, i) = i > 12 ? 0 : KNAME[i] eq k ? i : _known(k, i + 1)
+
+# eval STYLE_POLICIES: SI[i] = the style of the i-th name of list L; a known
+# policy gets its own style the first time its key appears, a second
+# variant of it and any other name the next spare
+STYLE_POLICIES = 'array SI[words(L)]; _taken = ""; _spare = 0; ' . \
+    'do for [i = 1:words(L)] { _k = known(word(L, i)); ' . \
+    'if (_k > 0 && !strstrt(_taken, sprintf("<%d>", _k))) { SI[i] = _k; _taken = _taken . sprintf("<%d>", _k) } ' . \
+    'else { SI[i] = 13 + _spare % 8; _spare = _spare + 1 } }'
+STYLE_SEQUENCE = 'array SI[words(L)]; do for [i = 1:words(L)] { SI[i] = SEQ[(i - 1) % 20 + 1] }'
+
+# ---- units ---------------------------------------------------------------------
+# DIV and UNIT for byte values up to `largest`
+byte_div(largest) = largest >= 2 * 2**30 ? 2**30 : largest >= 2 * 2**20 ? 2**20 : largest >= 2 * 2**10 ? 2**10 : 1
+byte_unit(largest) = largest >= 2 * 2**30 ? "GiB" : largest >= 2 * 2**20 ? "MiB" : \
+                     largest >= 2 * 2**10 ? "KiB" : "bytes"
+percent(v) = sprintf("%g%%", v * 100)
+
+# ---- the key, right of the plot ---------------------------------------------------
+# eval KEY_RIGHT after setting L: the plot ends at screen x PLOT_RIGHT, the
+# key starts at KEY_X, wide enough for the longest name of L and KEY_EXTRA
+KEY_EXTRA = ""
+KEY_RIGHT = '_len = strlen(KEY_EXTRA); ' . \
+    'do for [i = 1:words(L)] { _len = strlen(word(L, i)) > _len ? strlen(word(L, i)) : _len }; ' . \
+    'KEY_X = 1 - (_len * 0.56 + 4.5) * FS_PX / W; KEY_X = KEY_X < 0.55 ? 0.55 : KEY_X; PLOT_RIGHT = KEY_X - 0.01; ' . \
+    'set rmargin at screen PLOT_RIGHT; set key at screen KEY_X, screen 0.96 left top Left reverse samplen 3 spacing 1.1'
+
+# ---- a key for bars: colour and hatch, drawn by hand right of the plot --------------
+# eval BAR_KEY after KEY_RIGHT and SI
+KEY_STEP = 1.5 * FS_PX / H
+BAR_KEY = 'do for [i = 1:words(L)] { _y = 0.95 - (i - 1) * KEY_STEP; ' . \
+    'set object 1000 + 2 * i rect from screen KEY_X, screen _y - KEY_STEP * 0.7 ' . \
+    'to screen KEY_X + 2.2 * FS_PX / W, screen _y fc rgb COL[SI[i]] fs solid 1.0 border lc "black" front; ' . \
+    'set object 1001 + 2 * i rect from screen KEY_X, screen _y - KEY_STEP * 0.7 ' . \
+    'to screen KEY_X + 2.2 * FS_PX / W, screen _y fc rgb "black" fs transparent pattern PAT[SI[i]] noborder front; ' . \
+    'set label 1000 + i word(L, i) at screen KEY_X + 3 * FS_PX / W, screen _y - KEY_STEP * 0.35 left front }'

@@ -1,0 +1,113 @@
+# usage: gnuplot -c plots/heapmap.gp DATA OUT.png|OUT.svg WxH [TRACE]
+#
+# Heap map of one trace, a panel per policy: address (x, proportional to
+# bytes, the same scale in every panel) against time (y, operations, going
+# down).  Each cell shows the state holding most of its bytes: payload in
+# use, headers (and bookkeeping), free, mapped (the mmapped blocks, laid out
+# after the heap's end), or beyond the heap.
+# DATA: a folder with panels.tsv and raster.txt, the raster heaplab makes
+# from replay --heapmap's CSV (heaplab plot heapmap --keep-data DATA ...);
+# TRACE: only for the title.
+# Usually run as: heaplab plot heapmap heapmap.csv -o heapmap.png --backend gnuplot
+USAGE = "usage: gnuplot -c plots/heapmap.gp DATA OUT.png|OUT.svg WxH [TRACE]"
+if (ARGC < 3) { exit error USAGE }
+DATA = ARG1
+OUT = ARG2
+SIZE = ARG3
+TRACE = ARGC >= 4 ? ARG4 : ""
+_dir = ""
+do for [i = 1:strlen(ARG0)] { if (ARG0[i:i] eq "/") { _dir = ARG0[1:i] } }
+load _dir . "heaplab.gp"
+
+PANELS = DATA . "/panels.tsv"
+RASTER = DATA . "/raster.txt"
+set datafile separator "\t"
+stats PANELS using 0 nooutput
+N = STATS_records
+array PN[N]
+array Y0[N]
+array Y1[N]
+array NR[N]
+array BPC[N]
+_i = 0
+stats PANELS using (_i = _i + 1, PN[_i] = strcol("policy"), Y0[_i] = column("op_first"), Y1[_i] = column("op_last"), \
+    NR[_i] = column("rows"), BPC[_i] = column("bytes_per_col"), TOTAL = column("bytes"), 0) nooutput
+DIV = byte_div(TOTAL)
+
+# empty (beyond the heap), payload in use, header, free, mapped: five grey
+# levels apart (white, 0.84, 0.64, 0.34, black) as well as five hues
+array SNAME[5] = ["beyond the heap", "in use (payload)", "headers", "free", "mapped (mmap)"]
+array SCOL[5] = ["#FFFFFF", "#0072B2", "#000000", "#E69F00", "#F0E442"]
+# cell value v is drawn in palette band [v, v + 1) of cbrange [0:5]
+set palette defined (0 "#FFFFFF", 1 "#FFFFFF", 1 "#0072B2", 2 "#0072B2", 2 "#000000", 3 "#000000", \
+    3 "#E69F00", 4 "#E69F00", 4 "#F0E442", 5 "#F0E442")
+set cbrange [0:5]
+unset colorbox
+
+# the layout hlplot.py uses: up to 4 panels in a row, else two rows
+NCOL = N <= 4 ? N : int((N + 1) / 2)
+NROW = int((N + NCOL - 1) / NCOL)
+LEFT = 8 * FS_PX / W
+RIGHT = 1 - 1.5 * FS_PX / W
+TOP = 1 - 3 * FS_PX / H
+BOTTOM = 5.5 * FS_PX / H
+GAPX = 1.5 * FS_PX / W
+GAPY = 4.5 * FS_PX / H
+PW = (RIGHT - LEFT - (NCOL - 1) * GAPX) / NCOL
+PH = (TOP - BOTTOM - (NROW - 1) * GAPY - 1.6 * NROW * FS_PX / H) / NROW
+
+# the legend along the bottom, centred
+# (in the order used, headers, free, mapped, beyond)
+_w = 0
+do for [s = 1:5] { _w = _w + (4.2 + strlen(SNAME[s]) * 0.62) * FS_PX / W }
+_x = (1 - _w) / 2
+do for [_k = 1:5] {
+    s = _k % 5 + 1
+    if (_k > 1) { _x = _x + (4.2 + strlen(SNAME[(_k - 1) % 5 + 1]) * 0.62) * FS_PX / W }
+    set object 2000 + s rect from screen _x, screen 0.6 * FS_PX / H to screen _x + 2.2 * FS_PX / W, \
+        screen 1.4 * FS_PX / H fc rgb SCOL[s] fs solid 1.0 border lc rgb "black"
+    set label 2000 + s SNAME[s] at screen _x + 3 * FS_PX / W, screen FS_PX / H left
+}
+
+set multiplot title (TRACE eq "" ? "Heap map" : sprintf("Heap map: %s", short(TRACE))) \
+    font sprintf(",%.1f", FS * 1.12)
+set datafile separator whitespace
+set datafile nocolumnheaders
+unset key
+unset grid
+set tics out nomirror
+set xrange [0:TOTAL / DIV]
+# about four address ticks a panel, at 1, 2 or 5 times a power of ten
+_raw = TOTAL / DIV / (NCOL > 2 ? 3.0 : 5.0)
+_mag = 10 ** floor(log10(_raw))
+_n = _raw / _mag
+set xtics 0, _mag * (_n < 1.5 ? 1 : _n < 3.5 ? 2 : _n < 7.5 ? 5 : 10)
+do for [i = 1:N] {
+    _c = (i - 1) % NCOL
+    _r = int((i - 1) / NCOL)
+    set lmargin at screen LEFT + _c * (PW + GAPX)
+    set rmargin at screen LEFT + _c * (PW + GAPX) + PW
+    set tmargin at screen TOP - _r * (PH + GAPY + 1.6 * FS_PX / H) - 1.6 * FS_PX / H
+    set bmargin at screen TOP - _r * (PH + GAPY + 1.6 * FS_PX / H) - 1.6 * FS_PX / H - PH
+    STEP = NR[i] > 1 ? (Y1[i] - Y0[i]) / (NR[i] - 1.0) : 1.0
+    set yrange [Y1[i] + STEP / 2:Y0[i] - STEP / 2]
+    set title PN[i] font sprintf(",%.1f", FS)
+    if (_c == 0) {
+        set format y "%.0f"
+        set ylabel "operations (time runs down)"
+    } else {
+        set format y ""
+        unset ylabel
+    }
+    if (_r == NROW - 1 || i + NCOL > N) {
+        set format x "%g"
+        set xlabel sprintf("address (%s)", byte_unit(TOTAL)) offset 0, 0.4
+    } else {
+        set format x ""
+        unset xlabel
+    }
+    plot RASTER index (i - 1) matrix using (($1 + 0.5) * BPC[i] / DIV):(Y0[i] + $2 * STEP):($3 + 0.5) with image
+    unset object
+    unset label
+}
+unset multiplot

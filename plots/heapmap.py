@@ -1,0 +1,91 @@
+"""usage: python3 plots/heapmap.py DATA OUT.png|OUT.svg WxH [TRACE]
+
+Heap map of one trace, a panel per policy: address (x, proportional to
+bytes, the same scale in every panel) against time (y, operations, going
+down).  Each cell shows the state holding most of its bytes: payload in
+use, headers (and bookkeeping), free, mapped (the mmapped blocks, laid out
+after the heap's end), or beyond the heap.
+DATA: a folder with panels.tsv and raster.txt, the raster heaplab makes
+from replay --heapmap's CSV (heaplab plot heapmap --keep-data DATA ...);
+TRACE: only for the title.
+Usually run as: heaplab plot heapmap heapmap.csv -o heapmap.png
+"""
+import os
+
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
+
+import hlplot as hp
+
+# empty (beyond the heap), payload in use, header, free, mapped: five grey
+# levels apart (white, 0.84, 0.64, 0.34, black) as well as five hues
+STATES = [("beyond the heap", "#FFFFFF"), ("in use (payload)", "#0072B2"), ("headers", "#000000"),
+          ("free", "#E69F00"), ("mapped (mmap)", "#F0E442")]
+
+
+def read_raster(path):
+    blocks, cur = [], []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("#"):
+                continue
+            if not line:
+                if cur:
+                    blocks.append(cur)
+                    cur = []
+                continue
+            cur.append(line.split())
+    if cur:
+        blocks.append(cur)
+    return [np.array(b, dtype=np.uint8) for b in blocks]
+
+
+def main():
+    data, out, size, trace = hp.arguments(__doc__)
+    panels = hp.read_table(os.path.join(data, "panels.tsv"),
+                           ["policy", "op_first", "op_last", "rows", "cols", "bytes", "bytes_per_col"])
+    rasters = read_raster(os.path.join(data, "raster.txt"))
+    if len(rasters) != len(panels):
+        raise SystemExit("%s: %d rasters for %d panels" % (data, len(rasters), len(panels)))
+    n = len(panels)
+    ncols = n if n <= 4 else (n + 1) // 2
+    nrows = (n + ncols - 1) // ncols
+    total = hp.num(panels[0]["bytes"])
+    div, unit = hp.byte_unit(total)
+    cmap = ListedColormap([c for _, c in STATES])
+
+    fig, axes = hp.figure(size, nrows, ncols, sharex=True, sharey=True)
+    for i in range(nrows * ncols):
+        ax = axes[i // ncols][i % ncols]
+        if i >= n:
+            ax.set_visible(False)
+            continue
+        p, img = panels[i], rasters[i]
+        y0, y1 = hp.num(p["op_first"]), hp.num(p["op_last"])
+        step = (y1 - y0) / (len(img) - 1) if len(img) > 1 else 1.0
+        width = hp.num(p["bytes_per_col"]) * img.shape[1] / div
+        ax.imshow(img, cmap=cmap, vmin=-0.5, vmax=len(STATES) - 0.5, interpolation="nearest", aspect="auto",
+                  extent=(0, width, y1 + step / 2, y0 - step / 2))
+        ax.set_xlim(0, total / div)
+        ax.grid(False)
+        ax.set_title(p["policy"], fontsize=9)
+        if i // ncols == nrows - 1 or i + ncols >= n:
+            ax.set_xlabel("address (%s)" % unit)
+        if i % ncols == 0:
+            ax.set_ylabel("operations (time runs down)")
+        ax.ticklabel_format(axis="y", style="plain")
+    title = "Heap map"
+    if trace:
+        title += ": %s" % hp.short(trace)
+    fig.suptitle(title)
+    handles = [Patch(facecolor=c, edgecolor="black", linewidth=0.5, label=name) for name, c in STATES[1:] + STATES[:1]]
+    fig.legend(handles=handles, loc="lower center", ncol=len(STATES), frameon=False,
+               bbox_to_anchor=(0.5, 0.0))
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+    hp.save(fig, out, size)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""hlplot.py - what heaplab's matplotlib scripts share.
+
+Not a chart: the chart scripts beside it import it (Python finds it in the
+script's own folder).  It holds
+
+  - the command line every script takes: DATA OUT.png|OUT.svg WxH [TRACE];
+  - reading heaplab's tables: tab-separated (what `heaplab plot` hands the
+    scripts) or comma-separated (heaplab's own CSVs), columns by name, rows
+    whose status is not "ok" left out, empty cells as NaN;
+  - one style per policy - colour, marker, line dashes, bar hatching - so a
+    policy looks the same in every chart and the series stay apart when
+    printed in greyscale (Okabe-Ito colours, Tol's wine and olive, greys for
+    the baselines);
+  - figures of exactly the requested pixel size, drawn 7 inches wide so
+    that their 9-point text stays legible when scaled to an A4 text width.
+
+The gnuplot scripts keep the same styles in heaplab.gp.
+"""
+
+import csv
+import math
+import os
+import re
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+FIG_WIDTH_IN = 7.0
+
+# name, colour, marker, filled, dashes, hatch: the registry's policies,
+# then the baselines.  Other names get the spares below, in order.  Bars
+# that share a hatch differ in grey level (and the reverse); heaplab.gp
+# has the same table with gnuplot's markers and fill patterns.
+KNOWN = [
+    ("first-fit", "#E69F00", "o", True, "-", "//"),
+    ("next-fit", "#56B4E9", "s", True, "--", "\\\\"),
+    ("best-fit", "#009E73", "^", True, "-", "\\\\\\\\"),
+    ("worst-fit", "#D55E00", "v", True, "--", "////"),
+    ("tlsf", "#0072B2", "D", True, "-", "xxxx"),
+    ("rbtree", "#CC79A7", "p", True, "--", "xx"),
+    ("buddy", "#882255", "o", False, "-", "//"),
+    ("pool", "#999933", "s", False, "--", ""),
+    ("baseline:glibc", "#000000", "x", True, ":", ""),
+    ("baseline:jemalloc", "#444444", "+", True, "-.", "\\\\"),
+    ("baseline:mimalloc", "#777777", "^", False, ":", "xx"),
+    ("baseline:tcmalloc", "#AAAAAA", "D", False, "-.", "xxxx"),
+]
+SPARE = [
+    ("#44AA99", "v", False, "-", "//"),
+    ("#332288", "p", False, "--", "\\\\"),
+    ("#DDCC77", "*", True, ":", "xx"),
+    ("#117733", "o", True, "-.", ""),
+    ("#88CCEE", "s", True, "-", "////"),
+    ("#AA4499", "^", True, "--", "\\\\\\\\"),
+    ("#661100", "v", True, ":", "xxxx"),
+    ("#6699CC", "D", True, "-.", ""),
+]
+# every style, for series that are not policies (traces)
+SEQUENCE = [k[1:] for k in KNOWN[:8]] + SPARE + [k[1:] for k in KNOWN[8:]]
+
+
+class Style:
+    def __init__(self, colour, marker, filled, dashes, hatch):
+        self.colour, self.marker, self.filled = colour, marker, filled
+        self.dashes, self.hatch = dashes, hatch
+
+    def line(self):
+        """Keyword arguments for Axes.plot and Axes.errorbar."""
+        return dict(color=self.colour, linestyle=self.dashes, marker=self.marker, markersize=5,
+                    markerfacecolor=self.colour if self.filled else "white",
+                    markeredgecolor=self.colour, linewidth=1.4)
+
+    def bar(self):
+        """Keyword arguments for Axes.bar: the colour, hatched in black."""
+        return dict(color=self.colour, hatch=self.hatch, edgecolor="black", linewidth=0.5)
+
+
+def key(name):
+    """The style key of a series: the policy name without its parameters
+    ("tlsf:sl=4" is tlsf), a baseline whole."""
+    if name.startswith("baseline:"):
+        return name
+    return name.split(":", 1)[0]
+
+
+def styles(names):
+    """A Style per name, in the given order.  A known policy gets its own
+    style the first time its key appears; a second variant of it, and any
+    unknown name, takes the next spare."""
+    known = {k[0]: i for i, k in enumerate(KNOWN)}
+    taken, out, spare = set(), {}, 0
+    for n in names:
+        i = known.get(key(n))
+        if i is not None and i not in taken:
+            taken.add(i)
+            out[n] = Style(*KNOWN[i][1:])
+        else:
+            s = SPARE[spare % len(SPARE)]
+            spare += 1
+            out[n] = Style(*s)
+    return out
+
+
+def sequence(names):
+    """A Style per name, one after the other (for traces)."""
+    return {n: Style(*SEQUENCE[i % len(SEQUENCE)]) for i, n in enumerate(names)}
+
+
+def usage(doc):
+    sys.stderr.write(doc.strip().splitlines()[0] + "\n")
+    sys.exit(2)
+
+
+def arguments(doc):
+    """DATA, OUT, (width, height), TRACE or None from sys.argv."""
+    a = sys.argv[1:]
+    if len(a) not in (3, 4):
+        usage(doc)
+    m = re.fullmatch(r"(\d+)[xX](\d+)", a[2])
+    if not m:
+        usage(doc)
+    if os.path.splitext(a[1])[1] not in (".png", ".svg"):
+        sys.exit("%s: the chart is written as .png or .svg" % a[1])
+    return a[0], a[1], (int(m.group(1)), int(m.group(2))), (a[3] if len(a) == 4 else None)
+
+
+def read_table(path, required):
+    """The rows of a heaplab table as dicts (cells as strings).  Tab- or
+    comma-separated, told apart by the header line."""
+    try:
+        f = open(path, newline="")
+    except OSError as e:
+        sys.exit("%s: cannot open: %s" % (path, e.strerror))
+    with f:
+        head = f.readline()
+        f.seek(0)
+        rows = list(csv.DictReader(f, delimiter="\t" if "\t" in head else ","))
+    if not rows:
+        sys.exit("%s: no rows" % path)
+    missing = [c for c in required if c not in rows[0]]
+    if missing:
+        sys.exit("%s: missing column %s" % (path, missing[0]))
+    return [r for r in rows if r.get("status", "ok") in ("ok", None)]
+
+
+def num(s):
+    """A cell as a float; NaN when empty (not available)."""
+    try:
+        return float(s)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def unique(values):
+    """The distinct values in order of first appearance."""
+    seen, out = set(), []
+    for v in values:
+        if v not in seen:
+            seen.add(v)
+            out.append(v)
+    return out
+
+
+def one_trace(rows, trace):
+    """The rows of `trace` (default: the first trace in the rows)."""
+    if trace is None:
+        trace = rows[0]["trace"]
+    picked = [r for r in rows if r["trace"] == trace]
+    if not picked:
+        sys.exit("no rows for trace %s" % trace)
+    return trace, picked
+
+
+def short(trace):
+    """A trace as a reader wants to see it: its file name."""
+    return os.path.basename(trace)
+
+
+def byte_unit(largest):
+    """(divisor, name) that keeps the largest value between 1 and 2048."""
+    for div, name in ((1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
+        if largest >= 2 * div:
+            return div, name
+    return 1, "bytes"
+
+
+def figure(size, nrows=1, ncols=1, **kw):
+    """A figure of exactly size = (width, height) pixels and its axes."""
+    w, h = size
+    dpi = w / FIG_WIDTH_IN
+    plt.rcParams.update({
+        "font.size": 9, "axes.titlesize": 10, "figure.titlesize": 11, "legend.fontsize": 8,
+        "axes.labelsize": 9, "xtick.labelsize": 8, "ytick.labelsize": 8, "hatch.linewidth": 0.6,
+        "axes.grid": True, "grid.color": "#DDDDDD", "grid.linewidth": 0.6, "axes.axisbelow": True,
+        "svg.fonttype": "none", "svg.hashsalt": "heaplab",
+    })
+    # a hundredth of a pixel more: Agg truncates the size to whole pixels
+    fig, axes = plt.subplots(nrows, ncols, figsize=((w + 0.01) / dpi, (h + 0.01) / dpi), dpi=dpi,
+                             layout="constrained", squeeze=False, **kw)
+    return fig, axes
+
+
+def legend_right(ax_or_fig, handles=None, labels=None, title=None):
+    """The legend outside the data, to the right of the axes."""
+    kw = dict(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, title=title,
+              frameon=False, handlelength=2.6)
+    if handles is not None:
+        return ax_or_fig.legend(handles, labels, **kw)
+    return ax_or_fig.legend(**kw)
+
+
+def percent_axis(ax, axis="y"):
+    fmt = FuncFormatter(lambda v, _: "%g%%" % round(v * 100, 6))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def save(fig, out, size):
+    """Write the chart; an SVG says its pixel size in its width and height."""
+    w, h = size
+    dpi = w / FIG_WIDTH_IN
+    if out.endswith(".svg"):
+        import io
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", dpi=dpi, metadata={"Date": None})
+        text = re.sub(r'(<svg[^>]*?)width="[^"]*" height="[^"]*"',
+                      r'\1width="%d" height="%d"' % (w, h), buf.getvalue(), count=1)
+        with open(out, "w") as f:
+            f.write(text)
+    else:
+        fig.savefig(out, dpi=dpi, metadata={"Software": None}, pil_kwargs={"optimize": True})
+    plt.close(fig)

@@ -1,0 +1,50 @@
+"""usage: python3 plots/timeline.py DATA OUT.png|OUT.svg WxH [TRACE]
+
+Heap footprint over time for one trace: the heap bytes (source extent plus
+mapped bytes) of each policy as a line, and the live bytes (requested bytes
+of live blocks, the same under every policy) as a thick black line.
+DATA: heaplab replay --timeline's CSV (trace, policy, op, live_bytes,
+heap_bytes); TRACE: the trace to draw, default the first in DATA.
+Usually run as: heaplab plot timeline timeline.csv -o timeline.png
+"""
+import math
+
+import hlplot as hp
+
+
+def main():
+    data, out, size, trace = hp.arguments(__doc__)
+    rows = hp.read_table(data, ["trace", "policy", "op", "live_bytes", "heap_bytes"])
+    trace, rows = hp.one_trace(rows, trace)
+    policies = hp.unique(r["policy"] for r in rows)
+    style = hp.styles(policies)
+    series = {p: sorted((hp.num(r["op"]), hp.num(r["heap_bytes"]), hp.num(r["live_bytes"]))
+                        for r in rows if r["policy"] == p) for p in policies}
+    largest = max((max(v[1], v[2]) for s in series.values() for v in s
+                   if not math.isnan(max(v[1], v[2]))), default=1)
+    div, unit = hp.byte_unit(largest)
+
+    fig, axes = hp.figure(size)
+    ax = axes[0][0]
+    for i, p in enumerate(policies):
+        s = series[p]
+        n = len(s)
+        # about eight markers a line, staggered so that lines on top of each
+        # other still show every marker
+        every = max(1, n // 8)
+        ax.plot([v[0] for v in s], [v[1] / div for v in s], label=p,
+                markevery=(min(n - 1, i * every // max(1, len(policies))), every), **style[p].line())
+    live = series[policies[0]]
+    ax.plot([v[0] for v in live], [v[2] / div for v in live], color="black", linewidth=2.6,
+            label="live bytes (requested)")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("operations replayed")
+    ax.set_ylabel("bytes (%s)" % unit)
+    ax.set_title("Heap footprint over time: %s" % hp.short(trace))
+    hp.legend_right(ax, title="heap bytes")
+    hp.save(fig, out, size)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,864 @@
+/*
+ * check_plot.c - heaplab plot, through the binary ($HEAPLAB_BIN): every
+ * chart kind with both backends, drawn from small CSVs (and a trace) the
+ * tests write, must give a PNG of the requested size that is not one flat
+ * colour, and an SVG that says that size and holds colours; bad input gets
+ * one line and exit status 2; a missing plotting stack names the Debian
+ * package; a script that fails leaves no chart behind; the data handed to
+ * the scripts is what the CSV said (lines grouped per policy, the heap map
+ * binned by majority).
+ *
+ * A backend that is not installed is skipped with a line saying so
+ * (scripts/install-deps installs both).
+ */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "output.h"
+#include "testutil.h"
+
+#define W 800
+#define H 600
+
+static char tmpdir[512];
+
+static void make_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof tmpdir, "%s/heaplab-plot-test-XXXXXX", base && *base ? base : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+/* Remove tmpdir, the files and the one level of folders in it. */
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char p[1024];
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (unlink(p) != 0)
+            remove_tree(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* tmp_path's strings, freed when the test ends */
+static char *paths[256];
+static size_t npaths;
+
+static void setup_tmp(void) { make_tmpdir(); }
+static void teardown_tmp(void)
+{
+    remove_tree(tmpdir);
+    while (npaths)
+        free(paths[--npaths]);
+}
+
+/* tmpdir/name, valid until the test ends. */
+static const char *tmp_path(const char *name)
+{
+    ck_assert_uint_lt(npaths, sizeof paths / sizeof paths[0]);
+    char *b = malloc(strlen(tmpdir) + strlen(name) + 2);
+    ck_assert_ptr_nonnull(b);
+    sprintf(b, "%s/%s", tmpdir, name);
+    return paths[npaths++] = b;
+}
+
+__attribute__((format(printf, 2, 3))) static void write_text(const char *name, const char *fmt, ...)
+{
+    FILE *f = fopen(tmp_path(name), "w");
+    ck_assert_msg(f != NULL, "%s: %s", name, strerror(errno));
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* The whole file, NUL-terminated; NULL if it cannot be read. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *b = malloc(cap + 1);
+    ck_assert_ptr_nonnull(b);
+    size_t r;
+    while ((r = fread(b + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n == cap) {
+            cap *= 2;
+            b = realloc(b, cap + 1);
+            ck_assert_ptr_nonnull(b);
+        }
+    }
+    fclose(f);
+    b[n] = '\0';
+    if (len)
+        *len = n;
+    return b;
+}
+
+/* ---- running heaplab ---------------------------------------------------------------- */
+
+static const char *heaplab(void)
+{
+    const char *bin = getenv("HEAPLAB_BIN");
+    return bin && *bin ? bin : NULL;
+}
+
+#define NEED_BIN()                                                                                 \
+    do {                                                                                           \
+        if (!heaplab()) {                                                                          \
+            fprintf(stderr, "plot: %s: SKIPPED: HEAPLAB_BIN is not set (run 'make test')\n", __func__); \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+struct result {
+    int status; /* exit status, or -1 when killed */
+    char err[4096];
+    int err_lines;
+};
+
+/* Run heaplab with argv (NULL-terminated, without the program) and an
+ * optional NAME=VALUE in its environment; its stderr is kept. */
+static struct result run_env(const char *env, const char *const *argv)
+{
+    struct result r;
+    memset(&r, 0, sizeof r);
+    char errpath[1024];
+    snprintf(errpath, sizeof errpath, "%s/stderr.txt", tmpdir);
+    const char *args[32];
+    int n = 0;
+    args[n++] = heaplab();
+    for (; argv[n - 1] && n < 31; n++)
+        args[n] = argv[n - 1];
+    args[n] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int null = open("/dev/null", O_WRONLY);
+        if (fd < 0 || null < 0)
+            _exit(126);
+        dup2(fd, 2);
+        dup2(null, 1);
+        if (env) {
+            char kv[1024];
+            snprintf(kv, sizeof kv, "%s", env);
+            char *eq = strchr(kv, '=');
+            *eq = '\0';
+            setenv(kv, eq + 1, 1);
+        }
+        execv(args[0], (char *const *)args);
+        _exit(127);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    char *e = slurp(errpath, NULL);
+    ck_assert_ptr_nonnull(e);
+    snprintf(r.err, sizeof r.err, "%s", e);
+    for (char *p = e; *p; p++)
+        r.err_lines += *p == '\n';
+    free(e);
+    return r;
+}
+
+#define RUN(...) run_env(NULL, (const char *const[]){__VA_ARGS__, NULL})
+#define RUN_ENV(env, ...) run_env(env, (const char *const[]){__VA_ARGS__, NULL})
+
+/* A run that must fail with exit status 2 and one line holding `frag`. */
+#define ASSERT_ONE_LINE_ERROR(r, frag)                                                             \
+    do {                                                                                           \
+        ck_assert_msg((r).status == 2, "exit status %d, want 2; stderr: %s", (r).status, (r).err); \
+        ck_assert_msg((r).err_lines == 1, "%d lines on stderr, want 1: %s", (r).err_lines, (r).err); \
+        ck_assert_msg(strstr((r).err, frag) != NULL, "want \"%s\" in: %s", frag, (r).err);         \
+    } while (0)
+
+/* Whether a run failed only because its plotting stack is missing; then
+ * the test says SKIPPED. */
+static int stack_missing(const struct result *r, const char *what)
+{
+    if (r->status == 2 && strstr(r->err, "is not installed: apt-get install")) {
+        fprintf(stderr, "plot: %s: SKIPPED: %s", what, r->err);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- PNG ------------------------------------------------------------------------------ */
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int paeth(int a, int b, int c)
+{
+    int p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
+    return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+}
+
+struct image {
+    uint32_t w, h;
+    int colours;   /* distinct pixel values, counted up to 16 */
+    int chromatic; /* a pixel with a hue: max - min of R, G, B above 60 */
+};
+
+/* Decode an 8-bit, non-interlaced PNG (what cairo and Agg write) far
+ * enough to count its colours.  0, or -1 with a reason in why. */
+static int png_read(const char *path, struct image *im, char *why, size_t whylen)
+{
+    size_t len;
+    unsigned char *b = (unsigned char *)slurp(path, &len);
+    unsigned char *idat = NULL, *raw = NULL, palette[768];
+    size_t nidat = 0, npal = 0;
+    int depth = 0, ctype = -1, interlace = 0, rc = -1;
+    memset(im, 0, sizeof *im);
+    if (!b) {
+        snprintf(why, whylen, "cannot read: %s", strerror(errno));
+        return -1;
+    }
+    if (len < 8 || memcmp(b, "\x89PNG\r\n\x1a\n", 8) != 0) {
+        snprintf(why, whylen, "no PNG signature");
+        goto out;
+    }
+    for (size_t at = 8; at + 12 <= len;) {
+        uint32_t n = be32(b + at);
+        const unsigned char *type = b + at + 4, *d = b + at + 8;
+        if (n > len - at - 12) {
+            snprintf(why, whylen, "a chunk runs past the end of the file");
+            goto out;
+        }
+        if (memcmp(type, "IHDR", 4) == 0 && n >= 13) {
+            im->w = be32(d);
+            im->h = be32(d + 4);
+            depth = d[8];
+            ctype = d[9];
+            interlace = d[12];
+        } else if (memcmp(type, "PLTE", 4) == 0 && n <= sizeof palette) {
+            memcpy(palette, d, n);
+            npal = n / 3;
+        } else if (memcmp(type, "IDAT", 4) == 0) {
+            idat = realloc(idat, nidat + n);
+            ck_assert_ptr_nonnull(idat);
+            memcpy(idat + nidat, d, n);
+            nidat += n;
+        } else if (memcmp(type, "IEND", 4) == 0) {
+            break;
+        }
+        at += 12 + (size_t)n;
+    }
+    int ch = ctype == 0 ? 1 : ctype == 2 ? 3 : ctype == 3 ? 1 : ctype == 4 ? 2 : ctype == 6 ? 4 : 0;
+    if (!im->w || !im->h || depth != 8 || !ch || interlace) {
+        snprintf(why, whylen, "IHDR %ux%u depth %d colour type %d interlace %d: not what the test decodes",
+                 im->w, im->h, depth, ctype, interlace);
+        goto out;
+    }
+    size_t stride = (size_t)im->w * (size_t)ch;
+    uLongf rawlen = (uLongf)((stride + 1) * im->h);
+    raw = malloc(rawlen);
+    ck_assert_ptr_nonnull(raw);
+    if (uncompress(raw, &rawlen, idat, (uLong)nidat) != Z_OK || rawlen != (stride + 1) * im->h) {
+        snprintf(why, whylen, "the image data does not inflate to %ux%u pixels", im->w, im->h);
+        goto out;
+    }
+    uint32_t seen[16];
+    for (uint32_t y = 0; y < im->h; y++) {
+        unsigned char *row = raw + y * (stride + 1), *cur = row + 1;
+        unsigned char *prev = y ? raw + (y - 1) * (stride + 1) + 1 : NULL;
+        for (size_t i = 0; i < stride; i++) {
+            int a = i >= (size_t)ch ? cur[i - ch] : 0, up = prev ? prev[i] : 0;
+            int c = i >= (size_t)ch && prev ? prev[i - ch] : 0;
+            switch (row[0]) {
+            case 0: break;
+            case 1: cur[i] = (unsigned char)(cur[i] + a); break;
+            case 2: cur[i] = (unsigned char)(cur[i] + up); break;
+            case 3: cur[i] = (unsigned char)(cur[i] + (a + up) / 2); break;
+            case 4: cur[i] = (unsigned char)(cur[i] + paeth(a, up, c)); break;
+            default:
+                snprintf(why, whylen, "row %u: filter type %d", y, row[0]);
+                goto out;
+            }
+        }
+        for (uint32_t x = 0; x < im->w; x++) {
+            const unsigned char *px = cur + (size_t)x * ch;
+            unsigned r, g, bl;
+            if (ctype == 3) {
+                if (px[0] >= npal) {
+                    snprintf(why, whylen, "palette index %d out of range", px[0]);
+                    goto out;
+                }
+                r = palette[3 * px[0]], g = palette[3 * px[0] + 1], bl = palette[3 * px[0] + 2];
+            } else if (ch >= 3) {
+                r = px[0], g = px[1], bl = px[2];
+            } else {
+                r = g = bl = px[0];
+            }
+            uint32_t v = r << 16 | g << 8 | bl;
+            unsigned hi = r > g ? (r > bl ? r : bl) : (g > bl ? g : bl);
+            unsigned lo = r < g ? (r < bl ? r : bl) : (g < bl ? g : bl);
+            if (hi - lo > 60 && (ctype != 6 || px[3] > 128))
+                im->chromatic = 1;
+            int known = 0;
+            for (int k = 0; k < im->colours; k++)
+                known |= seen[k] == v;
+            if (!known && im->colours < 16)
+                seen[im->colours++] = v;
+        }
+    }
+    rc = 0;
+out:
+    free(b);
+    free(idat);
+    free(raw);
+    return rc;
+}
+
+/* ---- SVG ------------------------------------------------------------------------------ */
+
+/* The number in attribute `name` of the tag at `tag` (up to its '>'). */
+static long svg_attr(const char *tag, const char *name)
+{
+    const char *end = strchr(tag, '>');
+    size_t n = strlen(name);
+    for (const char *p = tag; end && p < end; p++)
+        if ((p[-1] == ' ' || p[-1] == '\n' || p[-1] == '\t') && strncmp(p, name, n) == 0 && p[n] == '=' &&
+            (p[n + 1] == '"' || p[n + 1] == '\''))
+            return strtol(p + n + 2, NULL, 10);
+    return -1;
+}
+
+static void svg_read(const char *path, struct image *im)
+{
+    memset(im, 0, sizeof *im);
+    char *s = slurp(path, NULL);
+    ck_assert_msg(s != NULL, "%s: %s", path, strerror(errno));
+    const char *tag = s;
+    while ((tag = strstr(tag, "<svg")) && tag[4] != ' ' && tag[4] != '\n' && tag[4] != '\t')
+        tag += 4;
+    ck_assert_msg(tag != NULL, "%s: no <svg> element", path);
+    long w = svg_attr(tag, "width"), h = svg_attr(tag, "height");
+    im->w = w > 0 ? (uint32_t)w : 0;
+    im->h = h > 0 ? (uint32_t)h : 0;
+    /* colours: #rrggbb and rgb(r, g, b) */
+    uint32_t seen[16];
+    for (const char *p = s; *p; p++) {
+        unsigned r, g, b;
+        int got = 0;
+        if (*p == '#' && strspn(p + 1, "0123456789abcdefABCDEF") == 6) {
+            unsigned long v = strtoul((char[]){p[1], p[2], p[3], p[4], p[5], p[6], 0}, NULL, 16);
+            r = (unsigned)(v >> 16), g = (unsigned)(v >> 8 & 255), b = (unsigned)(v & 255);
+            got = 1;
+        } else if (strncmp(p, "rgb(", 4) == 0 && sscanf(p + 4, "%u ,%u ,%u", &r, &g, &b) == 3) {
+            got = 1;
+        }
+        if (!got)
+            continue;
+        uint32_t v = r << 16 | g << 8 | b;
+        unsigned hi = r > g ? (r > b ? r : b) : (g > b ? g : b);
+        unsigned lo = r < g ? (r < b ? r : b) : (g < b ? g : b);
+        im->chromatic |= hi - lo > 60;
+        int known = 0;
+        for (int k = 0; k < im->colours; k++)
+            known |= seen[k] == v;
+        if (!known && im->colours < 16)
+            seen[im->colours++] = v;
+    }
+    free(s);
+}
+
+/* ---- the inputs ------------------------------------------------------------------------ */
+
+static const char *const policies[] = {"first-fit", "best-fit", "tlsf", "buddy"};
+#define NPOL (sizeof policies / sizeof policies[0])
+
+/* results.csv as heaplab replay -f csv writes it: two traces, four
+ * policies, and baseline:glibc rows (no heap columns) when `glibc`. */
+static void write_results(const char *name, int glibc, const char *first_column)
+{
+    FILE *f = fopen(tmp_path(name), "w");
+    ck_assert_ptr_nonnull(f);
+    if (first_column)
+        fprintf(f, "%s,", first_column);
+    hl_output_csv_header(f);
+    fputc('\n', f);
+    static const char *const traces[] = {"traces/a-bal.rep", "traces/b-bal.rep"};
+    for (int t = 0; t < 2; t++)
+        for (size_t p = 0; p < NPOL + (size_t)(glibc != 0); p++) {
+            struct hl_result r;
+            hl_result_init(&r);
+            snprintf(r.trace, sizeof r.trace, "%s", traces[t]);
+            snprintf(r.policy, sizeof r.policy, "%s", p < NPOL ? policies[p] : "baseline:glibc");
+            snprintf(r.status, sizeof r.status, "ok");
+            r.ops = 1000;
+            if (p < NPOL) {
+                r.util = 0.5 + 0.1 * (double)p + 0.05 * t;
+                r.peak_live_bytes = 1000;
+                r.peak_heap_bytes = (uint64_t)(1000 / r.util);
+            }
+            r.ops_per_sec = 1e6 * (double)(p + 1) * (t + 1);
+            r.ops_per_sec_median = r.ops_per_sec * 0.9;
+            r.ops_per_sec_min = r.ops_per_sec * 0.8;
+            if (first_column)
+                fprintf(f, "%d,", t ? 10000 : 1000);
+            hl_output_csv_row(&r, f);
+        }
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static void write_timeline(const char *name)
+{
+    FILE *f = fopen(tmp_path(name), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("trace,policy,op,live_bytes,heap_bytes,free_bytes,largest_free,internal_frag,external_frag\n", f);
+    for (int t = 0; t < 2; t++)
+        for (size_t p = 0; p < NPOL; p++)
+            for (int op = 0; op <= 200; op += 10) {
+                unsigned live = (unsigned)(op * 100), heap = live + (unsigned)(p * op * 20) + 4096;
+                fprintf(f, "t%d.rep,%s,%d,%u,%u,%u,%u,%.4f,%.4f\n", t, policies[p], op, live, heap, heap - live,
+                        (heap - live) / 2, 0.05 * (double)p, op ? 0.5 + 0.1 * (double)p * (op % 30) / 30.0 : 0);
+            }
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Snapshots every 10 ops of a heap that grows; each policy leaves its own
+ * holes; the last block of buddy is mapped. */
+static void write_heapmap(const char *name)
+{
+    FILE *f = fopen(tmp_path(name), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("trace,policy,op,offset,size,header_bytes,state\n", f);
+    for (size_t p = 0; p < NPOL; p++)
+        for (int op = 10; op <= 100; op += 10) {
+            uint64_t off = 0;
+            fprintf(f, "t.rep,%s,%d,0,16,16,used\n", policies[p], op);
+            off = 16;
+            for (int b = 0; b < op / 5; b++) {
+                uint64_t size = 64 + 32 * (uint64_t)((b + p) % 4);
+                int is_free = (b + (int)p) % 3 == 0;
+                fprintf(f, "t.rep,%s,%d,%llu,%llu,%d,%s\n", policies[p], op, (unsigned long long)off,
+                        (unsigned long long)size, is_free ? 0 : 8, is_free ? "free" : "used");
+                off += size;
+            }
+            if (p == 3)
+                fprintf(f, "t.rep,%s,%d,%llu,4096,16,mapped\n", policies[p], op, (unsigned long long)off);
+        }
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static void write_trace(const char *name)
+{
+    FILE *f = fopen(tmp_path(name), "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "0\n%d\n%d\n1\n", 60, 120);
+    for (int i = 0; i < 60; i++)
+        fprintf(f, "a %d %d\n", i, 8 << (i % 9));
+    for (int i = 0; i < 60; i++)
+        fprintf(f, "f %d\n", i);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static const char *const kinds[] = {"timeline", "frag", "util", "throughput", "heapmap", "sizes", "scaling"};
+#define NKINDS (sizeof kinds / sizeof kinds[0])
+static const char *const backends[] = {"matplotlib", "gnuplot"};
+
+/* The input a kind's test draws (written into tmpdir). */
+static const char *input_for(const char *kind)
+{
+    if (strcmp(kind, "timeline") == 0 || strcmp(kind, "frag") == 0) {
+        write_timeline("timeline.csv");
+        return tmp_path("timeline.csv");
+    }
+    if (strcmp(kind, "util") == 0 || strcmp(kind, "throughput") == 0) {
+        write_results("results.csv", 1, NULL);
+        return tmp_path("results.csv");
+    }
+    if (strcmp(kind, "heapmap") == 0) {
+        write_heapmap("heapmap.csv");
+        return tmp_path("heapmap.csv");
+    }
+    if (strcmp(kind, "sizes") == 0) {
+        write_trace("t.rep");
+        return tmp_path("t.rep");
+    }
+    write_results("scaling.csv", 1, "live_blocks");
+    return tmp_path("scaling.csv");
+}
+
+/* ---- every kind with both backends --------------------------------------------------- */
+
+START_TEST(every_kind_draws_a_png_and_an_svg_of_the_size_asked)
+{
+    NEED_BIN();
+    const char *kind = kinds[_i / 2], *backend = backends[_i % 2];
+    const char *in = input_for(kind);
+    const char *png = tmp_path("chart.png"), *svg = tmp_path("chart.svg");
+    char what[128];
+    snprintf(what, sizeof what, "%s with %s", kind, backend);
+
+    struct result r = RUN("plot", kind, in, "-o", png, "--backend", backend, "--size", "800x600");
+    if (stack_missing(&r, what))
+        return;
+    ck_assert_msg(r.status == 0, "%s: exit status %d: %s", what, r.status, r.err);
+    struct image im;
+    char why[256];
+    ck_assert_msg(png_read(png, &im, why, sizeof why) == 0, "%s: %s: %s", what, png, why);
+    ck_assert_msg(im.w == W && im.h == H, "%s: the PNG is %ux%u, asked for %dx%d", what, im.w, im.h, W, H);
+    ck_assert_msg(im.colours > 1, "%s: the PNG is one flat colour", what);
+    ck_assert_msg(im.chromatic, "%s: the PNG has no coloured pixel: no data drawn?", what);
+
+    r = RUN("plot", kind, in, "-o", svg, "-b", backend, "-s", "800x600");
+    ck_assert_msg(r.status == 0, "%s (svg): exit status %d: %s", what, r.status, r.err);
+    svg_read(svg, &im);
+    ck_assert_msg(im.w == W && im.h == H, "%s: the SVG says %ux%u, asked for %dx%d", what, im.w, im.h, W, H);
+    ck_assert_msg(im.colours >= 3, "%s: the SVG has %d colours", what, im.colours);
+    ck_assert_msg(im.chromatic, "%s: the SVG has no colour with a hue: no data drawn?", what);
+
+    /* nothing left behind beside the chart */
+    DIR *d = opendir(tmpdir);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        ck_assert_msg(!strstr(e->d_name, ".partial-"), "%s: %s left behind", what, e->d_name);
+    closedir(d);
+}
+END_TEST
+
+START_TEST(other_sizes_are_honoured)
+{
+    NEED_BIN();
+    const char *in = input_for("util");
+    const char *png = tmp_path("wide.png");
+    for (int b = 0; b < 2; b++) {
+        struct result r = RUN("plot", "util", in, "-o", png, "-b", backends[b], "-s", "1234x517");
+        if (stack_missing(&r, backends[b]))
+            continue;
+        ck_assert_msg(r.status == 0, "%s: %s", backends[b], r.err);
+        struct image im;
+        char why[256];
+        ck_assert_msg(png_read(png, &im, why, sizeof why) == 0, "%s", why);
+        ck_assert_msg(im.w == 1234 && im.h == 517, "%s: %ux%u", backends[b], im.w, im.h);
+    }
+}
+END_TEST
+
+/* ---- bad input ------------------------------------------------------------------------- */
+
+START_TEST(unknown_kind_and_bad_options)
+{
+    NEED_BIN();
+    const char *in = input_for("util"), *png = tmp_path("x.png");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "pie", in, "-o", png), "unknown chart kind 'pie'");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", in, "-o", tmp_path("x.jpg")), ".png or .svg");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", in), "no output file");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", "-o", png), "no input");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", in, "-o", png, "--size", "800"), "--size");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", in, "-o", png, "--size", "10x10"), "--size");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", in, "-o", png, "--backend", "excel"), "--backend");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", in, "-o", png, "--trace", "a-bal.rep"), "--trace");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", in, "-o", tmp_path("no/such/dir/x.png")), "cannot write there");
+    ck_assert_int_eq(access(png, F_OK), -1);
+}
+END_TEST
+
+START_TEST(missing_and_malformed_csvs_get_one_line)
+{
+    NEED_BIN();
+    const char *png = tmp_path("x.png");
+    const char *missing = tmp_path("missing.csv");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", missing, "-o", png), "missing.csv: cannot open: No such file");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmpdir, "-o", png), "cannot open: Is a directory");
+
+    write_text("empty.csv", "%s", "");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("empty.csv"), "-o", png), "empty.csv: empty");
+    write_text("header.csv", "trace,policy,util\n");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("header.csv"), "-o", png), "header.csv: no rows");
+    write_text("nocol.csv", "trace,policy,utilisation\nt,first-fit,0.5\n");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("nocol.csv"), "-o", png), "nocol.csv: missing column util");
+    write_text("nan.csv", "trace,policy,util\nt,first-fit,0.5\nt,best-fit,abc\n");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("nan.csv"), "-o", png),
+                          "nan.csv:3: util: 'abc' is not a number");
+    write_text("inf.csv", "trace,policy,util\nt,first-fit,inf\n");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("inf.csv"), "-o", png), "inf.csv:2: util");
+    write_text("fields.csv", "trace,policy,util\nt,first-fit\n");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("fields.csv"), "-o", png),
+                          "fields.csv:2: 2 fields, the header has 3");
+    write_text("quote.csv", "trace,policy,util\nt,\"first-fit,0.5\n");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("quote.csv"), "-o", png),
+                          "quote.csv:2: a quoted field is not closed");
+    write_text("stray.csv", "trace,policy,util\nt,first\"fit,0.5\n");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("stray.csv"), "-o", png), "stray.csv:2: a quote inside");
+    write_text("bin.csv", "trace,policy,util\nt,first-fit,0.5\x01\n");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("bin.csv"), "-o", png), "bin.csv:2: binary data");
+    write_text("noutil.csv", "trace,policy,util\nt,baseline:glibc,\n");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("noutil.csv"), "-o", png), "no row has a util value");
+    write_text("op.csv", "trace,policy,op,live_bytes,heap_bytes\nt,ff,-3,1,2\n");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "timeline", tmp_path("op.csv"), "-o", png), "op.csv:2: op: '-3'");
+    write_text("state.csv", "trace,policy,op,offset,size,header_bytes,state\nt,ff,1,0,16,8,busy\n");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "heapmap", tmp_path("state.csv"), "-o", png), "state.csv:2: state: 'busy'");
+    write_text("hdr.csv", "trace,policy,op,offset,size,header_bytes,state\nt,ff,1,0,16,32,used\n");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "heapmap", tmp_path("hdr.csv"), "-o", png), "hdr.csv:2: header_bytes 32");
+    write_text("bad.rep", "20000\n2\n2\n1\na 0 16\nf 1\n");
+    struct result r = RUN("plot", "sizes", tmp_path("bad.rep"), "-o", png);
+    ASSERT_ONE_LINE_ERROR(r, "bad.rep:6:");
+    /* a good file after a bad one changes nothing */
+    write_results("results.csv", 0, NULL);
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("results.csv"), tmp_path("nan.csv"), "-o", png), "nan.csv:3:");
+    ck_assert_int_eq(access(png, F_OK), -1);
+}
+END_TEST
+
+START_TEST(throughput_needs_glibc_everywhere_or_nowhere)
+{
+    NEED_BIN();
+    const char *png = tmp_path("x.png");
+    write_results("with.csv", 1, NULL);
+    write_results("without.csv", 0, NULL);
+    /* one trace with glibc rows, one without: which scale? refused */
+    char *a = slurp(tmp_path("with.csv"), NULL), *b = slurp(tmp_path("without.csv"), NULL);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    FILE *f = fopen(tmp_path("mixed.csv"), "w");
+    ck_assert_ptr_nonnull(f);
+    for (char *line = strtok(a, "\n"); line; line = strtok(NULL, "\n"))
+        if (!strstr(line, "b-bal.rep"))
+            fprintf(f, "%s\n", line);
+    for (char *line = strtok(b, "\n"); line; line = strtok(NULL, "\n"))
+        if (strstr(line, "b-bal.rep"))
+            fprintf(f, "%s\n", line);
+    fclose(f);
+    free(a);
+    free(b);
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "throughput", tmp_path("mixed.csv"), "-o", png),
+                          "trace traces/b-bal.rep has no ok baseline:glibc row");
+    ck_assert_int_eq(access(png, F_OK), -1);
+}
+END_TEST
+
+START_TEST(trace_is_chosen_by_path_or_file_name)
+{
+    NEED_BIN();
+    write_timeline("timeline.csv");
+    const char *in = tmp_path("timeline.csv"), *png = tmp_path("x.png");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "timeline", in, "-o", png, "--trace", "nope.rep"), "--trace nope.rep: not in");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "heapmap", in, "-o", png), "missing column offset");
+    struct result r = RUN("plot", "timeline", in, "-o", png, "--trace", "t1.rep", "--keep-data", tmp_path("kept"));
+    if (stack_missing(&r, "timeline --trace"))
+        return;
+    ck_assert_msg(r.status == 0, "%s", r.err);
+}
+END_TEST
+
+START_TEST(missing_stack_names_the_debian_package)
+{
+    NEED_BIN();
+    const char *in = input_for("util"), *png = tmp_path("x.png");
+    ASSERT_ONE_LINE_ERROR(RUN_ENV("HEAPLAB_PYTHON=/nonexistent/python3", "plot", "util", in, "-o", png),
+                          "heaplab: plot: matplotlib is not installed: apt-get install python3-matplotlib");
+    ASSERT_ONE_LINE_ERROR(RUN_ENV("HEAPLAB_PYTHON=/bin/false", "plot", "util", in, "-o", png),
+                          "apt-get install python3-matplotlib");
+    ASSERT_ONE_LINE_ERROR(RUN_ENV("HEAPLAB_GNUPLOT=/nonexistent/gnuplot", "plot", "util", in, "-o", png, "-b",
+                                  "gnuplot"),
+                          "heaplab: plot: gnuplot is not installed: apt-get install gnuplot-nox");
+    /* the input is checked first: bad input gets the same answer anywhere */
+    ASSERT_ONE_LINE_ERROR(RUN_ENV("HEAPLAB_PYTHON=/nonexistent/python3", "plot", "util", tmp_path("none.csv"),
+                                  "-o", png),
+                          "none.csv: cannot open");
+    ck_assert_int_eq(access(png, F_OK), -1);
+}
+END_TEST
+
+START_TEST(a_failing_script_leaves_no_chart)
+{
+    NEED_BIN();
+    const char *in = input_for("util"), *png = tmp_path("x.png");
+    char dir[1024], env[1100];
+    snprintf(dir, sizeof dir, "%s/plots", tmpdir);
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    write_text("plots/util.py", "import sys\nopen(sys.argv[2], 'w').write('half')\nsys.exit(3)\n");
+    write_text("plots/util.gp", "set print '-'\nundefined_command_here\n");
+    snprintf(env, sizeof env, "HEAPLAB_PLOTS=%s", dir);
+    for (int b = 0; b < 2; b++) {
+        struct result r = RUN_ENV(env, "plot", "util", in, "-o", png, "-b", backends[b]);
+        if (stack_missing(&r, backends[b]))
+            continue;
+        ck_assert_msg(r.status == 1, "%s: exit status %d: %s", backends[b], r.status, r.err);
+        ck_assert_msg(strstr(r.err, "failed (exit status"), "%s: %s", backends[b], r.err);
+        ck_assert_int_eq(access(png, F_OK), -1);
+    }
+    snprintf(env, sizeof env, "HEAPLAB_PLOTS=%s/nowhere", tmpdir);
+    ASSERT_ONE_LINE_ERROR(RUN_ENV(env, "plot", "util", in, "-o", png), "HEAPLAB_PLOTS");
+    DIR *d = opendir(tmpdir);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        ck_assert_msg(!strstr(e->d_name, ".partial-"), "%s left behind", e->d_name);
+    closedir(d);
+}
+END_TEST
+
+/* ---- what the scripts get -------------------------------------------------------------- */
+
+/* Run with --keep-data DIR under a backend that does nothing (the data is
+ * written before the script runs). */
+static void keep_data(const char *kind, const char *in, const char *extra, const char *size)
+{
+    char env[1100];
+    snprintf(env, sizeof env, "HEAPLAB_GNUPLOT=%s", "/bin/true");
+    const char *png = tmp_path("k.png");
+    struct result r = extra ? RUN_ENV(env, "plot", kind, in, "-o", png, "-b", "gnuplot", "--keep-data",
+                                      tmp_path("kept"), "-s", size, "--trace", extra)
+                            : RUN_ENV(env, "plot", kind, in, "-o", png, "-b", "gnuplot", "--keep-data",
+                                      tmp_path("kept"), "-s", size);
+    /* /bin/true draws nothing: heaplab says so and leaves no chart */
+    ck_assert_msg(r.status == 1 && strstr(r.err, "wrote no chart"), "exit status %d: %s", r.status, r.err);
+    ck_assert_int_eq(access(png, F_OK), -1);
+}
+
+START_TEST(interleaved_rows_reach_the_script_grouped_per_policy)
+{
+    NEED_BIN();
+    write_text("mixed.csv", "trace,policy,op,live_bytes,heap_bytes,internal_frag,external_frag,status\n"
+                            "t.rep,ff,10,1,2,0,0,ok\n"
+                            "t.rep,bf,10,1,3,0,0,ok\n"
+                            "u.rep,ff,10,1,9,0,0,ok\n"
+                            "t.rep,ff,0,0,1,0,0,ok\n"
+                            "t.rep,bf,0,0,1,0,0,ok\n"
+                            "t.rep,ff,20,2,4,0,0,failed\n"
+                            "t.rep,\"a,b\",5,1,1,0,0,ok\n");
+    keep_data("timeline", tmp_path("mixed.csv"), NULL, "800x600");
+    char *d = slurp(tmp_path("kept/data.tsv"), NULL);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d, "trace\tpolicy\top\tlive_bytes\theap_bytes\n"
+                        "t.rep\tff\t0\t0\t1\n"
+                        "t.rep\tff\t10\t1\t2\n"
+                        "t.rep\tbf\t0\t0\t1\n"
+                        "t.rep\tbf\t10\t1\t3\n"
+                        "u.rep\tff\t10\t1\t9\n"
+                        "t.rep\ta,b\t5\t1\t1\n");
+    free(d);
+}
+END_TEST
+
+START_TEST(request_sizes_are_counted_from_the_trace)
+{
+    NEED_BIN();
+    write_text("s.rep", "# sizes\n0\n4\n8\n1\na 0 100\na 1 100\nr 0 300\nc 2 2 50\nm 3 64 7\nf 1\nr 0 0\nf 2\n");
+    keep_data("sizes", tmp_path("s.rep"), NULL, "800x600");
+    char *d = slurp(tmp_path("kept/data.tsv"), NULL);
+    ck_assert_ptr_nonnull(d);
+    char want[2048];
+    const char *t = tmp_path("s.rep");
+    snprintf(want, sizeof want, "trace\tsize\tcount\n%s\t7\t1\n%s\t100\t3\n%s\t300\t1\n", t, t, t);
+    ck_assert_str_eq(d, want);
+    free(d);
+}
+END_TEST
+
+START_TEST(heap_map_cells_show_the_state_with_most_bytes)
+{
+    NEED_BIN();
+    /* one byte per column: headers, payloads, free and mapped bytes exactly */
+    write_text("hm.csv", "trace,policy,op,offset,size,header_bytes,state\n"
+                         "t.rep,ff,5,0,8,8,used\n"
+                         "t.rep,ff,5,8,16,4,used\n"
+                         "t.rep,ff,5,24,8,0,free\n"
+                         "t.rep,ff,5,32,16,0,mapped\n"
+                         "t.rep,ff,9,0,8,8,used\n"
+                         "t.rep,ff,9,8,24,0,free\n"
+                         "t.rep,bf,5,0,24,8,used\n");
+    keep_data("heapmap", tmp_path("hm.csv"), "t.rep", "800x600");
+    char *p = slurp(tmp_path("kept/panels.tsv"), NULL), *r = slurp(tmp_path("kept/raster.txt"), NULL);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(p, "policy\top_first\top_last\trows\tcols\tbytes\tbytes_per_col\n"
+                        "ff\t5\t9\t2\t48\t48\t1\n"
+                        "bf\t5\t5\t1\t48\t48\t1\n");
+    /* 0 beyond, 1 payload, 2 header, 3 free, 4 mapped */
+    char want[2048], *w = want;
+    const char *rows[] = {"222222222222111111111111333333334444444444444444", /* ff at 5 */
+                          "222222223333333333333333333333330000000000000000", /* ff at 9 */
+                          "222222221111111111111111000000000000000000000000"}; /* bf at 5 */
+    for (int i = 0; i < 3; i++) {
+        if (i == 0)
+            w += sprintf(w, "# ff\n");
+        if (i == 2)
+            w += sprintf(w, "\n\n# bf\n");
+        for (int c = 0; c < 48; c++)
+            w += sprintf(w, "%c%c", rows[i][c], c == 47 ? '\n' : ' ');
+    }
+    ck_assert_str_eq(r, want);
+    free(p);
+    free(r);
+
+    /* 160 pixels wide: 120 columns of 40 bytes, each showing the state that
+     * holds most of it: column 0 has 30 used and 10 free bytes, column 1 10
+     * free, 12 used and 18 free; the rest is one free block */
+    FILE *f = fopen(tmp_path("big.csv"), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("trace,policy,op,offset,size,header_bytes,state\n", f);
+    fputs("t,ff,1,0,30,0,used\nt,ff,1,30,20,0,free\nt,ff,1,50,12,0,used\nt,ff,1,62,4738,0,free\n", f);
+    fclose(f);
+    keep_data("heapmap", tmp_path("big.csv"), NULL, "160x600");
+    p = slurp(tmp_path("kept/panels.tsv"), NULL);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_str_eq(p, "policy\top_first\top_last\trows\tcols\tbytes\tbytes_per_col\nff\t1\t1\t1\t120\t4800\t40\n");
+    free(p);
+    r = slurp(tmp_path("kept/raster.txt"), NULL);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_msg(strncmp(r, "# ff\n1 3 3 3", 12) == 0, "raster: %.40s", r);
+    free(r);
+}
+END_TEST
+
+Suite *make_plot_suite(void)
+{
+    Suite *s = suite_create("plot");
+    TCase *tc = tcase_create("charts");
+    /* each draws two charts: a Python start-up or two, on a busy machine */
+    tcase_set_timeout(tc, 180);
+    tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
+    tcase_add_loop_test(tc, every_kind_draws_a_png_and_an_svg_of_the_size_asked, 0, (int)NKINDS * 2);
+    tcase_add_test(tc, other_sizes_are_honoured);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("errors");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
+    tcase_add_test(tc, unknown_kind_and_bad_options);
+    tcase_add_test(tc, missing_and_malformed_csvs_get_one_line);
+    tcase_add_test(tc, throughput_needs_glibc_everywhere_or_nowhere);
+    tcase_add_test(tc, trace_is_chosen_by_path_or_file_name);
+    tcase_add_test(tc, missing_stack_names_the_debian_package);
+    tcase_add_test(tc, a_failing_script_leaves_no_chart);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("data");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
+    tcase_add_test(tc, interleaved_rows_reach_the_script_grouped_per_policy);
+    tcase_add_test(tc, request_sizes_are_counted_from_the_trace);
+    tcase_add_test(tc, heap_map_cells_show_the_state_with_most_bytes);
+    suite_add_tcase(s, tc);
+    return s;
+}
