@@ -3,6 +3,7 @@
 #   make                 build build/libheaplab.a and build/heaplab
 #   make demo            install what is missing, build, replay the traces in $(TRACES)
 #   make test            install what is missing, build and run the Check suites
+#   make examples        build the example policy plugin(s) in $(BUILD)/examples/
 #   make SANITIZER=address|undefined|thread [test]   the same in build-$(SANITIZER)/
 #   make V=1             show the compile lines
 #
@@ -26,7 +27,9 @@ WARN := -std=c11 -Wall -Wextra -Werror
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Icore -Ipolicies -Iharness
 DEPFLAGS = -MMD -MP
 ALL_CFLAGS = $(WARN) $(OPT) $(SANFLAGS) $(CFLAGS)
-LDLIBS += -lpthread -lm -lz
+LDLIBS += -lpthread -lm -lz -ldl
+# policy plugins (dlopen'ed) call back into core: the executables export it
+EXPORT_LDFLAGS := -rdynamic
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
@@ -51,6 +54,7 @@ CORE_SRC := $(sort $(wildcard core/*.c))
 POLICY_SRC := $(sort $(wildcard policies/*.c))
 HARNESS_SRC := $(filter-out harness/main.c,$(sort $(wildcard harness/*.c)))
 TEST_SRC := $(sort $(wildcard tests/*.c))
+EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 
 LIB := $(BUILD)/libheaplab.a
 HARNESS_LIB := $(BUILD)/libheaplab-harness.a
@@ -60,8 +64,9 @@ TEST_BIN := $(BUILD)/tests/run_tests
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(POLICY_SRC))
 HARNESS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(HARNESS_SRC))
 TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
+EXAMPLES := $(patsubst %.c,$(BUILD)/%.so,$(EXAMPLE_SRC))
 
-.PHONY: all test demo deps clean
+.PHONY: all test demo deps clean examples
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -92,18 +97,26 @@ $(HARNESS_LIB): $(HARNESS_OBJ)
 
 $(BIN): $(BUILD)/harness/main.o $(HARNESS_LIB) $(LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(EXPORT_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(TEST_BIN): $(TEST_OBJ) $(HARNESS_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(EXPORT_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+# a plugin sees only the public headers, as one built outside the tree does
+$(BUILD)/examples/%.so: examples/%.c include/heaplab/policy.h include/heaplab/heap.h
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(WARN) $(OPT) $(SANFLAGS) $(CFLAGS) -Iinclude -shared -fPIC -o $@ $<
+
+examples: $(EXAMPLES)
 
 deps:
 	@scripts/install-deps
 
 test: deps
-	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
+	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN) examples
 	@HEAPLAB_BIN=$(abspath $(BIN)) HEAPLAB_MALLOCLAB=$(abspath $(MALLOCLAB)) \
 		HEAPLAB_SRCDIR=$(CURDIR) $(TEST_BIN)
 
