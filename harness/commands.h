@@ -6,5 +6,6 @@
 #define HEAPLAB_COMMANDS_H
 
 int hl_cmd_replay(int argc, char **argv);
+int hl_cmd_selftest(int argc, char **argv);
 
 #endif
