@@ -23,7 +23,7 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  -p, --policy SPEC       policy to replay under, NAME[:key=value,...] or 'all'\n"
-    "                          (repeatable; default all)\n"
+    "                          (repeatable; default all); a plugin: ./my_policy.so\n"
     "      --preset NAME       linux (default) or malloclab\n"
     "      --align N           payload alignment, 8 or 16\n"
     "      --mmap-threshold B  requests >= B bytes are mmapped (fixed; 0 = never)\n"

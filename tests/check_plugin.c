@@ -912,7 +912,7 @@ Suite *make_plugin_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("template");
-    tcase_set_timeout(tc, 600);
+    tcase_set_timeout(tc, 1260); /* a check of up to 600 s, twice */
     tcase_add_loop_test(tc, template_passes_every_conformance_check, 0, (int)hl_conformance_count());
     tcase_add_test(tc, selftest_passes_the_template);
     tcase_add_test(tc, replay_under_the_template);
