@@ -30,7 +30,7 @@ static const struct command {
 } commands[] = {
     {"policies", cmd_policies, "heaplab policies [-v]               list the policies (-v: and their parameters)"},
     {"replay", hl_cmd_replay, "heaplab replay [options] TRACE...   replay traces under policies (replay --help)"},
-    {"selftest", hl_cmd_selftest, "heaplab selftest -p POLICY         run the conformance checks on a policy or plugin"},
+    {"selftest", hl_cmd_selftest, "heaplab selftest -p POLICY          run the conformance checks on a policy or plugin"},
 };
 
 static void usage(FILE *out)
