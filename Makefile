@@ -6,6 +6,7 @@
 #   make scaling         ops/s against live blocks (a few minutes): $(OUT)/scaling.csv and its chart
 #   make test            install what is missing, build and run the Check suites
 #   make traces          regenerate the generated traces in traces/ (traces/gen.list)
+#   make examples        build the example policy plugin(s) in $(BUILD)/examples/
 #   make SANITIZER=address|undefined|thread [test]   the same in build-$(SANITIZER)/
 #   make V=1             show the compile lines
 #
@@ -29,7 +30,9 @@ WARN := -std=c11 -Wall -Wextra -Werror
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Icore -Ipolicies -Iharness
 DEPFLAGS = -MMD -MP
 ALL_CFLAGS = $(WARN) $(OPT) $(SANFLAGS) $(CFLAGS)
-LDLIBS += -lpthread -lm -lz
+LDLIBS += -lpthread -lm -lz -ldl
+# policy plugins (dlopen'ed) call back into core: the executables export it
+EXPORT_LDFLAGS := -rdynamic
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
@@ -54,6 +57,7 @@ CORE_SRC := $(sort $(wildcard core/*.c))
 POLICY_SRC := $(sort $(wildcard policies/*.c))
 HARNESS_SRC := $(filter-out harness/main.c,$(sort $(wildcard harness/*.c)))
 TEST_SRC := $(sort $(wildcard tests/*.c))
+EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 
 LIB := $(BUILD)/libheaplab.a
 HARNESS_LIB := $(BUILD)/libheaplab-harness.a
@@ -63,10 +67,11 @@ TEST_BIN := $(BUILD)/tests/run_tests
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(POLICY_SRC))
 HARNESS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(HARNESS_SRC))
 TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
+EXAMPLES := $(patsubst %.c,$(BUILD)/%.so,$(EXAMPLE_SRC))
 
 OUT ?= out
 
-.PHONY: all test demo plots scaling deps clean traces
+.PHONY: all test demo plots scaling deps clean traces examples
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -100,25 +105,31 @@ $(HARNESS_LIB): $(HARNESS_OBJ)
 
 $(BIN): $(BUILD)/harness/main.o $(HARNESS_LIB) $(LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(EXPORT_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # malloc-lab solutions (-p mm:FILE): heaplab compiles them against
-# include/malloclab (HEAPLAB_MM_INCLUDE overrides at run time) and exports
-# the lab's memlib functions to them (-rdynamic)
+# include/malloclab (HEAPLAB_MM_INCLUDE overrides at run time); the lab's
+# memlib functions reach them through EXPORT_LDFLAGS, as core does plugins
 $(BUILD)/harness/malloclab.o: CPPFLAGS += -DHEAPLAB_MALLOCLAB_INCLUDE='"$(CURDIR)/include/malloclab"'
-$(BIN) $(TEST_BIN): LDFLAGS += -rdynamic
-$(BIN) $(TEST_BIN): LDLIBS += -ldl
 
 $(TEST_BIN): $(TEST_OBJ) $(HARNESS_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(EXPORT_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+# a plugin sees only the public headers, as one built outside the tree does
+$(BUILD)/examples/%.so: examples/%.c include/heaplab/policy.h include/heaplab/heap.h
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(WARN) $(OPT) $(SANFLAGS) $(CFLAGS) -Iinclude -shared -fPIC -o $@ $<
+
+examples: $(EXAMPLES)
 
 deps:
 	@scripts/install-deps
 
 test: deps
-	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
+	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN) examples
 	@HEAPLAB_BIN=$(abspath $(BIN)) HEAPLAB_MALLOCLAB=$(abspath $(MALLOCLAB)) \
 		HEAPLAB_SRCDIR=$(CURDIR) $(TEST_BIN)
 

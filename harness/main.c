@@ -34,6 +34,7 @@ static const struct command {
     {"layout", hl_cmd_layout, "heaplab layout [--reserve MIB]      where text, data, heap, mappings, stack live"},
     {"__baseline", hl_cmd_baseline, NULL},
     {"plot", hl_cmd_plot, "heaplab plot KIND CSV... -o OUT      draw a chart from heaplab's CSVs (plot --help)"},
+    {"selftest", hl_cmd_selftest, "heaplab selftest -p POLICY          run the conformance checks on a policy or plugin"},
 };
 
 static void usage(FILE *out)

@@ -312,8 +312,10 @@ static int checked_run(const struct hl_trace *t, const struct hl_alloc *a, const
     /* the counters describe the trace's operations, not the clean-up below */
     if (smp)
         hl_stats(smp->h, &smp->last);
-    /* what the trace left live goes back, so the allocator ends empty */
-    for (uint32_t id = 0; id < t->num_ids; id++)
+    /* what the trace left live goes back, so the allocator ends empty -
+     * unless the pass failed: an allocator caught handing out bad blocks
+     * may crash when they come back, and the row keeps the first failure */
+    for (uint32_t id = 0; id < t->num_ids && rc == 0; id++)
         if (c.blk[id].p)
             a->free(a->ctx, c.blk[id].p);
     r->peak_live_bytes = c.peak_live;

@@ -1,5 +1,6 @@
 /*
- * registry.c - the list of built-in policies and the NAME:key=value parser.
+ * registry.c - the list of built-in policies and the NAME:key=value parser
+ * (which hands a path to plugin.c).
  *
  * Adding a policy: one file in policies/ exporting
  *   const struct hl_policy *hl_policy_<name>(void);
@@ -90,16 +91,30 @@ int hl_policy_parse(const char *text, struct hl_policy_spec *out, char *err, siz
 {
     const char *colon = strchr(text, ':');
     size_t nlen = colon ? (size_t)(colon - text) : strlen(text);
-    char name[64];
+    if (colon && hl_policy_is_path(text, nlen)) {
+        /* a plugin's parameters start at the first colon after its last
+         * '/': a directory may have one in its name */
+        const char *slash = strrchr(text, '/');
+        if (slash && slash > colon) {
+            colon = strchr(slash, ':');
+            nlen = colon ? (size_t)(colon - text) : strlen(text);
+        }
+    }
+    char name[4096];
     if (nlen == 0 || nlen >= sizeof name) {
         snprintf(err, errlen, "bad policy name '%s'", text);
         return -1;
     }
     memcpy(name, text, nlen);
     name[nlen] = 0;
-    const struct hl_policy *p = hl_policy_lookup(name);
-    if (!p) {
-        snprintf(err, errlen, "unknown policy '%s' (see 'heaplab policies')", name);
+    const struct hl_policy *p;
+    if (hl_policy_is_path(name, nlen)) {
+        if (!(p = hl_policy_load(name, err, errlen)))
+            return -1;
+    } else if (!(p = hl_policy_lookup(name))) {
+        snprintf(err, errlen, "unknown policy '%s' (see 'heaplab policies'; a plugin is named by its "
+                              "path, ./my_policy.so)",
+                 name);
         return -1;
     }
     hl_policy_spec_default(p, out);

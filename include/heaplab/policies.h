@@ -3,7 +3,8 @@
  *
  * Every built-in policy is one file in policies/ and one line in the
  * registry (policies/registry.c).  A policy is named on the command line as
- * NAME or NAME:key=value,... with the keys its table declares.
+ * NAME or NAME:key=value,... with the keys its table declares; a policy
+ * of one's own is a plugin, named by its path (./my_policy.so[:key=value]).
  */
 #ifndef HEAPLAB_POLICIES_H
 #define HEAPLAB_POLICIES_H
@@ -32,8 +33,21 @@ struct hl_policy_spec {
 
 /* Parse "NAME[:key=value,...]".  Values are integers or, for a parameter
  * with choices, one of the choice names.  Unnamed parameters keep their
- * defaults.  0, or -1 with a one-line reason in err. */
+ * defaults.  A NAME that contains '/' or ends in ".so" is a plugin's path
+ * (hl_policy_load), with the parameters its table declares.  0, or -1 with
+ * a one-line reason in err. */
 int hl_policy_parse(const char *text, struct hl_policy_spec *out, char *err, size_t errlen);
+
+/* Whether the first len bytes of a policy argument name a plugin: they
+ * contain '/' or end in ".so". */
+int hl_policy_is_path(const char *name, size_t len);
+
+/* Load the policy plugin at `path` (policy.h says what a plugin is): its
+ * table, checked for the ABI and for what core needs, or NULL with a
+ * one-line reason in err that names the file.  A name without '/' is a
+ * file in the current directory.  The plugin stays loaded until the
+ * process exits. */
+const struct hl_policy *hl_policy_load(const char *path, char *err, size_t errlen);
 
 /* The spec of a policy with all parameters at their defaults. */
 void hl_policy_spec_default(const struct hl_policy *p, struct hl_policy_spec *out);

@@ -22,6 +22,9 @@
  * it (zeroed); it has no file-level mutable variables, so any number of
  * heaps can live in one process.
  *
+ * A policy can also live outside heaplab's tree, as a plugin loaded with
+ * `-p ./my_policy.so`: see "plugins" at the end of this file.
+ *
  * The index protocol, in the order core calls it:
  *   remove(b)        b's header and node are intact;
  *   insert(b)        after b's header (and footer) are written;
@@ -256,7 +259,53 @@ int hl_walk_held(hl_heap *h, hl_walk_fn fn, void *arg);
 int hl_check_fail(struct hl_check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define HL_CHECK(c, cond, ...) ((cond) ? 0 : hl_check_fail((c), __VA_ARGS__))
 
-/* For a plugin: the one symbol it exports. */
+/* ---- plugins ----------------------------------------------------------- */
+
+/*
+ * A policy of one's own, outside heaplab's tree, is a shared object - a
+ * *plugin* - that `-p ./my_policy.so` loads wherever a policy is named
+ * (replay, selftest, ...).  examples/policy-template.c is a complete one to
+ * copy.  The contract:
+ *
+ *   - Build it against this header:
+ *         cc -std=c11 -O2 -shared -fPIC -I include my_policy.c -o my_policy.so
+ *   - Export exactly one function, named HL_POLICY_ENTRY (hl_policy_entry),
+ *     of type hl_policy_entry_fn.  It returns a pointer to the plugin's own
+ *     table, normally a `static const struct hl_policy`, which must stay
+ *     valid while the process runs: heaplab calls the entry once per load
+ *     and never unloads a plugin it accepted.  Keep everything else static
+ *     and out of the hl_ prefix: heaplab's symbols come first when the
+ *     plugin's calls are resolved, so a plugin function named like one of
+ *     heaplab's would call heaplab's instead.
+ *   - Set .abi = HL_POLICY_ABI.  heaplab refuses a table whose abi differs
+ *     from its own ("built for policy ABI 0, heaplab has 1") before it
+ *     reads any other field: rebuild the plugin against the new header.
+ *   - The table is checked as core checks a built-in one: a name, and
+ *     insert/remove/find (a fit policy) or alloc/release (a hook policy);
+ *     at most HL_MAX_PARAMS parameters, defaults inside their ranges.
+ *     `-p ./my_policy.so:key=value,...` sets the parameters the table
+ *     declares; init receives their values.
+ *   - All per-heap state lives in the `state_size` bytes core allocates,
+ *     zeroed, for each heap (the `st` argument), never in file-scope
+ *     variables: a replay, and the conformance checks, run several heaps
+ *     of one policy in one process, and the heap lock guards only `st`.
+ *   - A plugin may call the static inline helpers above and the functions
+ *     this header declares (hl_heap_cookie, hl_block_alloc, hl_morecore,
+ *     hl_check_fail, hl_walk_held, hl_corrupt, ...); heaplab's executables
+ *     export them to the plugin (they are linked with -rdynamic).  It must
+ *     not call the heap API (hl_malloc, ...) on the heap it serves: core
+ *     holds that heap's lock while it calls the policy.
+ *   - The index protocol (top of this file) is the whole interface of a fit
+ *     policy: core calls insert/remove/replace/find, and does every split,
+ *     coalesce, growth and trim itself.  find must return a block that is
+ *     filed and at least `size` bytes long; core trusts it.
+ *   - `check` counts what is wrong with the policy's structures through
+ *     hl_check_fail/HL_CHECK and returns c->violations; `heaplab replay
+ *     --check-every N` and `heaplab selftest` run it.
+ *
+ * `heaplab selftest -p ./my_policy.so` runs the conformance checks that
+ * every built-in policy passes.
+ */
 #define HL_POLICY_ENTRY hl_policy_entry
 typedef const struct hl_policy *(*hl_policy_entry_fn)(void);
 
