@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "conformance.h"
+#include "pattern.h"
 
 /* ---- assertions ------------------------------------------------------------- */
 
@@ -94,86 +95,14 @@ typedef const void *cf_ptr;
         CF_ASSERT_MSG(cf_p_ == NULL, "'%s' is %p, not NULL", #p, cf_p_);                           \
     } while (0)
 
-/* ---- fixed-seed PRNG (splitmix64: tiny, and every seed is a good one) -------- */
-
-struct cf_rng {
-    uint64_t s;
-};
-
-static inline uint64_t cf_mix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15u;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-    return x ^ (x >> 31);
-}
-
-static inline uint64_t cf_next(struct cf_rng *r)
-{
-    r->s += 0x9e3779b97f4a7c15u;
-    return cf_mix(r->s);
-}
-
-/* Uniform in [0, n), n > 0 (the modulo bias is irrelevant here). */
-static inline size_t cf_below(struct cf_rng *r, size_t n) { return (size_t)(cf_next(r) % n); }
-
-/* ---- per-block patterns -------------------------------------------------------- */
-
-/* Byte k of the pattern for block `id`: depends on id and on k, so a block
- * copied to the wrong offset, another block's bytes, or a stale free-list
- * link never pass for it.  A prefix of a pattern is the same pattern. */
-static inline unsigned char cf_pattern_byte(uint64_t id, size_t k)
-{
-    uint64_t w = cf_mix(id ^ ((uint64_t)(k >> 3) << 32));
-    unsigned char bytes[8];
-    memcpy(bytes, &w, 8); /* the byte order cf_fill's whole words have */
-    return bytes[k & 7];
-}
-
-static void cf_fill(void *p, size_t n, uint64_t id)
-{
-    unsigned char *b = p;
-    size_t k = 0;
-    for (; k + 8 <= n; k += 8) {
-        uint64_t w = cf_mix(id ^ ((uint64_t)(k >> 3) << 32));
-        memcpy(b + k, &w, 8);
-    }
-    for (; k < n; k++)
-        b[k] = cf_pattern_byte(id, k);
-}
-
-/* The offset of the first byte that differs from the pattern, or -1. */
-static long cf_verify(const void *p, size_t n, uint64_t id)
-{
-    const unsigned char *b = p;
-    size_t k = 0;
-    for (; k + 8 <= n; k += 8) {
-        uint64_t w = cf_mix(id ^ ((uint64_t)(k >> 3) << 32));
-        if (memcmp(b + k, &w, 8) != 0)
-            break;
-    }
-    for (; k < n; k++)
-        if (b[k] != cf_pattern_byte(id, k))
-            return (long)k;
-    return -1;
-}
+/* ---- per-block patterns (pattern.h) ---------------------------------------------- */
 
 #define CF_ASSERT_PATTERN(p, n, id)                                                                \
     do {                                                                                           \
-        long cf_bad_ = cf_verify((p), (n), (id));                                                  \
+        long cf_bad_ = pat_verify((p), (n), (id));                                                 \
         CF_ASSERT_MSG(cf_bad_ < 0, "block %p (id %llu, %zu bytes): pattern broken at byte %ld",    \
                       (void *)(p), (unsigned long long)(id), (size_t)(n), cf_bad_);                \
     } while (0)
-
-/* The first nonzero byte's offset, or -1. */
-static long cf_first_nonzero(const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t k = 0; k < n; k++)
-        if (b[k])
-            return (long)k;
-    return -1;
-}
 
 /* ---- heaps ------------------------------------------------------------------------ */
 
@@ -302,7 +231,7 @@ static void malloc_zero_is_unique_and_free_null_is_noop(const struct hl_policy_s
     CF_UINT_EQ(cf_stats(h).live_blocks, N);
     /* their usable bytes do not overlap: fill all, then verify all */
     for (int i = 0; i < N; i++)
-        cf_fill(z[i], hl_usable_size(h, z[i]), (uint64_t)i);
+        pat_fill(z[i], hl_usable_size(h, z[i]), (uint64_t)i);
     for (int i = 0; i < N; i++)
         CF_ASSERT_PATTERN(z[i], hl_usable_size(h, z[i]), (uint64_t)i);
     CF_CHECK(h);
@@ -326,13 +255,13 @@ static void realloc_null_mallocs_and_realloc_zero_frees(const struct hl_policy_s
     char *p = hl_realloc(h, NULL, 100);
     CF_NONNULL(p);
     CF_UINT_GE(hl_usable_size(h, p), 100);
-    cf_fill(p, 100, 1);
+    pat_fill(p, 100, 1);
     struct hl_stats st = cf_stats(h);
     CF_UINT_EQ(st.live_blocks, 1);
 
     char *big = hl_realloc(h, NULL, 1 * MiB); /* above the threshold: mapped */
     CF_NONNULL(big);
-    cf_fill(big, 1 * MiB, 2);
+    pat_fill(big, 1 * MiB, 2);
     st = cf_stats(h);
     CF_UINT_EQ(st.mapped_blocks, 1);
 
@@ -392,11 +321,11 @@ static void realloc_keeps_content(const struct hl_policy_spec *spec)
                             gap = hl_malloc(h, 2000);
                         guard = hl_malloc(h, 64);
                         CF_NONNULL(guard);
-                        cf_fill(guard, 64, id + 2);
+                        pat_fill(guard, 64, id + 2);
                         hl_free(h, gap);
                     }
-                    cf_fill(before, 64, id);
-                    cf_fill(p, from, id + 1);
+                    pat_fill(before, 64, id);
+                    pat_fill(p, from, id + 1);
                     char *q = hl_realloc(h, p, to);
                     CF_ASSERT_MSG(q != NULL, "realloc %zu -> %zu failed (config %d, layout %d)", from, to, c,
                                   layout);
@@ -405,7 +334,7 @@ static void realloc_keeps_content(const struct hl_policy_spec *spec)
                     CF_ASSERT_PATTERN(before, 64, id);
                     if (guard)
                         CF_ASSERT_PATTERN(guard, 64, id + 2);
-                    cf_fill(q, to, id + 3); /* the whole new size is writable */
+                    pat_fill(q, to, id + 3); /* the whole new size is writable */
                     CF_INT_EQ(hl_check(h, stderr), 0);
                     CF_ASSERT_PATTERN(q, to, id + 3);
                     hl_free(h, q);
@@ -447,13 +376,13 @@ static void realloc_creeps_into_a_free_neighbour(const struct hl_policy_spec *sp
         hl_free(h, hi);
         CF_CHECK(h);
         size_t n = 100;
-        cf_fill(a, n, 1);
+        pat_fill(a, n, 1);
         while (n < 800) {
             size_t m = hl_usable_size(h, a) + 1; /* one more alignment unit */
             char *q = hl_realloc(h, a, m);
             CF_NONNULL(q);
             CF_ASSERT_PATTERN(q, n, 1);
-            cf_fill(q, m, 1);
+            pat_fill(q, m, 1);
             a = q;
             n = m;
             int v = hl_check(h, stderr);
@@ -489,7 +418,7 @@ static void calloc_zeroes_memory_used_before(const struct hl_policy_spec *spec)
                                       : hl_calloc(h, n / 8 ? n / 8 : 1, 8);
                 size_t len = form == 2 ? (n / 8 ? n / 8 : 1) * 8 : n;
                 CF_NONNULL(q);
-                long nz = cf_first_nonzero(q, len);
+                long nz = pat_first_nonzero(q, len);
                 CF_ASSERT_MSG(nz < 0, "calloc(%zu) (form %d): byte %ld is not zero", n, form, nz);
                 hl_free(h, q);
                 hl_free(h, guard);
@@ -500,9 +429,9 @@ static void calloc_zeroes_memory_used_before(const struct hl_policy_spec *spec)
         enum { N = 300 };
         char *v[N];
         size_t len[N];
-        struct cf_rng r = {7};
+        struct pat_rng r = {7};
         for (int i = 0; i < N; i++) {
-            len[i] = 1 + cf_below(&r, 3000);
+            len[i] = 1 + pat_below(&r, 3000);
             v[i] = hl_malloc(h, len[i]);
             CF_NONNULL(v[i]);
             memset(v[i], 0xff, hl_usable_size(h, v[i]));
@@ -514,7 +443,7 @@ static void calloc_zeroes_memory_used_before(const struct hl_policy_spec *spec)
         for (int i = 0; i < N; i++) {
             v[i] = hl_calloc(h, len[i], 1);
             CF_NONNULL(v[i]);
-            long nz = cf_first_nonzero(v[i], len[i]);
+            long nz = pat_first_nonzero(v[i], len[i]);
             CF_ASSERT_MSG(nz < 0, "calloc(%zu): byte %ld is not zero", len[i], nz);
         }
         CF_CHECK(h);
@@ -560,8 +489,8 @@ static void huge_requests_fail_with_enomem(const struct hl_policy_spec *spec)
         char *small = hl_malloc(h, 100), *big = hl_malloc(h, 300 * KiB);
         CF_NONNULL(small);
         CF_NONNULL(big);
-        cf_fill(small, 100, 1);
-        cf_fill(big, 300 * KiB, 2);
+        pat_fill(small, 100, 1);
+        pat_fill(big, 300 * KiB, 2);
         size_t us = hl_usable_size(h, small), ub = hl_usable_size(h, big);
         struct hl_stats before = cf_stats(h);
         for (size_t i = 0; i < sizeof huge_sizes / sizeof huge_sizes[0]; i++) {
@@ -629,7 +558,7 @@ static void check_aligned(hl_heap *h, size_t align)
         CF_NONNULL(v[i]);
         CF_ASSERT_MSG((uintptr_t)v[i] % align == 0, "%p (n = %zu) is not %zu-aligned", (void *)v[i], n, align);
         odd16 += ((uintptr_t)v[i] & 15) != 0;
-        cf_fill(v[i], n, (uint64_t)i);
+        pat_fill(v[i], n, (uint64_t)i);
     }
     if (align == 8 && cf_core_mechanism(hl_heap_policy(h)))
         CF_ASSERT_MSG(odd16 > 0, "an align=8 heap never returned an 8-but-not-16-aligned block");
@@ -698,7 +627,7 @@ static void memalign_all(hl_heap *h)
             CF_ASSERT_MSG(p != NULL, "memalign(%zu, %zu) failed", align, n);
             CF_ASSERT_MSG((uintptr_t)p % align == 0, "memalign(%zu, %zu) = %p", align, n, p);
             CF_UINT_GE(hl_usable_size(h, p), n);
-            cf_fill(p, hl_usable_size(h, p), id);
+            pat_fill(p, hl_usable_size(h, p), id);
             v[a][s] = p;
         }
     }
@@ -748,7 +677,7 @@ static void usable_size_covers_the_request(const struct hl_policy_spec *spec)
             CF_NONNULL(v[i]);
             size_t u = hl_usable_size(h, v[i]);
             CF_ASSERT_MSG(u >= n, "usable_size %zu < request %zu", u, n);
-            cf_fill(v[i], u, i); /* every usable byte */
+            pat_fill(v[i], u, i); /* every usable byte */
         }
         CF_CHECK(h);
         for (size_t i = 0; i < NSMALL + NL; i++) {
@@ -784,7 +713,7 @@ static void mmap_threshold_boundary(const struct hl_policy_spec *spec)
     CF_UINT_GE(st.mapped_bytes, THRESHOLD);
     CF_UINT_EQ(st.live_blocks, 1);
     CF_UINT_EQ(st.heap_bytes, st.extent_bytes + st.mapped_bytes);
-    cf_fill(at, THRESHOLD, 1);
+    pat_fill(at, THRESHOLD, 1);
     CF_NONNULL(holder(walk_all(h), at, THRESHOLD, HL_BLOCK_MAPPED));
     CF_NONNULL(holder(walk_all(h), below, THRESHOLD - 1, HL_BLOCK_USED));
     CF_CHECK(h);
@@ -905,8 +834,8 @@ static void threshold_zero_means_no_mmap(const struct hl_policy_spec *spec)
     CF_NONNULL(p);
     CF_NONNULL(q);
     CF_NONNULL(r);
-    cf_fill(p, 4 * MiB, 1);
-    cf_fill(q, 1 * MiB, 2);
+    pat_fill(p, 4 * MiB, 1);
+    pat_fill(q, 1 * MiB, 2);
     p = hl_realloc(h, p, 16 * MiB);
     CF_NONNULL(p);
     CF_ASSERT_PATTERN(p, 4 * MiB, 1);
@@ -945,7 +874,7 @@ static void small_region_runs_out_and_recovers(const struct hl_policy_spec *spec
         v[n] = hl_malloc(h, 10000);
         if (!v[n])
             break;
-        cf_fill(v[n], 10000, (uint64_t)n);
+        pat_fill(v[n], 10000, (uint64_t)n);
         n++;
     }
     CF_INT_EQ(errno, ENOMEM);
@@ -976,7 +905,7 @@ static void small_region_runs_out_and_recovers(const struct hl_policy_spec *spec
     for (int i = 0; i < n; i += 2) {
         v[i] = hl_malloc(h, 5000);
         CF_ASSERT_MSG(v[i] != NULL, "malloc(5000) into a 10000-byte hole failed");
-        cf_fill(v[i], 5000, 100000 + (uint64_t)i);
+        pat_fill(v[i], 5000, 100000 + (uint64_t)i);
     }
     CF_CHECK(h);
     for (int i = 0; i < n; i++) {
@@ -992,7 +921,7 @@ static void small_region_runs_out_and_recovers(const struct hl_policy_spec *spec
     /* everything coalesced: most of the capacity is one block again */
     char *big = hl_malloc(h, 900 * KiB);
     CF_NONNULL(big);
-    cf_fill(big, 900 * KiB, 7);
+    pat_fill(big, 900 * KiB, 7);
     CF_CHECK(h);
     hl_free(h, big);
     CF_CHECK(h);
@@ -1018,18 +947,18 @@ struct slot {
 
 /* Heavy tail: half tiny, a few percent at tens of KiB, under 1% at or above
  * the mmap threshold (up to 1 MiB). */
-static size_t stress_size(struct cf_rng *r)
+static size_t stress_size(struct pat_rng *r)
 {
-    size_t k = cf_below(r, 1000);
+    size_t k = pat_below(r, 1000);
     if (k < 500)
-        return cf_below(r, 65);
+        return pat_below(r, 65);
     if (k < 800)
-        return 64 + cf_below(r, 960);
+        return 64 + pat_below(r, 960);
     if (k < 950)
-        return 1024 + cf_below(r, 15 * KiB);
+        return 1024 + pat_below(r, 15 * KiB);
     if (k < 992)
-        return 16 * KiB + cf_below(r, 112 * KiB);
-    return THRESHOLD + cf_below(r, 896 * KiB);
+        return 16 * KiB + pat_below(r, 112 * KiB);
+    return THRESHOLD + pat_below(r, 896 * KiB);
 }
 
 static void stress_checkpoint(hl_heap *h, const struct slot *s, size_t live, int verify, long op)
@@ -1050,12 +979,12 @@ static void random_operations_keep_the_heap_consistent(const struct hl_policy_sp
     hl_heap *h = cf_heap(&cfg);
     static struct slot s[STRESS_SLOTS];
     memset(s, 0, sizeof s);
-    struct cf_rng r = {20240601};
+    struct pat_rng r = {20240601};
     uint64_t next_id = 1;
     size_t live = 0;
     for (long op = 1; op <= STRESS_OPS; op++) {
-        struct slot *x = &s[cf_below(&r, STRESS_SLOTS)];
-        size_t k = cf_below(&r, 100);
+        struct slot *x = &s[pat_below(&r, STRESS_SLOTS)];
+        size_t k = pat_below(&r, 100);
         if (!x->p) {
             size_t n = stress_size(&r);
             if (k < 60) {
@@ -1063,9 +992,9 @@ static void random_operations_keep_the_heap_consistent(const struct hl_policy_sp
             } else if (k < 80) {
                 x->p = hl_calloc(h, 1, n);
                 CF_NONNULL(x->p);
-                CF_ASSERT_MSG(cf_first_nonzero(x->p, n) < 0, "calloc(%zu) not zeroed", n);
+                CF_ASSERT_MSG(pat_first_nonzero(x->p, n) < 0, "calloc(%zu) not zeroed", n);
             } else {
-                size_t align = (size_t)8 << cf_below(&r, 10); /* 8 .. 4096 */
+                size_t align = (size_t)8 << pat_below(&r, 10); /* 8 .. 4096 */
                 x->p = hl_memalign(h, align, n);
                 CF_NONNULL(x->p);
                 CF_ASSERT_MSG((uintptr_t)x->p % align == 0, "memalign(%zu) gave %p", align, (void *)x->p);
@@ -1074,7 +1003,7 @@ static void random_operations_keep_the_heap_consistent(const struct hl_policy_sp
             CF_UINT_GE(hl_usable_size(h, x->p), n);
             x->n = n;
             x->id = next_id++;
-            cf_fill(x->p, n, x->id);
+            pat_fill(x->p, n, x->id);
             live++;
         } else if (k < 55) {
             CF_ASSERT_PATTERN(x->p, x->n, x->id);
@@ -1083,7 +1012,7 @@ static void random_operations_keep_the_heap_consistent(const struct hl_policy_sp
             live--;
         } else {
             CF_ASSERT_PATTERN(x->p, x->n, x->id);
-            size_t n = cf_below(&r, 100) < 3 ? 0 : stress_size(&r);
+            size_t n = pat_below(&r, 100) < 3 ? 0 : stress_size(&r);
             char *q = hl_realloc(h, x->p, n);
             if (n == 0) {
                 CF_NULL(q);
@@ -1095,7 +1024,7 @@ static void random_operations_keep_the_heap_consistent(const struct hl_policy_sp
                 x->p = q;
                 x->n = n;
                 x->id = next_id++;
-                cf_fill(q, n, x->id);
+                pat_fill(q, n, x->id);
             }
         }
         if (op % STRESS_CHECK_EVERY == 0)
@@ -1303,7 +1232,7 @@ static void sbrk_heap_beside_libc_malloc(const struct hl_policy_spec *spec)
         hp[i] = hl_malloc(h, hn[i]);
         char *b1 = sbrk(0);
         CF_NONNULL(hp[i]);
-        cf_fill(hp[i], hn[i], (uint64_t)i);
+        pat_fill(hp[i], hn[i], (uint64_t)i);
         struct hl_stats st = cf_stats(h);
         if (b1 != b0) {
             /* heaplab grew: a new segment iff the break was not where it left it */
@@ -1320,13 +1249,13 @@ static void sbrk_heap_beside_libc_malloc(const struct hl_policy_spec *spec)
 
         gp[i] = malloc(GN); /* below glibc's mmap threshold: from the break */
         CF_NONNULL(gp[i]);
-        cf_fill(gp[i], GN, 1000 + (uint64_t)i);
+        pat_fill(gp[i], GN, 1000 + (uint64_t)i);
         foreign[nforeign++] = (struct range){gp[i], gp[i] + GN};
         fp[i] = NULL;
         if (i % 6 == 5) {
             fp[i] = sbrk(FN);
             CF_PTR_NE(fp[i], (void *)-1);
-            cf_fill(fp[i], FN, 2000 + (uint64_t)i);
+            pat_fill(fp[i], FN, 2000 + (uint64_t)i);
             foreign[nforeign++] = (struct range){fp[i], fp[i] + FN};
         }
     }
@@ -1457,20 +1386,20 @@ static void heaps_side_by_side_share_nothing(const struct hl_policy_spec *spec)
     for (int k = 0; k < SIDE_HEAPS; k++)
         hs[k] = cf_heap(&cfg[k]);
     memset(side, 0, sizeof side);
-    struct cf_rng r = {99};
+    struct pat_rng r = {99};
     uint64_t id = 1;
     for (int op = 1; op <= SIDE_OPS; op++) {
-        int k = (int)cf_below(&r, SIDE_HEAPS);
+        int k = (int)pat_below(&r, SIDE_HEAPS);
         hl_heap *h = hs[k];
-        struct slot *x = &side[k][cf_below(&r, SIDE_SLOTS)];
-        size_t n = cf_below(&r, 50) == 0 ? 60 * KiB + cf_below(&r, 100 * KiB) : cf_below(&r, 3000);
+        struct slot *x = &side[k][pat_below(&r, SIDE_SLOTS)];
+        size_t n = pat_below(&r, 50) == 0 ? 60 * KiB + pat_below(&r, 100 * KiB) : pat_below(&r, 3000);
         if (!x->p) {
-            x->p = cf_below(&r, 4) ? hl_malloc(h, n) : hl_memalign(h, 64, n);
+            x->p = pat_below(&r, 4) ? hl_malloc(h, n) : hl_memalign(h, 64, n);
             CF_NONNULL(x->p);
             x->n = n;
             x->id = id++;
-            cf_fill(x->p, n, x->id);
-        } else if (cf_below(&r, 2)) {
+            pat_fill(x->p, n, x->id);
+        } else if (pat_below(&r, 2)) {
             CF_ASSERT_PATTERN(x->p, x->n, x->id);
             hl_free(h, x->p);
             x->p = NULL;
@@ -1483,7 +1412,7 @@ static void heaps_side_by_side_share_nothing(const struct hl_policy_spec *spec)
             x->p = q;
             x->n = n;
             x->id = id++;
-            cf_fill(q, n, x->id);
+            pat_fill(q, n, x->id);
         }
         if (op % 3000 == 0)
             side_ownership(hs);
@@ -1514,9 +1443,9 @@ static void walk_visits_every_block(const struct hl_policy_spec *spec)
     enum { N = 300 };
     char *v[N];
     size_t len[N];
-    struct cf_rng r = {5};
+    struct pat_rng r = {5};
     for (int i = 0; i < N; i++) {
-        len[i] = i % 50 == 49 ? 100 * KiB : 1 + cf_below(&r, 5000);
+        len[i] = i % 50 == 49 ? 100 * KiB : 1 + pat_below(&r, 5000);
         v[i] = i % 7 == 3 ? hl_memalign(h, 256, len[i]) : hl_malloc(h, len[i]);
         CF_NONNULL(v[i]);
     }
@@ -1611,20 +1540,20 @@ static void worker_fail(struct worker *w, const char *what, const void *p, size_
 static void *worker_run(void *arg)
 {
     struct worker *w = arg;
-    struct cf_rng r = {1000 + w->id};
+    struct pat_rng r = {1000 + w->id};
     uint64_t id = (uint64_t)w->id << 40;
     pthread_barrier_wait(w->start);
     for (int op = 1; op <= THREAD_OPS; op++) {
-        struct slot *x = &w->s[cf_below(&r, THREAD_SLOTS)];
-        size_t n = cf_below(&r, 100) == 0 ? THRESHOLD + cf_below(&r, 64 * KiB) : cf_below(&r, 2000);
+        struct slot *x = &w->s[pat_below(&r, THREAD_SLOTS)];
+        size_t n = pat_below(&r, 100) == 0 ? THRESHOLD + pat_below(&r, 64 * KiB) : pat_below(&r, 2000);
         if (!x->p) {
-            size_t k = cf_below(&r, 3);
+            size_t k = pat_below(&r, 3);
             x->p = k == 0 ? hl_malloc(w->h, n) : k == 1 ? hl_calloc(w->h, n, 1) : hl_memalign(w->h, 128, n);
             if (!x->p) {
                 worker_fail(w, "allocation failed", NULL, n);
                 continue;
             }
-            if (k == 1 && cf_first_nonzero(x->p, n) >= 0)
+            if (k == 1 && pat_first_nonzero(x->p, n) >= 0)
                 worker_fail(w, "calloc not zeroed", x->p, n);
             if (k == 2 && (uintptr_t)x->p % 128)
                 worker_fail(w, "memalign misaligned", x->p, n);
@@ -1632,12 +1561,12 @@ static void *worker_run(void *arg)
                 worker_fail(w, "usable size too small", x->p, n);
             x->n = n;
             x->id = ++id;
-            cf_fill(x->p, n, x->id);
+            pat_fill(x->p, n, x->id);
             w->live++;
         } else {
-            if (cf_verify(x->p, x->n, x->id) >= 0)
+            if (pat_verify(x->p, x->n, x->id) >= 0)
                 worker_fail(w, "pattern broken", x->p, x->n);
-            if (cf_below(&r, 2)) {
+            if (pat_below(&r, 2)) {
                 hl_free(w->h, x->p);
                 x->p = NULL;
                 w->live--;
@@ -1647,12 +1576,12 @@ static void *worker_run(void *arg)
                     worker_fail(w, "realloc failed", x->p, n + 1);
                     continue;
                 }
-                if (cf_verify(q, min_size(x->n, n + 1), x->id) >= 0)
+                if (pat_verify(q, min_size(x->n, n + 1), x->id) >= 0)
                     worker_fail(w, "realloc lost content", q, n + 1);
                 x->p = q;
                 x->n = n + 1;
                 x->id = ++id;
-                cf_fill(q, x->n, x->id);
+                pat_fill(q, x->n, x->id);
             }
         }
         if (op % 3000 == 0 && hl_check(w->h, stderr) != 0)

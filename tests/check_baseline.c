@@ -99,19 +99,19 @@ static const char *write_mixed_trace(const char *name)
     const char *path = in_dir(name);
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
-    struct tl_rng rng = {42};
+    struct pat_rng rng = {42};
     enum { IDS = 300, ROUNDS = 3 };
     fprintf(f, "0\n%d\n%d\n1\n", IDS, ROUNDS * IDS * 3);
     for (int r = 0; r < ROUNDS; r++) {
         for (int i = 0; i < IDS; i++) {
-            size_t sz = 1 + tl_below(&rng, i % 17 == 0 ? 200000 : 700);
+            size_t sz = 1 + pat_below(&rng, i % 17 == 0 ? 200000 : 700);
             if (i % 5 == 0)
                 fprintf(f, "c %d 1 %zu\n", i, sz);
             else
                 fprintf(f, "a %d %zu\n", i, sz);
         }
         for (int i = 0; i < IDS; i++)
-            fprintf(f, "r %d %zu\n", i, 1 + tl_below(&rng, 3000));
+            fprintf(f, "r %d %zu\n", i, 1 + pat_below(&rng, 3000));
         for (int i = 0; i < IDS; i++)
             fprintf(f, "f %d\n", (i * 7) % IDS);
     }

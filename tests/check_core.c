@@ -110,7 +110,7 @@ START_TEST(region_stays_one_segment_whatever_grow_min)
     for (int i = 0; i < 200; i++) {
         v[i] = hl_malloc(h, 100 + 37 * (size_t)i);
         ck_assert_ptr_nonnull(v[i]);
-        tl_fill(v[i], 100 + 37 * (size_t)i, (uint64_t)i);
+        pat_fill(v[i], 100 + 37 * (size_t)i, (uint64_t)i);
     }
     struct hl_stats st = tl_stats(h);
     ck_assert_uint_eq(st.segments, 1);
@@ -275,7 +275,7 @@ START_TEST(trim_of_a_block_whose_node_starts_a_page)
     /* and the heap goes on */
     top = hl_malloc(h, 100 * KiB);
     ck_assert_ptr_eq(top, base + page);
-    tl_fill(top, 100 * KiB, 1);
+    pat_fill(top, 100 * KiB, 1);
     TL_CHECK(h);
     hl_free(h, top);
     hl_free(h, first);
@@ -300,7 +300,7 @@ START_TEST(stats_count_what_happened)
     char *big = hl_malloc(h, 1 * MiB);
     ck_assert_ptr_nonnull(p);
     ck_assert_ptr_nonnull(big);
-    tl_fill(big, 1 * MiB, 1);
+    pat_fill(big, 1 * MiB, 1);
     st = tl_stats(h);
     ck_assert_uint_eq(st.live_blocks, 1);
     ck_assert_uint_eq(st.live_bytes, hl_request_size(h, 1000));

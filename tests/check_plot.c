@@ -33,31 +33,7 @@
 
 static char tmpdir[512];
 
-static void make_tmpdir(void)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/heaplab-plot-test-XXXXXX", base && *base ? base : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-/* Remove tmpdir, the files and the one level of folders in it. */
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[1024];
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (unlink(p) != 0)
-            remove_tree(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
+static void make_tmpdir(void) { tl_make_tmpdir(tmpdir, sizeof tmpdir, "plot-test"); }
 
 /* tmp_path's strings, freed when the test ends */
 static char *paths[256];
@@ -66,7 +42,7 @@ static size_t npaths;
 static void setup_tmp(void) { make_tmpdir(); }
 static void teardown_tmp(void)
 {
-    remove_tree(tmpdir);
+    tl_remove_tree(tmpdir);
     while (npaths)
         free(paths[--npaths]);
 }

@@ -329,42 +329,9 @@ END_TEST
 
 static char tmpdir[256];
 
-static void make_tmpdir(void)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/heaplab-plugin-XXXXXX", base && *base ? base : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
+static void make_tmpdir(void) { tl_make_tmpdir(tmpdir, sizeof tmpdir, "plugin"); }
 
-/* Remove tmpdir, the files in it and the folders one level down. */
-static void remove_tmpdir(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        if (unlink(p) != 0) {
-            DIR *sub = opendir(p);
-            struct dirent *f;
-            char q[1024];
-            while (sub && (f = readdir(sub)))
-                if (strcmp(f->d_name, ".") != 0 && strcmp(f->d_name, "..") != 0) {
-                    snprintf(q, sizeof q, "%s/%s", p, f->d_name);
-                    unlink(q);
-                }
-            if (sub)
-                closedir(sub);
-            rmdir(p);
-        }
-    }
-    closedir(d);
-    rmdir(tmpdir);
-}
+static void remove_tmpdir(void) { tl_remove_tree(tmpdir); }
 
 static void write_file(const char *path, const char *data)
 {

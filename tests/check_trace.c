@@ -66,31 +66,9 @@ static void assert_op(const struct hl_op *op, int type, uint32_t id, uint64_t si
 
 static char tmpdir[256];
 
-static void make_tmpdir(void)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/heaplab-trace-XXXXXX", base && *base ? base : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
+static void make_tmpdir(void) { tl_make_tmpdir(tmpdir, sizeof tmpdir, "trace"); }
 
-/* Remove tmpdir and the files the tests put in it. */
-static void remove_tmpdir(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        if (unlink(p) != 0)
-            rmdir(p);
-    }
-    closedir(d);
-    rmdir(tmpdir);
-}
+static void remove_tmpdir(void) { tl_remove_tree(tmpdir); }
 
 static const char *tmp_path(const char *name, char *buf, size_t n)
 {

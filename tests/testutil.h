@@ -1,6 +1,7 @@
 /*
- * testutil.h - helpers shared by the Check suites: the policy loop, a
- * fixed-seed PRNG, per-block byte patterns, heap construction.
+ * testutil.h - helpers shared by the Check suites: the policy loop, the
+ * malloc-lab traces, temporary folders, per-block byte patterns (the PRNG
+ * and patterns themselves are harness/pattern.h's), heap construction.
  *
  * The policy loop: a test body registered with
  *     tcase_add_loop_test(tc, fn, 0, hl_policy_count())
@@ -13,15 +14,18 @@
 #define HEAPLAB_TESTUTIL_H
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "heaplab/heap.h"
 #include "heaplab/policies.h"
+#include "pattern.h"
 
 /* The policy at loop index i, or NULL when HEAPLAB_TEST_POLICY names
  * another one.  A name that is not in the registry fails the test: a typo
@@ -94,86 +98,45 @@ static inline const char *tl_malloclab_dir(const char *suite, const char *test)
     return dir;
 }
 
-/* ---- fixed-seed PRNG (splitmix64: tiny, and every seed is a good one) --- */
+/* ---- temporary folders ---------------------------------------------------- */
 
-struct tl_rng {
-    uint64_t s;
-};
-
-static inline uint64_t tl_mix(uint64_t x)
+/* A fresh folder $TMPDIR/heaplab-TAG-XXXXXX (TMPDIR defaults to /tmp); its
+ * path in dir. */
+static inline void tl_make_tmpdir(char *dir, size_t n, const char *tag)
 {
-    x += 0x9e3779b97f4a7c15u;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-    return x ^ (x >> 31);
+    const char *base = getenv("TMPDIR");
+    snprintf(dir, n, "%s/heaplab-%s-XXXXXX", base && *base ? base : "/tmp", tag);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
-static inline uint64_t tl_next(struct tl_rng *r)
+/* Remove a folder and everything below it. */
+static inline void tl_remove_tree(const char *dir)
 {
-    r->s += 0x9e3779b97f4a7c15u;
-    return tl_mix(r->s);
-}
-
-/* Uniform in [0, n), n > 0 (the modulo bias is irrelevant here). */
-static inline size_t tl_below(struct tl_rng *r, size_t n) { return (size_t)(tl_next(r) % n); }
-
-/* ---- per-block patterns --------------------------------------------------- */
-
-/* Byte k of the pattern for block `id`: depends on id and on k, so a block
- * copied to the wrong offset, another block's bytes, or a stale free-list
- * link never pass for it.  A prefix of a pattern is the same pattern. */
-static inline unsigned char tl_pattern_byte(uint64_t id, size_t k)
-{
-    uint64_t w = tl_mix(id ^ ((uint64_t)(k >> 3) << 32));
-    unsigned char bytes[8];
-    memcpy(bytes, &w, 8); /* the byte order tl_fill's whole words have */
-    return bytes[k & 7];
-}
-
-static inline void tl_fill(void *p, size_t n, uint64_t id)
-{
-    unsigned char *b = p;
-    size_t k = 0;
-    for (; k + 8 <= n; k += 8) {
-        uint64_t w = tl_mix(id ^ ((uint64_t)(k >> 3) << 32));
-        memcpy(b + k, &w, 8);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char p[1024];
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p)
+            continue; /* not one of ours */
+        if (unlink(p) != 0)
+            tl_remove_tree(p);
     }
-    for (; k < n; k++)
-        b[k] = tl_pattern_byte(id, k);
+    closedir(d);
+    rmdir(dir);
 }
 
-/* The offset of the first byte that differs from the pattern, or -1. */
-static inline long tl_verify(const void *p, size_t n, uint64_t id)
-{
-    const unsigned char *b = p;
-    size_t k = 0;
-    for (; k + 8 <= n; k += 8) {
-        uint64_t w = tl_mix(id ^ ((uint64_t)(k >> 3) << 32));
-        if (memcmp(b + k, &w, 8) != 0)
-            break;
-    }
-    for (; k < n; k++)
-        if (b[k] != tl_pattern_byte(id, k))
-            return (long)k;
-    return -1;
-}
+/* ---- per-block patterns (pattern.h) -------------------------------------- */
 
 #define TL_ASSERT_PATTERN(p, n, id)                                                                \
     do {                                                                                           \
-        long tl_bad_ = tl_verify((p), (n), (id));                                                  \
+        long tl_bad_ = pat_verify((p), (n), (id));                                                 \
         ck_assert_msg(tl_bad_ < 0, "block %p (id %llu, %zu bytes): pattern broken at byte %ld",    \
                       (void *)(p), (unsigned long long)(id), (size_t)(n), tl_bad_);                \
     } while (0)
-
-/* The first nonzero byte's offset, or -1. */
-static inline long tl_first_nonzero(const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t k = 0; k < n; k++)
-        if (b[k])
-            return (long)k;
-    return -1;
-}
 
 /* ---- heaps ---------------------------------------------------------------- */
 
