@@ -514,7 +514,15 @@ START_TEST(crash_names_the_function_and_the_op)
     solution("exit", NULL, "void *mm_malloc(size_t n) { if (n == 300) exit(3); return take(n); }\n", NULL, NULL, NULL,
              sol, sizeof sol);
     expect_status(sol, trace, NULL, NULL, "the solution called exit(3) in mm_malloc at op 4", "");
-    /* an endless loop (a cycle in a free list): the watchdog ends the row */
+    /* an endless loop (a cycle in a free list): the watchdog ends the row.
+     * The thread sanitizer runs a signal handler only when the thread next
+     * enters its runtime, which a loop in the (uninstrumented) solution
+     * never does, so under it the watchdog cannot fire. */
+    if (TL_THREAD_SANITIZER) {
+        fprintf(stderr, "mm: crash_names_the_function_and_the_op: endless-loop case SKIPPED: "
+                        "the thread sanitizer defers the watchdog's signal\n");
+        return;
+    }
     solution("endless", NULL, NULL, "void mm_free(void *p) { volatile int spin = 1; while (spin && p) {} }\n", NULL,
              NULL, sol, sizeof sol);
     expect_status(sol, trace, "--mm-timeout", "1",

@@ -27,6 +27,19 @@
 #include "heaplab/policies.h"
 #include "pattern.h"
 
+/* Whether this build runs under the thread sanitizer (gcc says so with
+ * __SANITIZE_THREAD__, clang with __has_feature). */
+#if defined(__SANITIZE_THREAD__)
+#define TL_THREAD_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TL_THREAD_SANITIZER 1
+#endif
+#endif
+#ifndef TL_THREAD_SANITIZER
+#define TL_THREAD_SANITIZER 0
+#endif
+
 /* The policy at loop index i, or NULL when HEAPLAB_TEST_POLICY names
  * another one.  A name that is not in the registry fails the test: a typo
  * must not turn the whole run green by skipping everything. */
