@@ -1,7 +1,8 @@
 # heaplab - memory-allocator research toolkit
 #
 #   make                 build build/libheaplab.a and build/heaplab
-#   make demo            install what is missing, build, replay the traces in $(TRACES), draw the charts
+#   make demo            install what is missing, build, replay the traces in $(TRACES), draw every chart
+#                        (the scaling sweep included: about 4 minutes on two cores)
 #   make plots           the charts of the demo replays, every kind, both backends, in $(OUT)/plots/
 #   make scaling         ops/s against live blocks (a few minutes): $(OUT)/scaling.csv and its chart
 #   make test            install what is missing, build and run the Check suites
@@ -134,10 +135,16 @@ test: deps
 		HEAPLAB_SRCDIR=$(CURDIR) $(TEST_BIN)
 
 # the main job: every policy and the production allocators on $(TRACES),
-# the table on the terminal, then every chart from the same run
+# the table on the terminal, every chart from the same run, then the
+# scaling sweep and its chart
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
-	@scripts/plots $(BIN) $(OUT) $(TRACES)
+	@PLOTS_SCALING_NEXT=1 scripts/plots $(BIN) $(OUT) $(TRACES)
+	@echo
+	@echo "make demo: the scaling sweep (a few minutes; make scaling runs it alone)"
+	@scripts/scaling $(BIN) $(OUT)
+	@echo
+	@echo "make demo: the table is above; every chart, both backends, PNG and SVG: $(OUT)/plots/"
 
 # traces/gen.list: each line a file and the `heaplab gen` arguments that
 # make it; the gen suite checks the committed files against the same list.
