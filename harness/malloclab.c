@@ -44,6 +44,7 @@
 
 #include "malloclab.h"
 #include "malloclab/memlib.h"
+#include "metrics.h"
 
 #ifndef HEAPLAB_MALLOCLAB_INCLUDE
 #define HEAPLAB_MALLOCLAB_INCLUDE ""
@@ -638,8 +639,8 @@ static struct mm_run {
     uint32_t *zero_free;
     size_t zero_cap, zero_top, zero_next;
     /* samples (--timeline, --heapmap): the live payloads, by address */
-    FILE *timeline, *heapmap;
-    uint64_t every, peak_op, sampled; /* sampled: ops done at the last sample, +1 (0: none yet) */
+    struct hl_sampler smp;            /* when to sample, where the rows go; no heap: payloads are sampled */
+    uint64_t sampled;                 /* ops done at the last sample, +1 (0: none yet) */
     uintptr_t *live_at;               /* open addressing, linear probing; 0 = empty */
     uint64_t *live_size;
     size_t live_cap, live_n;
@@ -978,28 +979,9 @@ static int cmp_span(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void csv_str(const char *s, FILE *out)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
 static void map_row(uint64_t done, uint64_t off, uint64_t size, const char *state)
 {
-    csv_str(run.r->trace, run.heapmap);
-    fputc(',', run.heapmap);
-    csv_str(run.r->policy, run.heapmap);
-    fprintf(run.heapmap, ",%llu,%llu,%llu,0,%s\n", (unsigned long long)done, (unsigned long long)off,
-            (unsigned long long)size, state);
+    hl_heapmap_row(run.smp.heapmap, run.r->trace, run.r->policy, done, (long long)off, size, 0, state);
 }
 
 /* One sample after `done` operations. */
@@ -1023,73 +1005,42 @@ static void sample(uint64_t done)
         if (off > at) { /* the gap before this payload (or the heap's end) */
             free_bytes += off - at;
             largest = off - at > largest ? off - at : largest;
-            if (run.heapmap)
+            if (run.smp.heapmap)
                 map_row(done, at, off - at, "free");
         }
         if (i < k) {
-            if (run.heapmap)
+            if (run.smp.heapmap)
                 map_row(done, off, sp[i].size, "used");
             at = off + sp[i].size;
         }
     }
     free(sp);
-    if (run.timeline) {
-        csv_str(run.r->trace, run.timeline);
-        fputc(',', run.timeline);
-        csv_str(run.r->policy, run.timeline);
-        fprintf(run.timeline, ",%llu,%llu,%llu,%llu,%llu,,", (unsigned long long)done,
-                (unsigned long long)run.live_bytes, (unsigned long long)heap, (unsigned long long)free_bytes,
-                (unsigned long long)largest);
-        if (free_bytes)
-            fprintf(run.timeline, "%.9g", 1 - (double)largest / (double)free_bytes);
-        else
-            fputc('0', run.timeline);
-        fputc('\n', run.timeline);
-    }
+    /* the payloads are all that is known of the blocks: no internal fragmentation */
+    if (run.smp.timeline)
+        hl_timeline_row(run.smp.timeline, run.r->trace, run.r->policy, done, run.live_bytes, heap, free_bytes, largest,
+                        HL_NA_F, hl_external_frag(free_bytes, largest));
     /* flushed: a crash later keeps the rows so far */
-    if ((run.timeline && fflush(run.timeline) != 0) || (run.heapmap && fflush(run.heapmap) != 0))
+    if ((run.smp.timeline && fflush(run.smp.timeline) != 0) || (run.smp.heapmap && fflush(run.smp.heapmap) != 0))
         run.sample_error = errno ? errno : EIO;
-}
-
-static int sample_due(uint64_t done)
-{
-    return done % run.every == 0 || done == run.t->nops || done == run.peak_op;
 }
 
 /* At the start of each operation: the sample after the ones before it. */
 static void maybe_sample(void)
 {
-    if (run.live_at && run.sampled != run.op + 1 && run.op <= run.t->nops && sample_due(run.op))
+    if (run.live_at && run.sampled != run.op + 1 && run.op <= run.t->nops && hl_sample_due(&run.smp, run.op))
         sample(run.op);
 }
 
 static int samples_begin(const struct hl_replay_config *cfg)
 {
-    run.timeline = cfg->timeline;
-    run.heapmap = cfg->heapmap;
-    if (!run.timeline && !run.heapmap)
+    if (!cfg->timeline && !cfg->heapmap)
         return 0;
     const struct hl_trace *t = run.t;
-    run.every = cfg->sample_every ? cfg->sample_every : (t->nops + 99) / 100;
-    if (run.every == 0)
-        run.every = 1;
     /* the peak of the live bytes, as the replay counts them */
-    uint64_t *size = calloc(t->num_ids ? t->num_ids : 1, sizeof *size), live = 0, peak = 0;
-    if (!size)
+    uint64_t peak_op, peak_live;
+    if (hl_trace_peak_op(t, &peak_op, &peak_live) != 0)
         return -1;
-    for (uint64_t i = 0; i < t->nops; i++) {
-        const struct hl_op *op = &t->ops[i];
-        if (op->id == HL_ID_NULL)
-            continue;
-        live -= size[op->id];
-        size[op->id] = op->type == HL_OP_FREE ? 0 : op->size;
-        live += size[op->id];
-        if (live > peak) {
-            peak = live;
-            run.peak_op = i + 1;
-        }
-    }
-    free(size);
+    hl_sampler_init(&run.smp, NULL, t, run.r->policy, cfg->sample_every, peak_op, cfg->timeline, cfg->heapmap, NULL);
     run.live_cap = 16;
     while (run.live_cap < 2 * (size_t)t->num_ids + 2)
         run.live_cap *= 2;

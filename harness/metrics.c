@@ -98,12 +98,8 @@ static const char *const state_name[] = {"used", "free", "mapped", "used"};
 static void map_row(const struct look *lk, long long offset, size_t size, size_t header_bytes,
                     enum hl_block_state st)
 {
-    FILE *out = lk->s->heapmap;
-    hl_output_csv_string(lk->s->trace, out);
-    fputc(',', out);
-    hl_output_csv_string(lk->s->policy, out);
-    fprintf(out, ",%llu,%lld,%zu,%zu,%s\n", (unsigned long long)lk->done, offset, size, header_bytes,
-            state_name[st]);
+    hl_heapmap_row(lk->s->heapmap, lk->s->trace, lk->s->policy, lk->done, offset, size, header_bytes,
+                   state_name[st]);
 }
 
 static int look_at(const struct hl_block_info *bi, void *arg)
@@ -193,6 +189,30 @@ static void frag_cell(double v, FILE *out)
         fprintf(out, "%.9g", v);
 }
 
+void hl_timeline_row(FILE *out, const char *trace, const char *policy, uint64_t op, uint64_t live, uint64_t heap,
+                     uint64_t free_bytes, uint64_t largest_free, double internal_frag, double external_frag)
+{
+    hl_output_csv_string(trace, out);
+    fputc(',', out);
+    hl_output_csv_string(policy, out);
+    fprintf(out, ",%llu,%llu,%llu,%llu,%llu,", (unsigned long long)op, (unsigned long long)live,
+            (unsigned long long)heap, (unsigned long long)free_bytes, (unsigned long long)largest_free);
+    frag_cell(internal_frag, out);
+    fputc(',', out);
+    frag_cell(external_frag, out);
+    fputc('\n', out);
+}
+
+void hl_heapmap_row(FILE *out, const char *trace, const char *policy, uint64_t op, long long offset, uint64_t size,
+                    uint64_t header_bytes, const char *state)
+{
+    hl_output_csv_string(trace, out);
+    fputc(',', out);
+    hl_output_csv_string(policy, out);
+    fprintf(out, ",%llu,%lld,%llu,%llu,%s\n", (unsigned long long)op, offset, (unsigned long long)size,
+            (unsigned long long)header_bytes, state);
+}
+
 int hl_sample(struct hl_sampler *s, uint64_t done, uint64_t live)
 {
     struct look lk;
@@ -230,16 +250,8 @@ int hl_sample(struct hl_sampler *s, uint64_t done, uint64_t live)
     free(lk.map);
     if (s->timeline) {
         FILE *out = s->timeline;
-        hl_output_csv_string(s->trace, out);
-        fputc(',', out);
-        hl_output_csv_string(s->policy, out);
-        fprintf(out, ",%llu,%llu,%llu,%llu,%llu,", (unsigned long long)done, (unsigned long long)live,
-                (unsigned long long)lk.v.heap_bytes, (unsigned long long)lk.v.free_bytes,
-                (unsigned long long)lk.v.largest_free);
-        frag_cell(in, out);
-        fputc(',', out);
-        frag_cell(ex, out);
-        fputc('\n', out);
+        hl_timeline_row(out, s->trace, s->policy, done, live, lk.v.heap_bytes, lk.v.free_bytes, lk.v.largest_free,
+                        in, ex);
         if (fflush(out) != 0 || ferror(out))
             rc = -1;
     }

@@ -36,6 +36,13 @@ double hl_external_frag(uint64_t free_bytes, uint64_t largest_free);
 /* The CSV header lines (with newline). */
 void hl_timeline_header(FILE *out);
 void hl_heapmap_header(FILE *out);
+/* One row of each (with newline), in the headers' columns; a NaN
+ * fragmentation leaves its cell empty.  Whoever samples a heap writes
+ * through these, so the two files have one format. */
+void hl_timeline_row(FILE *out, const char *trace, const char *policy, uint64_t op, uint64_t live, uint64_t heap,
+                     uint64_t free_bytes, uint64_t largest_free, double internal_frag, double external_frag);
+void hl_heapmap_row(FILE *out, const char *trace, const char *policy, uint64_t op, long long offset, uint64_t size,
+                    uint64_t header_bytes, const char *state);
 
 /* When the checked pass looks at the heap, and where it writes what it
  * sees.  hl_sampler_init fills it; the checked pass calls
