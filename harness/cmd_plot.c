@@ -552,6 +552,54 @@ static void write_header(const struct kind *k, FILE *out)
     fputc('\n', out);
 }
 
+/* One table file being read: its records, checked against the kind. */
+struct table {
+    struct csv c;
+    int idx[MAXCOLS]; /* the file's column of each of the kind's */
+    long status;      /* the file's status column, or -1 */
+    size_t nheader;   /* fields in the header: every record has as many */
+    uint64_t rows;    /* records read */
+};
+
+static int table_open(struct table *tb, const struct kind *k, const char *path)
+{
+    tb->rows = 0;
+    int rc = csv_open(&tb->c, path);
+    if (!rc)
+        rc = read_header(&tb->c, k, tb->idx, &tb->status);
+    tb->nheader = tb->c.nfields;
+    return rc;
+}
+
+/* The next record into rec: 1, or 0 at the end of the file or on bad input
+ * (then *rc says which). */
+static int table_next(struct table *tb, const struct kind *k, struct record *rec, int *rc)
+{
+    int r;
+    while ((r = csv_next(&tb->c)) != 0) {
+        if (r < 0) {
+            *rc = 2;
+            return 0;
+        }
+        if (csv_blank(&tb->c) && tb->nheader > 1)
+            continue;
+        if ((*rc = check_record(&tb->c, k, tb->idx, tb->nheader, rec)) != 0)
+            return 0;
+        tb->rows++;
+        return 1;
+    }
+    return 0;
+}
+
+/* Close the file; a file with a header and no records is bad input. */
+static int table_close(struct table *tb, int rc)
+{
+    if (!rc && tb->rows == 0)
+        rc = bad_input(tb->c.path, 0, "no rows after the header");
+    csv_close(&tb->c);
+    return rc;
+}
+
 /* Read every file of a table kind into `out` (tab-separated, the kind's
  * columns in order, after write_header) and count traces and policies. */
 static int read_tables(const struct kind *k, char **files, int nfiles, struct input *in, FILE *out)
@@ -559,27 +607,11 @@ static int read_tables(const struct kind *k, char **files, int nfiles, struct in
     int tracei = column_index(k, "trace"), policyi = column_index(k, "policy"), opi = column_index(k, "op");
     long prev = -1;
     for (int f = 0; f < nfiles; f++) {
-        struct csv c;
-        int idx[MAXCOLS];
-        long status;
-        int rc = csv_open(&c, files[f]);
-        if (!rc)
-            rc = read_header(&c, k, idx, &status);
-        size_t nheader = c.nfields;
-        uint64_t rows = 0;
-        int r;
-        while (!rc && (r = csv_next(&c)) != 0) {
-            struct record rec;
-            if (r < 0) {
-                rc = 2;
-                break;
-            }
-            if (csv_blank(&c) && nheader > 1)
-                continue;
-            if ((rc = check_record(&c, k, idx, nheader, &rec)) != 0)
-                break;
-            rows++;
-            if (status >= 0 && strcmp(csv_field(&c, (size_t)status), "ok") != 0) {
+        struct table tb;
+        struct record rec;
+        int rc = table_open(&tb, k, files[f]);
+        while (!rc && table_next(&tb, k, &rec, &rc)) {
+            if (tb.status >= 0 && strcmp(csv_field(&tb.c, (size_t)tb.status), "ok") != 0) {
                 in->skipped++;
                 continue;
             }
@@ -611,10 +643,7 @@ static int read_tables(const struct kind *k, char **files, int nfiles, struct in
                 fprintf(out, "%s%s", i ? "\t" : "", rec.vals[i]);
             fputc('\n', out);
         }
-        if (!rc && rows == 0)
-            rc = bad_input(c.path, 0, "no rows after the header");
-        csv_close(&c);
-        if (rc)
+        if ((rc = table_close(&tb, rc)) != 0)
             return rc;
     }
     return 0;
@@ -871,35 +900,19 @@ static int heapmap_pass(const struct kind *k, char **files, int nfiles, struct i
                         struct panel *panels, size_t cols, uint64_t bpc)
 {
     for (int f = 0; f < nfiles; f++) {
-        struct csv c;
-        int idx[MAXCOLS];
-        long status;
-        int rc = csv_open(&c, files[f]);
-        if (!rc)
-            rc = read_header(&c, k, idx, &status);
-        size_t nheader = c.nfields;
-        uint64_t rows = 0;
-        int r;
-        while (!rc && (r = csv_next(&c)) != 0) {
-            struct record rec;
-            if (r < 0) {
-                rc = 2;
-                break;
-            }
-            if (csv_blank(&c) && nheader > 1)
-                continue;
-            if ((rc = check_record(&c, k, idx, nheader, &rec)) != 0)
-                break;
-            rows++;
+        struct table tb;
+        struct record rec;
+        int rc = table_open(&tb, k, files[f]);
+        while (!rc && table_next(&tb, k, &rec, &rc)) {
             uint64_t op = rec.count[2], off = rec.count[3], size = rec.count[4], hdr = rec.count[5];
             if (!panels) { /* the first pass: what is there */
                 if (hdr > size) {
-                    rc = bad_input(c.path, c.line, "header_bytes %llu is more than size %llu",
+                    rc = bad_input(tb.c.path, tb.c.line, "header_bytes %llu is more than size %llu",
                                    (unsigned long long)hdr, (unsigned long long)size);
                     break;
                 }
                 if (off > UINT64_MAX - size) {
-                    rc = bad_input(c.path, c.line, "offset + size overflows 64 bits");
+                    rc = bad_input(tb.c.path, tb.c.line, "offset + size overflows 64 bits");
                     break;
                 }
                 long t = names_add(&in->traces, rec.vals[0], 0);
@@ -943,10 +956,7 @@ static int heapmap_pass(const struct kind *k, char **files, int nfiles, struct i
                 bin_range(row, bpc, cols, off + hdr, off + size, rec.state == ST_FREE ? CELL_FREE : CELL_USED);
             }
         }
-        if (!rc && rows == 0)
-            rc = bad_input(c.path, 0, "no rows after the header");
-        csv_close(&c);
-        if (rc)
+        if ((rc = table_close(&tb, rc)) != 0)
             return rc;
     }
     return 0;
