@@ -45,6 +45,7 @@
 #include "malloclab.h"
 #include "malloclab/memlib.h"
 #include "metrics.h"
+#include "output.h"
 
 #ifndef HEAPLAB_MALLOCLAB_INCLUDE
 #define HEAPLAB_MALLOCLAB_INCLUDE ""
@@ -1432,18 +1433,6 @@ int hl_mm_have_libc_rows(const struct hl_result *rows, size_t n)
     return 0;
 }
 
-static void rate_text(double v, char *buf, size_t len)
-{
-    if (isnan(v))
-        snprintf(buf, len, "-");
-    else if (v >= 1e6)
-        snprintf(buf, len, "%.2fM", v / 1e6);
-    else if (v >= 1e3)
-        snprintf(buf, len, "%.1fK", v / 1e3);
-    else
-        snprintf(buf, len, "%.0f", v);
-}
-
 void hl_mm_perf_index(const struct hl_result *rows, size_t n, double libc_ops, double libc_secs, FILE *out)
 {
     int from_rows = hl_mm_have_libc_rows(rows, n);
@@ -1492,13 +1481,13 @@ void hl_mm_perf_index(const struct hl_result *rows, size_t n, double libc_ops, d
             continue;
         }
         double u = util / traces, tp = secs > 0 ? ops / secs : NAN, q = tp / tlibc;
-        rate_text(tp, t, sizeof t);
+        hl_output_rate(tp, t, sizeof t);
         snprintf(ratio, sizeof ratio, isnan(q) ? "-" : "%.3f", q);
         snprintf(idx, sizeof idx, isnan(q) ? "-" : "%.1f", 100 * (0.6 * u + 0.4 * (q < 1 ? q : 1)));
         fprintf(out, "%-*s  %6u  %6.1f%%  %9s  %10s  %5s\n", w, rows[i].policy, traces, 100 * u, t, ratio, idx);
     }
     char tl[24];
-    rate_text(tlibc, tl, sizeof tl);
+    hl_output_rate(tlibc, tl, sizeof tl);
     if (isnan(tlibc))
         fprintf(out, "T_libc could not be measured: no index.\n");
     else

@@ -139,7 +139,7 @@ static void json_rows(const struct hl_result *rows, size_t n, FILE *out)
 
 /* ---- table --------------------------------------------------------------------- */
 
-static void human_rate(double v, char *buf, size_t len)
+void hl_output_rate(double v, char *buf, size_t len)
 {
     if (isnan(v))
         snprintf(buf, len, "-");
@@ -177,7 +177,7 @@ static void table_row(FILE *out, int tw, int pw, const char *trace, const char *
     cell_u(live, lv, sizeof lv);
     cell_u(heap, hp, sizeof hp);
     cell_pct(util, ut, sizeof ut);
-    human_rate(rate, rt, sizeof rt);
+    hl_output_rate(rate, rt, sizeof rt);
     fprintf(out, "%-*s  %-*s  %9s  %12s  %12s  %6s  %9s  %s\n", tw, trace, pw, policy, o, lv, hp, ut, rt, status);
 }
 

@@ -24,5 +24,7 @@ void hl_output_csv_header(FILE *out);
 void hl_output_csv_row(const struct hl_result *r, FILE *out);
 /* One CSV field, quoted when it holds a comma, quote or line break. */
 void hl_output_csv_string(const char *s, FILE *out);
+/* A rate as the table prints it: 1.23M, 45.6K, 789, "-" for NaN. */
+void hl_output_rate(double v, char *buf, size_t len);
 
 #endif
