@@ -237,6 +237,23 @@ void hl_stats(hl_heap *h, struct hl_stats *o)
     UNLOCK(h);
 }
 
+uint64_t hl_resident_bytes(hl_heap *h)
+{
+    LOCK(h);
+    size_t page = h->src.pagesize;
+    uint64_t bytes = 0;
+    if (h->src.kind == HL_SOURCE_REGION) {
+        bytes += hl_resident_range(h->src.base, (size_t)(h->src.committed - h->src.base), page);
+    } else {
+        for (const struct hl_seg *s = h->segs; s; s = s->next)
+            bytes += hl_resident_range(s, (size_t)(s->end - (const char *)s), page);
+    }
+    for (const struct hl_mapped *m = h->maps.next; m != &h->maps; m = m->next)
+        bytes += hl_resident_range(m, m->len, page);
+    UNLOCK(h);
+    return bytes;
+}
+
 void hl_stats_print(const struct hl_stats *st, FILE *out)
 {
 #define HL_STATS_LINE(name, doc) fprintf(out, "%-18s %llu\n", #name, (unsigned long long)st->name);

@@ -30,6 +30,8 @@ void *hl_source_grow(struct hl_source *s, size_t n);
 int hl_source_rewind(struct hl_source *s);
 /* Move the break down by n bytes if it still ends at `end`; 0 or -1. */
 int hl_source_shrink(struct hl_source *s, char *end, size_t n);
+/* Resident bytes of the pages covering [addr, addr + len), by mincore. */
+size_t hl_resident_range(const void *addr, size_t len, size_t page);
 
 /* ---- segments ------------------------------------------------------------ */
 

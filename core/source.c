@@ -141,3 +141,21 @@ int hl_source_shrink(struct hl_source *s, char *end, size_t n)
     }
     return 0;
 }
+
+size_t hl_resident_range(const void *addr, size_t len, size_t page)
+{
+    unsigned char vec[1024];
+    uintptr_t lo = (uintptr_t)addr & ~(uintptr_t)(page - 1);
+    uintptr_t hi = ((uintptr_t)addr + len + page - 1) & ~(uintptr_t)(page - 1);
+    size_t bytes = 0;
+    while (lo < hi) {
+        size_t pages = (hi - lo) / page;
+        if (pages > sizeof vec)
+            pages = sizeof vec;
+        if (mincore((void *)lo, pages * page, vec) == 0)
+            for (size_t i = 0; i < pages; i++)
+                bytes += (vec[i] & 1) ? page : 0;
+        lo += pages * page;
+    }
+    return bytes;
+}

@@ -137,6 +137,11 @@ struct hl_stats {
 };
 
 void hl_stats(hl_heap *h, struct hl_stats *out);
+/* Bytes of the heap's memory resident in RAM now, by mincore(2): the pages
+ * the memory source still holds for the extent (a trimmed region keeps its
+ * pages until the kernel reclaims them; see source.c) and the mapped
+ * blocks.  A system call per mapping: for after a run, not per operation. */
+uint64_t hl_resident_bytes(hl_heap *h);
 /* "name value\n" per field. */
 void hl_stats_print(const struct hl_stats *st, FILE *out);
 
