@@ -78,7 +78,7 @@ struct hl_heap {
     void *st; /* policy state, right after this struct */
     void (*insert)(void *, hl_block *);
     void (*remove)(void *, hl_block *);
-    void (*replace)(void *, hl_block *, hl_block *);
+    void (*replace)(void *, hl_block *, hl_block *, size_t);
     hl_block *(*find)(void *, size_t);
     hl_block *(*alloc)(hl_heap *, void *, size_t);
     void (*release)(hl_heap *, void *, hl_block *);

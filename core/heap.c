@@ -121,7 +121,7 @@ static hl_block *coalesce_file(hl_heap *h, hl_block *b, size_t size)
     if (old && !h->replace)
         h->remove(h->st, old);
     else if (old)
-        h->replace(h->st, old, start);
+        h->replace(h->st, old, start, total);
     if (start != b)
         *wp(b) = dead_word(h, b);
     if (merge_next)
@@ -313,7 +313,7 @@ static void maybe_trim(hl_heap *h, hl_block *b)
         return;
     }
     if (h->replace)
-        h->replace(h->st, b, b);
+        h->replace(h->st, b, b, keep);
     else
         h->remove(h->st, b);
     *wp(ne) = epilogue_word(h, ne);
@@ -333,7 +333,7 @@ static hl_block *take(hl_heap *h, hl_block *b, size_t size)
     if (rest >= HL_MIN_BLOCK) {
         hl_block *r = at(b, (ptrdiff_t)size);
         if (h->replace)
-            h->replace(h->st, b, r);
+            h->replace(h->st, b, r, rest);
         else
             h->remove(h->st, b);
         put_used(h, b, size);
@@ -432,7 +432,7 @@ static hl_block *core_resize(hl_heap *h, hl_block *b, size_t size)
     if (rest >= HL_MIN_BLOCK) {
         hl_block *r = at(b, (ptrdiff_t)size);
         if (h->replace)
-            h->replace(h->st, n, r);
+            h->replace(h->st, n, r, rest);
         else
             h->remove(h->st, n);
         *wp(n) = dead_word(h, n);

@@ -14,8 +14,9 @@ struct best_fit {
 
 static void bf_insert(void *st, hl_block *b) { hl_fl_insert(&((struct best_fit *)st)->fl, b); }
 static void bf_remove(void *st, hl_block *b) { hl_fl_remove(&((struct best_fit *)st)->fl, b); }
-static void bf_replace(void *st, hl_block *old, hl_block *b)
+static void bf_replace(void *st, hl_block *old, hl_block *b, size_t size)
 {
+    (void)size; /* an address-ordered list: the key does not change */
     hl_fl_replace(&((struct best_fit *)st)->fl, old, b);
 }
 

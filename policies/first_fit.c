@@ -16,8 +16,9 @@ struct first_fit {
 
 static void ff_insert(void *st, hl_block *b) { hl_fl_insert(&((struct first_fit *)st)->fl, b); }
 static void ff_remove(void *st, hl_block *b) { hl_fl_remove(&((struct first_fit *)st)->fl, b); }
-static void ff_replace(void *st, hl_block *old, hl_block *b)
+static void ff_replace(void *st, hl_block *old, hl_block *b, size_t size)
 {
+    (void)size; /* an address-ordered list: the key does not change */
     hl_fl_replace(&((struct first_fit *)st)->fl, old, b);
 }
 

@@ -28,8 +28,9 @@ static void nf_remove(void *st, hl_block *b)
     hl_fl_remove(&nf->fl, b);
 }
 
-static void nf_replace(void *st, hl_block *old, hl_block *b)
+static void nf_replace(void *st, hl_block *old, hl_block *b, size_t size)
 {
+    (void)size; /* an address-ordered list: the key does not change */
     struct next_fit *nf = st;
     if (nf->rover == hl_fl_node_of(old))
         nf->rover = hl_fl_node_of(b);

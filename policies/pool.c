@@ -168,8 +168,9 @@ static int pool_init(hl_heap *h, void *st, const long *params)
 
 static void pool_insert(void *st, hl_block *b) { hl_fl_insert(&((struct pool *)st)->fl, b); }
 static void pool_remove(void *st, hl_block *b) { hl_fl_remove(&((struct pool *)st)->fl, b); }
-static void pool_replace(void *st, hl_block *old, hl_block *b)
+static void pool_replace(void *st, hl_block *old, hl_block *b, size_t size)
 {
+    (void)size; /* an address-ordered list: the key does not change */
     hl_fl_replace(&((struct pool *)st)->fl, old, b);
 }
 

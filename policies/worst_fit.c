@@ -14,8 +14,9 @@ struct worst_fit {
 
 static void wf_insert(void *st, hl_block *b) { hl_fl_insert(&((struct worst_fit *)st)->fl, b); }
 static void wf_remove(void *st, hl_block *b) { hl_fl_remove(&((struct worst_fit *)st)->fl, b); }
-static void wf_replace(void *st, hl_block *old, hl_block *b)
+static void wf_replace(void *st, hl_block *old, hl_block *b, size_t size)
 {
+    (void)size; /* an address-ordered list: the key does not change */
     hl_fl_replace(&((struct worst_fit *)st)->fl, old, b);
 }
 

@@ -28,16 +28,19 @@
  * The index protocol, in the order core calls it:
  *   remove(b)        b's header and node are intact;
  *   insert(b)        after b's header (and footer) are written;
- *   replace(old, b)  optional: b takes the place of filed block old in
- *                    address order - b equals old (old changes size), lies
+ *   replace(old, b, size)
+ *                    optional: b, of `size` bytes, takes the place of
+ *                    filed block old in address order - b equals old
+ *                    (old changes size), lies
  *                    inside it (a split remainder, or what is left when
  *                    realloc takes the front of a free neighbour), or
  *                    starts before it and absorbs it (coalescing).  Called
  *                    before b's header is written, with old's header and
- *                    node intact.  b's node may overlap old's (b can start
- *                    just 8 bytes into old): read old's node whole before
- *                    writing b's.  Without replace core calls remove(old)
- *                    before and insert(b) after.
+ *                    node intact; `size` is the size b's header will hold,
+ *                    so a policy keyed by size knows b's key.  b's node may
+ *                    overlap old's (b can start just 8 bytes into old): read
+ *                    old's node whole before writing b's.  Without replace
+ *                    core calls remove(old) before and insert(b) after.
  *   find(size)       returns a filed block of at least `size` bytes, still
  *                    filed; core then removes or replaces it.
  *
@@ -88,7 +91,7 @@ extern "C" {
 #endif
 
 /* Raised whenever struct hl_policy or the block layout changes. */
-#define HL_POLICY_ABI 1
+#define HL_POLICY_ABI 2
 
 typedef struct hl_block hl_block; /* opaque: the address of a block's header */
 typedef uint64_t hl_word;
@@ -197,7 +200,7 @@ struct hl_policy {
     /* Free-block index.  Required unless alloc/release/resize cover every block. */
     void (*insert)(void *st, hl_block *b);                 /* file free block b (header written) */
     void (*remove)(void *st, hl_block *b);                 /* unfile b (header still as filed) */
-    void (*replace)(void *st, hl_block *old, hl_block *b); /* b takes old's place in address order */
+    void (*replace)(void *st, hl_block *old, hl_block *b, size_t size); /* b (size bytes) takes old's place */
     hl_block *(*find)(void *st, size_t size);              /* a filed block of >= size bytes, or NULL */
 
     /* Whole-block hooks, NULL = core's mechanism for everything. */
@@ -278,7 +281,7 @@ int hl_check_fail(struct hl_check *c, const char *fmt, ...) __attribute__((forma
  *     plugin's calls are resolved, so a plugin function named like one of
  *     heaplab's would call heaplab's instead.
  *   - Set .abi = HL_POLICY_ABI.  heaplab refuses a table whose abi differs
- *     from its own ("built for policy ABI 0, heaplab has 1") before it
+ *     from its own ("built for policy ABI 1, heaplab has 2") before it
  *     reads any other field: rebuild the plugin against the new header.
  *   - The table is checked as core checks a built-in one: a name, and
  *     insert/remove/find (a fit policy) or alloc/release (a hook policy);
