@@ -228,6 +228,7 @@ void hl_stats(hl_heap *h, struct hl_stats *o)
     o->peak_mapped_bytes = h->peak_mapped_bytes;
     o->grow_calls = h->grow_calls;
     o->shrink_calls = h->shrink_calls;
+    o->decommit_calls = h->src.decommits;
     o->segments = h->nsegs;
     o->mmap_calls = h->mmap_calls;
     o->munmap_calls = h->munmap_calls;

@@ -16,6 +16,10 @@ struct hl_source {
     char *base;      /* region: reservation start */
     char *brk;       /* region: emulated break; sbrk: where our last growth ended */
     char *committed; /* region: end of the read-write pages */
+    char *kept;      /* region: [kept, committed) was given back lazily (MADV_FREE) */
+    size_t slack;    /* region: least committed bytes a trim leaves above the break */
+    size_t given;    /* region: bytes the last decommit gave back */
+    uint64_t decommits; /* region: madvise calls that gave pages back */
     char *limit;     /* region: end of the reservation */
     size_t pagesize;
 };

@@ -923,10 +923,11 @@ int hl_heap_reset(hl_heap *h)
     h->extent_bytes = h->overhead_bytes = 0;
     h->peak_live_bytes = h->peak_heap_bytes = h->peak_extent_bytes = h->peak_mapped_bytes = 0;
     h->grow_calls = h->shrink_calls = h->nsegs = 0;
+    h->src.decommits = 0;
     h->mmap_calls = h->munmap_calls = h->mremap_calls = 0;
     h->segs = h->last_seg = NULL;
-    h->mmap_threshold = h->cfg.mmap_threshold ? h->cfg.mmap_threshold : SIZE_MAX;
-    h->trim_threshold = h->cfg.trim_threshold ? h->cfg.trim_threshold : HL_NO_TRIM;
+    /* the mmap and trim thresholds keep what the heap learned (large.c):
+     * glibc's are process state that no pass resets either */
     h->max_block = HL_MAX_BLOCK;
     int rc = 0;
     if (h->pol->init && h->pol->init(h, h->st, h->params) != 0)

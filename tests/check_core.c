@@ -224,6 +224,92 @@ START_TEST(trim_gives_back_the_top_at_the_threshold_and_not_below)
 }
 END_TEST
 
+/* Trimming is lazy on the region source (source.c): the extent shrinks as
+ * before, and the pages go back with madvise - fewer of them, then none,
+ * once the heap has grown back into what it gave back a few times. */
+START_TEST(trim_learns_to_keep_what_the_heap_grows_back_into)
+{
+    enum { N = 1024, CYCLES = 14 };
+    static char *p[N];
+    struct hl_config cfg = core_config(16);
+    hl_heap *h = tl_heap(&cfg);
+    uint64_t extent_after_trim = 0, decommits[CYCLES];
+    for (int c = 0; c < CYCLES; c++) {
+        for (int i = 0; i < N; i++) {
+            p[i] = hl_malloc(h, 4000); /* 4 MiB in all, none mmapped */
+            ck_assert_ptr_nonnull(p[i]);
+            memset(p[i], c, 4000);
+        }
+        ck_assert_uint_eq(tl_stats(h).mapped_blocks, 0);
+        for (int i = 0; i < N; i++) /* the top goes last: one trim */
+            hl_free(h, p[i]);
+        struct hl_stats st = tl_stats(h);
+        ck_assert_uint_eq(st.shrink_calls, (uint64_t)c + 1); /* every cycle trims ... */
+        if (c == 0)
+            extent_after_trim = st.extent_bytes;
+        ck_assert_uint_eq(st.extent_bytes, extent_after_trim); /* ... to the same extent */
+        ck_assert_uint_lt(st.extent_bytes, 1 * MiB);
+        decommits[c] = st.decommit_calls;
+        TL_CHECK(h);
+    }
+    ck_assert_uint_eq(decommits[0], 1);
+    /* the second cycle grows back into the ~4 MiB the first gave back:
+     * from then on a trim keeps that much, and gives nothing back */
+    for (int c = 1; c < CYCLES; c++)
+        ck_assert_uint_eq(decommits[c], 1);
+    /* what was kept is still resident and usable */
+    ck_assert_uint_ge(hl_resident_bytes(h), (uint64_t)N * 4000);
+    hl_heap_destroy(h);
+}
+END_TEST
+
+START_TEST(resident_bytes_count_touched_pages_and_mappings)
+{
+    struct hl_config cfg = core_config(16);
+    hl_heap *h = tl_heap(&cfg);
+    ck_assert_uint_eq(hl_resident_bytes(h), 0);
+    char *small = hl_malloc(h, 100 * KiB);
+    ck_assert_ptr_nonnull(small);
+    memset(small, 1, 100 * KiB);
+    uint64_t r1 = hl_resident_bytes(h);
+    ck_assert_uint_ge(r1, 100 * KiB);
+    ck_assert_uint_le(r1, 192 * KiB); /* one 64 KiB commit step beyond, at most */
+    char *big = hl_malloc(h, 2 * MiB);
+    ck_assert_ptr_nonnull(big);
+    ck_assert_uint_eq(tl_stats(h).mapped_blocks, 1);
+    ck_assert_uint_lt(hl_resident_bytes(h), r1 + 64 * KiB); /* untouched: not resident */
+    memset(big, 2, 2 * MiB);
+    ck_assert_uint_ge(hl_resident_bytes(h), r1 + 2 * MiB);
+    hl_heap_destroy(h);
+}
+END_TEST
+
+/* glibc keeps the thresholds it learned for the life of the process; a
+ * heap keeps them across hl_heap_reset (a replay's timed passes). */
+START_TEST(reset_keeps_the_learned_thresholds)
+{
+    struct hl_config cfg = core_config(16);
+    hl_heap *h = tl_heap(&cfg);
+    char *big = hl_malloc(h, 1 * MiB);
+    ck_assert_ptr_nonnull(big);
+    ck_assert_uint_eq(tl_stats(h).mapped_blocks, 1);
+    hl_free(h, big);
+    uint64_t learned = tl_stats(h).mmap_threshold;
+    ck_assert_uint_gt(learned, 1 * MiB);
+    ck_assert_int_eq(hl_heap_reset(h), 0);
+    struct hl_stats st = tl_stats(h);
+    ck_assert_uint_eq(st.mmap_threshold, learned);
+    ck_assert_uint_eq(st.mmap_calls, 0);
+    ck_assert_uint_eq(st.decommit_calls, 0);
+    big = hl_malloc(h, 1 * MiB);
+    ck_assert_ptr_nonnull(big);
+    ck_assert_uint_eq(tl_stats(h).mapped_blocks, 0); /* served from the heap now */
+    hl_free(h, big);
+    TL_CHECK(h);
+    hl_heap_destroy(h);
+}
+END_TEST
+
 START_TEST(no_trim_keeps_everything)
 {
     struct hl_config cfg = core_config(16);
@@ -563,6 +649,9 @@ Suite *make_core_suite(void)
     tcase_add_test(tc, trim_gives_back_the_top_at_the_threshold_and_not_below);
     tcase_add_test(tc, trim_keeps_the_top_pad);
     tcase_add_test(tc, no_trim_keeps_everything);
+    tcase_add_test(tc, trim_learns_to_keep_what_the_heap_grows_back_into);
+    tcase_add_test(tc, resident_bytes_count_touched_pages_and_mappings);
+    tcase_add_test(tc, reset_keeps_the_learned_thresholds);
     tcase_add_loop_test(tc, trim_of_a_block_whose_node_starts_a_page, 0, hl_policy_count());
     suite_add_tcase(s, tc);
 

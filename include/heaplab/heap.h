@@ -76,10 +76,10 @@ hl_heap *hl_heap_create(const struct hl_config *cfg);
 void hl_heap_destroy(hl_heap *h);
 
 /* Empty the heap as if just created - every block, mapped ones too, is
- * gone, counters and thresholds start again - keeping the region's pages
- * that are still committed, as the malloc lab's mem_reset_brk keeps its
- * heap: a replay repeated on the same heap starts with what the heap's own
- * trimming left it, as a long-running program's allocator would.  On the
+ * gone, counters start again - keeping the region's pages, as the malloc
+ * lab's mem_reset_brk keeps its heap, and the mmap and trim thresholds the
+ * heap has learned, as glibc keeps its own: a replay repeated on the same
+ * heap starts where a long-running program's allocator would.  On the
  * sbrk source the break goes back as far as heaplab owns it.  0, or -1
  * with errno (the policy's init failed: the heap must be destroyed). */
 int hl_heap_reset(hl_heap *h);
@@ -123,6 +123,7 @@ void hl_heap_after_fork_child(hl_heap *h);
     X(peak_mapped_bytes, "maximum of mapped_bytes")                                                \
     X(grow_calls, "memory source calls that moved the break up")                                   \
     X(shrink_calls, "memory source calls that moved the break down (trim)")                        \
+    X(decommit_calls, "region source: madvise calls that gave trimmed pages back to the kernel")  \
     X(segments, "discontiguous pieces of the extent")                                              \
     X(mmap_calls, "mmap calls for large blocks")                                                   \
     X(munmap_calls, "munmap calls for large blocks")                                               \
