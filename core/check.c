@@ -42,9 +42,31 @@ static int report(hl_walk_fn fn, void *arg, void *addr, size_t size, size_t hdr,
     return fn(&bi, arg);
 }
 
-static int walk_locked(hl_heap *h, hl_walk_fn fn, void *arg)
+/* The program's view of a policy's block: one in the front cache is free. */
+struct program_view {
+    hl_heap *h;
+    hl_walk_fn fn;
+    void *arg;
+};
+
+static int as_program_sees(const struct hl_block_info *bi, void *arg)
+{
+    const struct program_view *pv = arg;
+    if (bi->state == HL_BLOCK_USED && hl_cache_holds(pv->h, bi->addr)) {
+        struct hl_block_info f = *bi;
+        f.state = HL_BLOCK_FREE;
+        return pv->fn(&f, pv->arg);
+    }
+    return pv->fn(bi, pv->arg);
+}
+
+/* Every block; `program`: as the program sees them (cached blocks free),
+ * else as the policy does (cached blocks in use). */
+static int walk_locked(hl_heap *h, hl_walk_fn fn, void *arg, int program)
 {
     int r;
+    struct program_view pv = {h, fn, arg};
+    program = program && h->cached_blocks;
     for (struct hl_seg *s = h->segs; s; s = s->next) {
         hl_block *b = hl_seg_first(s);
         if ((r = report(fn, arg, s, HL_SEG_HDR, HL_SEG_HDR, HL_BLOCK_META)))
@@ -57,9 +79,10 @@ static int walk_locked(hl_heap *h, hl_walk_fn fn, void *arg)
                 break;
             }
             if (hl_block_kind(b) >= HL_KIND_POLICY && h->pol->walk)
-                r = h->pol->walk(h, h->st, b, fn, arg);
+                r = program ? h->pol->walk(h, h->st, b, as_program_sees, &pv) : h->pol->walk(h, h->st, b, fn, arg);
             else if (hl_block_used(b))
-                r = report(fn, arg, b, size, HL_HDR_BYTES, HL_BLOCK_USED);
+                r = report(fn, arg, b, size, HL_HDR_BYTES,
+                           program && hl_cache_holds(h, b) ? HL_BLOCK_FREE : HL_BLOCK_USED);
             else
                 r = report(fn, arg, b, size, size > HL_MIN_BLOCK ? 2 * HL_HDR_BYTES : HL_HDR_BYTES,
                            HL_BLOCK_FREE);
@@ -76,12 +99,12 @@ static int walk_locked(hl_heap *h, hl_walk_fn fn, void *arg)
     return 0;
 }
 
-int hl_walk_held(hl_heap *h, hl_walk_fn fn, void *arg) { return walk_locked(h, fn, arg); }
+int hl_walk_held(hl_heap *h, hl_walk_fn fn, void *arg) { return walk_locked(h, fn, arg, 0); }
 
 int hl_walk(hl_heap *h, hl_walk_fn fn, void *arg)
 {
     LOCK(h);
-    int r = walk_locked(h, fn, arg);
+    int r = walk_locked(h, fn, arg, 1);
     UNLOCK(h);
     return r;
 }
@@ -196,7 +219,7 @@ int hl_check(hl_heap *h, FILE *out)
              (unsigned long long)mbytes, (unsigned long long)h->mapped_bytes);
     if (c.violations == 0) {
         struct sums sm = {{0}, {0}};
-        walk_locked(h, sum_block, &sm);
+        walk_locked(h, sum_block, &sm, 1);
         uint64_t free_bytes = h->extent_bytes - h->live_bytes - h->overhead_bytes;
         HL_CHECK(&c, sm.bytes[HL_BLOCK_USED] == h->live_bytes, "walk finds %llu bytes in use, stats say %llu",
                  (unsigned long long)sm.bytes[HL_BLOCK_USED], (unsigned long long)h->live_bytes);
@@ -205,6 +228,7 @@ int hl_check(hl_heap *h, FILE *out)
         HL_CHECK(&c, sm.bytes[HL_BLOCK_FREE] == free_bytes, "walk finds %llu free bytes, stats say %llu",
                  (unsigned long long)sm.bytes[HL_BLOCK_FREE], (unsigned long long)free_bytes);
     }
+    hl_cache_check(h, &c);
     if (h->pol->check)
         h->pol->check(h, h->st, &c);
     UNLOCK(h);
@@ -222,6 +246,7 @@ void hl_stats(hl_heap *h, struct hl_stats *o)
     o->heap_bytes = h->extent_bytes + h->mapped_bytes;
     o->overhead_bytes = h->overhead_bytes;
     o->free_bytes = h->extent_bytes - h->live_bytes - h->overhead_bytes;
+    o->cached_bytes = h->cached_bytes;
     o->peak_live_bytes = h->peak_live_bytes;
     o->peak_heap_bytes = h->peak_heap_bytes;
     o->peak_extent_bytes = h->peak_extent_bytes;

@@ -74,6 +74,27 @@ struct hl_mapped {
     size_t off;                    /* payload - mapping start (also the word before the header) */
 };
 
+/* ---- the front cache (cache.c) -------------------------------------------- */
+
+/* One bin per block size from HL_MIN_BLOCK in 8-byte steps: blocks of up to
+ * 1048 bytes (requests up to 1040, or 1032 on a 16-aligned heap, as
+ * glibc's tcache). */
+#define HL_CACHE_CLASSES 128u
+#define HL_CACHE_MAX_BLOCK (HL_MIN_BLOCK + 8u * (HL_CACHE_CLASSES - 1))
+
+/* A cached block keeps its header (in use, as far as the policy and the
+ * neighbours' coalescing know); its payload holds the next block of the
+ * bin and the heap's cache key, which marks it as cached. */
+struct hl_cached {
+    hl_block *next;
+    hl_word key;
+};
+
+struct hl_cache_bin {
+    hl_block *head;
+    uint32_t count;
+};
+
 /* ---- the heap ------------------------------------------------------------- */
 
 struct hl_heap {
@@ -94,6 +115,9 @@ struct hl_heap {
     size_t max_block; /* larger blocks take the mmap path (policy's limit) */
     int lock;
     int mmap_dynamic;
+    unsigned cache_max; /* front cache: blocks per bin, 0 = off */
+    hl_word cache_key;
+    uint64_t cached_bytes, cached_blocks;
 
     /* counters (the rest of struct hl_stats is derived) */
     uint64_t live_bytes, live_blocks, mapped_bytes, mapped_blocks;
@@ -111,6 +135,7 @@ struct hl_heap {
     struct hl_config cfg;         /* as created, for reset */
     size_t meta_len; /* bytes mapped for this struct and the policy state */
     pthread_mutex_t mu;
+    struct hl_cache_bin bins[HL_CACHE_CLASSES];
 };
 
 static inline void hl_note_heap_peak(hl_heap *h)
@@ -123,6 +148,62 @@ static inline void hl_note_heap_peak(hl_heap *h)
     if (h->mapped_bytes > h->peak_mapped_bytes)
         h->peak_mapped_bytes = h->mapped_bytes;
 }
+
+/* cache.c: the front cache.  get and put are the hot path, inline here. */
+static inline struct hl_cached *hl_cached_of(const hl_block *b) { return hl_block_payload(b); }
+
+/* A cached block of exactly `size` bytes, taken out of the cache, or NULL. */
+static inline hl_block *hl_cache_get(hl_heap *h, size_t size)
+{
+    size_t i = (size - HL_MIN_BLOCK) >> 3;
+    if (i >= HL_CACHE_CLASSES)
+        return NULL;
+    struct hl_cache_bin *bin = &h->bins[i];
+    hl_block *b = bin->head;
+    if (!b)
+        return NULL;
+    struct hl_cached *c = hl_cached_of(b);
+    bin->head = c->next;
+    bin->count--;
+    c->key = 0;
+    h->cached_bytes -= size;
+    h->cached_blocks--;
+    return b;
+}
+
+/* Keep freed block b (validated; no longer counted live) if its bin has
+ * room: 1, or 0 to free it for real. */
+static inline int hl_cache_put(hl_heap *h, hl_block *b)
+{
+    size_t size = hl_block_size(b);
+    size_t i = (size - HL_MIN_BLOCK) >> 3;
+    if (i >= HL_CACHE_CLASSES || h->bins[i].count >= h->cache_max)
+        return 0;
+    struct hl_cache_bin *bin = &h->bins[i];
+    struct hl_cached *c = hl_cached_of(b);
+    c->next = bin->head;
+    c->key = h->cache_key;
+    bin->head = b;
+    bin->count++;
+    h->cached_bytes += size;
+    h->cached_blocks++;
+    return 1;
+}
+
+/* Whether in-use block b is in the cache: the key, confirmed by a search of
+ * its bin (a program's data may hold the key by chance; glibc's tcache
+ * checks the same way). */
+int hl_cache_find(const hl_heap *h, const hl_block *b);
+static inline int hl_cache_holds(const hl_heap *h, const hl_block *b)
+{
+    return hl_cached_of(b)->key == h->cache_key && hl_cache_find(h, b);
+}
+/* Free every cached block for real (coalescing, the policy's index). */
+void hl_cache_flush(hl_heap *h);
+/* heap.c: a flushed block goes to the policy or core's mechanism. */
+void hl_cache_release(hl_heap *h, hl_block *b);
+/* Count what is wrong with the cache. */
+void hl_cache_check(hl_heap *h, struct hl_check *c);
 
 /* large.c */
 void *hl_large_alloc(hl_heap *h, size_t n, size_t align);

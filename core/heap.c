@@ -248,8 +248,18 @@ static hl_block *extend_top(hl_heap *h, hl_block *epi, size_t amount)
     return coalesce_file(h, epi, amount);
 }
 
-/* Make a filed free block of at least `size` bytes by growing the heap. */
-static hl_block *grow_for(hl_heap *h, size_t size)
+static hl_block *take(hl_heap *h, hl_block *b, size_t size);
+
+/*
+ * No filed block fits: grow the heap and allocate `size` bytes at its top.
+ * The block starts where the free top block starts (or at the epilogue);
+ * what the growth leaves beyond it is filed.  This places the block where
+ * extending the top, coalescing, filing and then taking it would, and
+ * calls the policy once (a replace, or a remove and an insert) instead of
+ * three times: exact growth on the region source grows on every request
+ * that does not fit, half of binary2's operations.
+ */
+static hl_block *grow_and_take(hl_heap *h, size_t size)
 {
     hl_block *epi = extensible_epilogue(h);
     if (epi) {
@@ -257,17 +267,46 @@ static hl_block *grow_for(hl_heap *h, size_t size)
         size_t topfree = 0;
         if (ew & HL_F_PREV_FREE)
             topfree = (ew & HL_F_PREV_MIN) ? HL_MIN_BLOCK : footer_before(epi);
+        hl_block *top = at(epi, -(ptrdiff_t)topfree);
         if (topfree >= size) /* the policy passed over the top block (good fit) */
-            return at(epi, -(ptrdiff_t)topfree);
-        hl_block *b = extend_top(h, epi, growth_amount(h, size - topfree));
-        if (b || errno != EAGAIN)
-            return b;
+            return take(h, top, size);
+        size_t amount = growth_amount(h, size - topfree);
+        char *p = hl_source_grow(&h->src, amount);
+        if (!p)
+            return NULL;
+        struct hl_seg *s = h->last_seg;
+        note_extent(h, amount);
+        if (p == s->end) {
+            s->end += amount;
+            hl_block *ne = at(s->end, -(ptrdiff_t)HL_EPILOGUE);
+            *wp(ne) = epilogue_word(h, ne);
+            size_t total = topfree + amount, rest = total - size;
+            if (rest >= HL_MIN_BLOCK) {
+                hl_block *r = at(top, (ptrdiff_t)size);
+                if (topfree && h->replace)
+                    h->replace(h->st, top, r, rest);
+                else if (topfree)
+                    h->remove(h->st, top);
+                put_used(h, top, size);
+                put_free(h, r, rest);
+                if (!topfree || !h->replace)
+                    h->insert(h->st, r);
+            } else {
+                if (topfree)
+                    h->remove(h->st, top);
+                put_used(h, top, total);
+            }
+            return top;
+        }
+        /* someone moved the break between our look and our call: the
+         * memory is lost to us; start a new segment */
+        h->overhead_bytes += amount;
     }
     struct hl_seg *seg = add_segment(h, size, 0);
     if (!seg)
         return NULL;
     hl_block *b = hl_seg_first(seg);
-    return coalesce_file(h, b, hl_block_size(b));
+    return take(h, coalesce_file(h, b, hl_block_size(b)), size);
 }
 
 /* b (free, filed) has just been formed; give the top of the heap back to the
@@ -351,14 +390,12 @@ static hl_block *take(hl_heap *h, hl_block *b, size_t size)
 static hl_block *core_alloc(hl_heap *h, size_t size)
 {
     hl_block *b = h->find(h->st, size);
-    if (!b) {
-        b = grow_for(h, size);
-        if (!b) {
-            errno = ENOMEM;
-            return NULL;
-        }
-    }
-    return take(h, b, size);
+    if (b)
+        return take(h, b, size);
+    b = grow_and_take(h, size);
+    if (!b)
+        errno = ENOMEM;
+    return b;
 }
 
 static void core_free(hl_heap *h, hl_block *b)
@@ -496,7 +533,7 @@ static inline void account_alloc(hl_heap *h, hl_block *b)
         h->peak_live_bytes = live;
 }
 
-static void *malloc_locked(hl_heap *h, size_t n)
+static inline void *malloc_locked(hl_heap *h, size_t n)
 {
     if (n >= h->mmap_threshold)
         return hl_large_alloc(h, n, h->align);
@@ -505,9 +542,19 @@ static void *malloc_locked(hl_heap *h, size_t n)
         errno = ENOMEM;
         return NULL;
     }
+    hl_block *b;
+    if (h->cache_max && (b = hl_cache_get(h, size)) != NULL) {
+        account_alloc(h, b);
+        return hl_block_payload(b);
+    }
     if (size > h->max_block)
         return hl_large_alloc(h, n, h->align);
-    hl_block *b = h->alloc ? h->alloc(h, h->st, size) : core_alloc(h, size);
+    b = h->alloc ? h->alloc(h, h->st, size) : core_alloc(h, size);
+    if (!b && h->cached_blocks) {
+        /* what the cache holds may coalesce into what is missing */
+        hl_cache_flush(h);
+        b = h->alloc ? h->alloc(h, h->st, size) : core_alloc(h, size);
+    }
     if (!b) {
         errno = ENOMEM;
         return NULL;
@@ -516,7 +563,21 @@ static void *malloc_locked(hl_heap *h, size_t n)
     return hl_block_payload(b);
 }
 
-static void free_locked(hl_heap *h, void *p)
+/* Give block b (validated, in use, counted live) back: to the front cache
+ * when it takes it, else to the policy or core's mechanism. */
+static inline void release_block(hl_heap *h, hl_block *b)
+{
+    h->live_bytes -= hl_block_size(b);
+    h->live_blocks--;
+    if (h->cache_max && hl_cache_put(h, b))
+        return;
+    if (h->release)
+        h->release(h, h->st, b);
+    else
+        core_free(h, b);
+}
+
+static inline void free_locked(hl_heap *h, void *p)
 {
     hl_block *b = checked(h, p, "free(): invalid pointer", "free(): double free");
     hl_word w = *wp(b);
@@ -529,19 +590,35 @@ static void free_locked(hl_heap *h, void *p)
         b = real_block(h, o, "free(): invalid pointer"); /* reads the offset: kill it after */
         *wp(o) = dead_word(h, o);
     }
-    h->live_bytes -= hl_block_size(b);
-    h->live_blocks--;
+    if (h->cache_max && hl_cache_holds(h, b))
+        hl_corrupt("free(): double free", p);
+    release_block(h, b);
+}
+
+/* The flush of the front cache (cache.c) hands blocks back through here. */
+void hl_cache_release(hl_heap *h, hl_block *b)
+{
     if (h->release)
         h->release(h, h->st, b);
     else
         core_free(h, b);
 }
 
+void *hl_malloc_unlocked(hl_heap *h, size_t n) { return malloc_locked(h, n); }
+
+void hl_free_unlocked(hl_heap *h, void *p)
+{
+    if (p)
+        free_locked(h, p);
+}
+
 void *hl_malloc(hl_heap *h, size_t n)
 {
-    LOCK(h);
+    if (!h->lock)
+        return malloc_locked(h, n);
+    pthread_mutex_lock(&h->mu);
     void *p = malloc_locked(h, n);
-    UNLOCK(h);
+    pthread_mutex_unlock(&h->mu);
     return p;
 }
 
@@ -549,23 +626,33 @@ void hl_free(hl_heap *h, void *p)
 {
     if (!p)
         return;
-    LOCK(h);
+    if (!h->lock) {
+        free_locked(h, p);
+        return;
+    }
+    pthread_mutex_lock(&h->mu);
     free_locked(h, p);
-    UNLOCK(h);
+    pthread_mutex_unlock(&h->mu);
 }
 
-void *hl_calloc(hl_heap *h, size_t nmemb, size_t size)
+void *hl_calloc_unlocked(hl_heap *h, size_t nmemb, size_t size)
 {
     size_t n;
     if (__builtin_mul_overflow(nmemb, size, &n)) {
         errno = ENOMEM;
         return NULL;
     }
-    LOCK(h);
     void *p = malloc_locked(h, n);
     /* a fresh mapping is already zero */
     if (p && !(*wp(hl_payload_block(p)) & HL_F_MAPPED))
         memset(p, 0, n);
+    return p;
+}
+
+void *hl_calloc(hl_heap *h, size_t nmemb, size_t size)
+{
+    LOCK(h);
+    void *p = hl_calloc_unlocked(h, nmemb, size);
     UNLOCK(h);
     return p;
 }
@@ -589,21 +676,24 @@ size_t hl_usable_size(hl_heap *h, const void *p)
     LOCK(h);
     hl_block *b = checked(h, p, "malloc_usable_size(): invalid pointer",
                           "malloc_usable_size(): pointer already freed");
+    if (h->cache_max && hl_cache_holds(h, b))
+        hl_corrupt("malloc_usable_size(): pointer already freed", p);
     size_t n = usable_locked(h, b, p);
     UNLOCK(h);
     return n;
 }
 
-void *hl_realloc(hl_heap *h, void *p, size_t n)
+void *hl_realloc_unlocked(hl_heap *h, void *p, size_t n)
 {
     if (!p)
-        return hl_malloc(h, n);
+        return malloc_locked(h, n);
     if (n == 0) {
-        hl_free(h, p);
+        free_locked(h, p);
         return NULL;
     }
-    LOCK(h);
     hl_block *b = checked(h, p, "realloc(): invalid pointer", "realloc(): pointer already freed");
+    if (h->cache_max && hl_cache_holds(h, b))
+        hl_corrupt("realloc(): pointer already freed", p);
     hl_word w = *wp(b);
     void *q = NULL;
     if (w & HL_F_MAPPED) {
@@ -635,6 +725,13 @@ void *hl_realloc(hl_heap *h, void *p, size_t n)
         free_locked(h, p);
     }
 out:
+    return q;
+}
+
+void *hl_realloc(hl_heap *h, void *p, size_t n)
+{
+    LOCK(h);
+    void *q = hl_realloc_unlocked(h, p, n);
     UNLOCK(h);
     return q;
 }
@@ -689,14 +786,19 @@ static void *memalign_locked(hl_heap *h, size_t align, size_t n)
     return q;
 }
 
-void *hl_memalign(hl_heap *h, size_t align, size_t n)
+void *hl_memalign_unlocked(hl_heap *h, size_t align, size_t n)
 {
     if (align == 0 || (align & (align - 1))) {
         errno = EINVAL;
         return NULL;
     }
+    return memalign_locked(h, align, n);
+}
+
+void *hl_memalign(hl_heap *h, size_t align, size_t n)
+{
     LOCK(h);
-    void *p = memalign_locked(h, align, n);
+    void *p = hl_memalign_unlocked(h, align, n);
     UNLOCK(h);
     return p;
 }
@@ -826,7 +928,7 @@ static hl_word mix64(hl_word x)
 hl_heap *hl_heap_create(const struct hl_config *cfg)
 {
     const struct hl_policy *pol = cfg ? cfg->policy : NULL;
-    if (!pol || pol->abi != HL_POLICY_ABI || (cfg->align != 8 && cfg->align != 16)) {
+    if (!pol || pol->abi != HL_POLICY_ABI || (cfg->align != 8 && cfg->align != 16) || cfg->cache > HL_CACHE_MAX) {
         errno = EINVAL;
         return NULL;
     }
@@ -867,6 +969,8 @@ hl_heap *hl_heap_create(const struct hl_config *cfg)
     if (cfg->source == HL_SOURCE_SBRK && h->grow_min < HL_SBRK_MIN_GROWTH)
         h->grow_min = HL_SBRK_MIN_GROWTH;
     h->lock = cfg->lock;
+    h->cache_max = cfg->cache;
+    h->cache_key = mix64(h->cookie ^ 0x7463616368656b79u) | 1;
     h->maps.next = h->maps.prev = &h->maps;
     if (hl_source_open(&h->src, cfg->source, cfg->region_capacity) != 0) {
         int e = errno;
@@ -923,6 +1027,8 @@ int hl_heap_reset(hl_heap *h)
     h->extent_bytes = h->overhead_bytes = 0;
     h->peak_live_bytes = h->peak_heap_bytes = h->peak_extent_bytes = h->peak_mapped_bytes = 0;
     h->grow_calls = h->shrink_calls = h->nsegs = 0;
+    memset(h->bins, 0, sizeof h->bins);
+    h->cached_bytes = h->cached_blocks = 0;
     h->src.decommits = 0;
     h->mmap_calls = h->munmap_calls = h->mremap_calls = 0;
     h->segs = h->last_seg = NULL;

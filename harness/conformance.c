@@ -127,6 +127,7 @@ static struct hl_config config_of(const struct hl_policy_spec *spec)
     struct hl_config c;
     hl_config_default(&c, spec->policy);
     c.policy_params = spec->params;
+    c.cache = spec->cache;
     return c;
 }
 

@@ -60,6 +60,7 @@ static hl_heap *make_heap(const struct hl_policy_spec *spec, const struct hl_rep
     struct hl_config c;
     hl_config_default(&c, spec->policy);
     c.policy_params = spec->params;
+    c.cache = spec->cache;
     c.source = cfg->source;
     c.region_capacity = cfg->region_capacity;
     c.mmap_threshold = cfg->mmap_threshold;
@@ -459,11 +460,11 @@ static inline uint64_t now_ns(void)
         }                                                                                          \
     } while (0)
 
-#define HEAP_M(n) hl_malloc(ctx, n)
-#define HEAP_F(p) hl_free(ctx, p)
-#define HEAP_R(p, n) hl_realloc(ctx, p, n)
-#define HEAP_C(n) hl_calloc(ctx, 1, n)
-#define HEAP_A(al, n) hl_memalign(ctx, al, n)
+#define HEAP_M(n) hl_malloc_unlocked(ctx, n)
+#define HEAP_F(p) hl_free_unlocked(ctx, p)
+#define HEAP_R(p, n) hl_realloc_unlocked(ctx, p, n)
+#define HEAP_C(n) hl_calloc_unlocked(ctx, 1, n)
+#define HEAP_A(al, n) hl_memalign_unlocked(ctx, al, n)
 #define SYS_M(n) malloc(n)
 #define SYS_F(p) free(p)
 #define SYS_R(p, n) realloc(p, n)
@@ -478,21 +479,21 @@ static inline uint64_t now_ns(void)
 #define LAT_BEFORE uint64_t t0_ = now_ns()
 #define LAT_AFTER *lat++ = (float)(now_ns() - t0_)
 
-static double pass_heap(const struct hl_trace *t, hl_heap *ctx, void **ptr)
+__attribute__((noinline)) static double pass_heap(const struct hl_trace *t, hl_heap *ctx, void **ptr)
 {
     double start = now();
     HL_REPLAY_LOOP(t, ptr, HEAP_M, HEAP_F, HEAP_R, HEAP_C, HEAP_A, (void)0, (void)0);
     return now() - start;
 }
 
-static double pass_system(const struct hl_trace *t, void **ptr)
+__attribute__((noinline)) static double pass_system(const struct hl_trace *t, void **ptr)
 {
     double start = now();
     HL_REPLAY_LOOP(t, ptr, SYS_M, SYS_F, SYS_R, SYS_C, SYS_A, (void)0, (void)0);
     return now() - start;
 }
 
-static double pass_alloc(const struct hl_trace *t, const struct hl_alloc *ctx, void **ptr)
+__attribute__((noinline)) static double pass_alloc(const struct hl_trace *t, const struct hl_alloc *ctx, void **ptr)
 {
     double start = now();
     HL_REPLAY_LOOP(t, ptr, IND_M, IND_F, IND_R, IND_C, IND_A, (void)0, (void)0);

@@ -87,6 +87,11 @@ static int parse_value(const struct hl_param *pa, const char *v, size_t vlen, lo
     return 0;
 }
 
+/* cache=N: core's front cache, which every policy takes (core/cache.c) */
+static const struct hl_param cache_param = {
+    "cache", 0, 0, HL_CACHE_MAX, NULL,
+    "front cache: freed blocks of up to 1 KiB kept per size, served before the policy (core; any policy)"};
+
 int hl_policy_parse(const char *text, struct hl_policy_spec *out, char *err, size_t errlen)
 {
     const char *colon = strchr(text, ':');
@@ -136,6 +141,16 @@ int hl_policy_parse(const char *text, struct hl_policy_spec *out, char *err, siz
         for (i = 0; i < np; i++)
             if (strlen(p->params[i].name) == klen && strncmp(p->params[i].name, s, klen) == 0)
                 break;
+        if (i == np && klen == 5 && strncmp(s, "cache", 5) == 0) {
+            long v;
+            if (parse_value(&cache_param, eq + 1, len - klen - 1, &v) != 0) {
+                snprintf(err, errlen, "%s: cache must be an integer in [0, %u]", p->name, HL_CACHE_MAX);
+                return -1;
+            }
+            out->cache = (unsigned)v;
+            s += len + (comma ? 1 : 0);
+            continue;
+        }
         if (i == np) {
             snprintf(err, errlen, "%s has no parameter '%.*s' (see 'heaplab policies -v')", p->name, (int)klen,
                      s);
@@ -175,4 +190,6 @@ void hl_policy_describe(const struct hl_policy *p, FILE *out)
                     pa->help ? pa->help : "");
         }
     }
+    const struct hl_param *c = &cache_param;
+    fprintf(out, "  %s=%ld..%ld (default %ld)  %s\n", c->name, c->min, c->max, c->def, c->help);
 }

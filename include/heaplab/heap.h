@@ -56,7 +56,11 @@ struct hl_config {
     size_t trim_threshold;          /* trim the top when this much is free; HL_NO_TRIM */
     size_t top_pad;                 /* free bytes a trim leaves at the top (glibc's M_TOP_PAD) */
     int lock;                       /* 1: every operation takes the heap's mutex */
+    unsigned cache;                 /* front cache: freed blocks kept per small size (0 = off, up to
+                                       HL_CACHE_MAX); see core/cache.c */
 };
+
+#define HL_CACHE_MAX 64u
 
 /* Fill *cfg with the defaults (glibc-like: 16-byte alignment, dynamic
  * 128 KiB mmap threshold, trim at 128 KiB keeping a 128 KiB top pad,
@@ -87,6 +91,16 @@ int hl_heap_reset(hl_heap *h);
 void *hl_malloc(hl_heap *h, size_t n);
 void hl_free(hl_heap *h, void *p);
 void *hl_calloc(hl_heap *h, size_t nmemb, size_t size);
+
+/* The same operations without the heap's lock, for a caller that holds it
+ * (hl_heap_lock) or owns a heap created with lock = 0: a single-threaded
+ * replay calls these, as glibc's malloc takes no lock while its process
+ * has one thread. */
+void *hl_malloc_unlocked(hl_heap *h, size_t n);
+void hl_free_unlocked(hl_heap *h, void *p);
+void *hl_calloc_unlocked(hl_heap *h, size_t nmemb, size_t size);
+void *hl_realloc_unlocked(hl_heap *h, void *p, size_t n);
+void *hl_memalign_unlocked(hl_heap *h, size_t align, size_t n);
 /* realloc(NULL, n) = malloc(n); realloc(p, 0) frees p and returns NULL
  * (glibc's and the malloc lab's behaviour).  On failure p is untouched. */
 void *hl_realloc(hl_heap *h, void *p, size_t n);
@@ -117,6 +131,7 @@ void hl_heap_after_fork_child(hl_heap *h);
     X(heap_bytes, "footprint: extent_bytes + mapped_bytes")                                        \
     X(overhead_bytes, "bytes of the extent used by core and policy bookkeeping, not blocks")       \
     X(free_bytes, "bytes of the extent neither in use nor overhead")                               \
+    X(cached_bytes, "bytes of freed blocks held by the front cache (part of free_bytes)")         \
     X(peak_live_bytes, "maximum of live_bytes + mapped_bytes")                                     \
     X(peak_heap_bytes, "maximum of heap_bytes")                                                    \
     X(peak_extent_bytes, "maximum of extent_bytes")                                                \
@@ -166,8 +181,9 @@ struct hl_block_info {
 typedef int (*hl_walk_fn)(const struct hl_block_info *blk, void *arg);
 
 /* Visit every block in address order within each segment, segments in the
- * order they were created, then the mapped blocks.  Returns what the
- * callback returned to stop it, or 0. */
+ * order they were created, then the mapped blocks.  A block in the front
+ * cache is reported free: the program freed it.  Returns what the callback
+ * returned to stop it, or 0. */
 int hl_walk(hl_heap *h, hl_walk_fn fn, void *arg);
 
 /* Walk every block and the policy's structures; count violated invariants.

@@ -28,12 +28,14 @@ const struct hl_policy *hl_policy_lookup(const char *name);
 struct hl_policy_spec {
     const struct hl_policy *policy;
     long params[HL_MAX_PARAMS];
+    unsigned cache;  /* cache=N, which every policy takes: core's front cache (hl_config.cache) */
     char label[128]; /* the spec as given, for reports: "tlsf:sl=16" */
 };
 
 /* Parse "NAME[:key=value,...]".  Values are integers or, for a parameter
  * with choices, one of the choice names.  Unnamed parameters keep their
- * defaults.  A NAME that contains '/' or ends in ".so" is a plugin's path
+ * defaults.  Every policy also takes cache=N (0..HL_CACHE_MAX, default 0):
+ * core's front cache, unless the policy declares a parameter of that name.  A NAME that contains '/' or ends in ".so" is a plugin's path
  * (hl_policy_load), with the parameters its table declares.  0, or -1 with
  * a one-line reason in err. */
 int hl_policy_parse(const char *text, struct hl_policy_spec *out, char *err, size_t errlen);
