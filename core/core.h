@@ -179,6 +179,12 @@ static inline int hl_cache_put(hl_heap *h, hl_block *b)
     size_t i = (size - HL_MIN_BLOCK) >> 3;
     if (i >= HL_CACHE_CLASSES || h->bins[i].count >= h->cache_max)
         return 0;
+    /* what coalescing would have looked at: an overrun into the next
+     * header is reported now, not when the block leaves the cache (a
+     * core block is always followed by a header, a policy's may not be) */
+    const hl_block *n = hl_block_next(b);
+    if (hl_block_kind(b) == HL_KIND_CORE && !hl_hdr_tag_ok(n, hl_hdr(n), h->cookie))
+        hl_corrupt("heap corruption: bad header after the block", hl_block_payload(b));
     struct hl_cache_bin *bin = &h->bins[i];
     struct hl_cached *c = hl_cached_of(b);
     c->next = bin->head;
