@@ -401,7 +401,8 @@ static hl_block *core_alloc(hl_heap *h, size_t size)
 static void core_free(hl_heap *h, hl_block *b)
 {
     hl_block *f = coalesce_file(h, b, hl_block_size(b));
-    maybe_trim(h, f);
+    if (hl_block_size(f) >= h->trim_threshold)
+        maybe_trim(h, f);
 }
 
 /* Give the tail of used block b beyond `size` back as a free block. */
