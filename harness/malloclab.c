@@ -1261,7 +1261,8 @@ int hl_mm_measure(const struct hl_trace *t, const struct hl_mm *m, const struct 
     int rc = 1;
     char why[128];
     r->mmap_threshold = 0;                            /* the lab's memory system has no mmap path ... */
-    snprintf(r->source, sizeof r->source, "region"); /* ... and is a region, whatever --source says */
+    snprintf(r->source, sizeof r->source, "region"); /* ... and is a region, whatever --source says, */
+    hl_replay_regime(HL_NO_TRIM, 0, 0, r->regime, sizeof r->regime); /* ... that never shrinks */
     run_begin(m, t, r, 0);
     if (hl_memlib_open(m->max_heap) != 0) {
         snprintf(r->status, sizeof r->status, "cannot reserve the heap (%zu bytes): %s", m->max_heap,

@@ -181,6 +181,51 @@ static void table_row(FILE *out, int tw, int pw, const char *trace, const char *
     fprintf(out, "%-*s  %-*s  %9s  %12s  %12s  %6s  %9s  %s\n", tw, trace, pw, policy, o, lv, hp, ut, rt, status);
 }
 
+/* Below the table, which rows ran under which trim and mmap rules (the
+ * regime column, too wide to repeat on every row): the regime of most
+ * rows first, then each other one with the rows' labels. */
+static void regimes(const struct hl_result *rows, size_t n, FILE *out)
+{
+    size_t most = n, most_rows = 0, kinds = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j, count = 0;
+        for (j = 0; j < i && strcmp(rows[j].regime, rows[i].regime) != 0; j++)
+            ;
+        if (j < i || !rows[i].regime[0])
+            continue;
+        kinds++;
+        for (j = i; j < n; j++)
+            count += strcmp(rows[j].regime, rows[i].regime) == 0;
+        if (count > most_rows) {
+            most = i;
+            most_rows = count;
+        }
+    }
+    if (most == n)
+        return;
+    fprintf(out, "\nregime %s: %s\n", rows[most].regime, kinds > 1 ? "every row but the ones below" : "every row");
+    for (size_t i = 0; i < n; i++) {
+        size_t j;
+        for (j = 0; j < i && strcmp(rows[j].regime, rows[i].regime) != 0; j++)
+            ;
+        if (j < i || !rows[i].regime[0] || strcmp(rows[i].regime, rows[most].regime) == 0)
+            continue;
+        fprintf(out, "regime %s:", rows[i].regime);
+        const char *sep = " ";
+        for (size_t k = i; k < n; k++) { /* each label once */
+            size_t m;
+            for (m = i; m < k && !(strcmp(rows[m].policy, rows[k].policy) == 0 &&
+                                   strcmp(rows[m].regime, rows[k].regime) == 0); m++)
+                ;
+            if (m == k && strcmp(rows[k].regime, rows[i].regime) == 0) {
+                fprintf(out, "%s%s", sep, rows[k].policy);
+                sep = ", ";
+            }
+        }
+        fputc('\n', out);
+    }
+}
+
 static void table(const struct hl_result *rows, size_t n, FILE *out)
 {
     int tw = 5, pw = 6;
@@ -239,6 +284,7 @@ static void table(const struct hl_result *rows, size_t n, FILE *out)
         table_row(out, tw, pw, label, rows[i].policy, ops, HL_NA_U, HL_NA_U,
                   with_util ? util / (double)with_util : HL_NA_F, secs > 0 ? (double)ops / secs : HL_NA_F, status);
     }
+    regimes(rows, n, out);
 }
 
 void hl_output(const struct hl_result *rows, size_t n, enum hl_format fmt, FILE *out)

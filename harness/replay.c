@@ -55,6 +55,27 @@ int hl_replay_preset(struct hl_replay_config *cfg, const char *name)
     return 0;
 }
 
+/* "off", or v in the largest binary unit that divides it exactly. */
+static void size_word(size_t v, int off, char *buf, size_t len)
+{
+    if (off)
+        snprintf(buf, len, "off");
+    else if (v && v % ((size_t)1 << 20) == 0)
+        snprintf(buf, len, "%zuM", v >> 20);
+    else if (v && v % 1024 == 0)
+        snprintf(buf, len, "%zuK", v >> 10);
+    else
+        snprintf(buf, len, "%zu", v);
+}
+
+void hl_replay_regime(size_t trim_threshold, size_t mmap_threshold, int dynamic, char *buf, size_t len)
+{
+    char trim[32], mmap[32];
+    size_word(trim_threshold, trim_threshold == HL_NO_TRIM, trim, sizeof trim);
+    size_word(mmap_threshold, mmap_threshold == 0, mmap, sizeof mmap);
+    snprintf(buf, len, "trim=%s mmap=%s%s", trim, mmap, dynamic && mmap_threshold ? " dyn" : "");
+}
+
 static hl_heap *make_heap(const struct hl_policy_spec *spec, const struct hl_replay_config *cfg)
 {
     struct hl_config c;
@@ -578,6 +599,7 @@ void hl_replay_begin(const struct hl_trace *t, const char *label, const struct h
     snprintf(r->source, sizeof r->source, "%s", cfg->source == HL_SOURCE_SBRK ? "sbrk" : "region");
     r->align = cfg->align;
     r->mmap_threshold = cfg->mmap_threshold;
+    hl_replay_regime(cfg->trim_threshold, cfg->mmap_threshold, cfg->mmap_dynamic, r->regime, sizeof r->regime);
     r->ops = t->nops;
     snprintf(r->status, sizeof r->status, "not run");
 }

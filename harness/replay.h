@@ -34,6 +34,12 @@ struct hl_replay_config {
  * alignment, no mmap path, exact growth, no trim.  -1 for an unknown name. */
 int hl_replay_preset(struct hl_replay_config *cfg, const char *name);
 
+/* What a row's trimming and mmap path run under, as the regime column says
+ * it: "trim=T mmap=M" with T and M a size (128K, 4M: whole KiB or MiB;
+ * otherwise bytes) or "off" (trim_threshold HL_NO_TRIM, mmap_threshold 0),
+ * followed by " dyn" when the thresholds move as glibc's dynamic ones do. */
+void hl_replay_regime(size_t trim_threshold, size_t mmap_threshold, int dynamic, char *buf, size_t len);
+
 /* An allocator as the replay drives it: a heaplab heap, the process's own
  * malloc (a baseline, in a child that preloaded it), a malloc-lab solution. */
 struct hl_alloc {
