@@ -783,7 +783,7 @@ static void *g_memalign(void *ctx, size_t al, size_t n)
 static int checked_pass(const struct hl_trace *t, const struct hl_replay_config *cfg, struct hl_result *r)
 {
     struct guard g = {0};
-    struct hl_alloc a = {"baseline", &g, g_malloc, g_free, g_realloc, g_calloc, g_memalign, NULL, MIN_ALIGN, NULL};
+    struct hl_alloc a = {"baseline", &g, g_malloc, g_free, g_realloc, g_calloc, g_memalign, NULL, MIN_ALIGN, NULL, NULL};
     int rc = hl_replay_checked(t, &a, cfg, r);
     if (g.bad_op) {
         snprintf(r->status, sizeof r->status, "integrity error: %zu-byte block at %p not %zu-aligned at op %llu",

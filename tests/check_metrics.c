@@ -726,7 +726,7 @@ static struct hl_result run_bad(enum misdeed how, unsigned when, const char *tex
     memset(&b, 0, sizeof b);
     b.how = how;
     b.when = when;
-    struct hl_alloc a = {"bad", &b, bad_malloc, bad_free, bad_realloc, bad_calloc, bad_memalign, bad_check, 16, NULL};
+    struct hl_alloc a = {"bad", &b, bad_malloc, bad_free, bad_realloc, bad_calloc, bad_memalign, bad_check, 16, NULL, NULL};
     struct hl_trace t;
     parse("bad.rep", text, &t);
     struct hl_replay_config cfg = preset("linux");
