@@ -412,14 +412,19 @@ void hl_baseline_glibc_tunables(const struct hl_replay_config *cfg, char *buf, s
         buf[0] = '\0'; /* too small a buffer: HL_BASELINE_TUNABLES_MAX always holds them */
 }
 
-/* The user's own glibc malloc settings, in effect in the child too. */
+/* The user's own glibc malloc settings, in effect in the child too:
+ * GLIBC_TUNABLES, or one of the older variables glibc 2.36 still reads as
+ * aliases of malloc tunables (elf/dl-tunables.list). */
 static int user_tunables(void)
 {
+    static const char *const alias[] = {"MALLOC_CHECK_", "MALLOC_TOP_PAD_", "MALLOC_PERTURB_",
+                                        "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_MAX_",
+                                        "MALLOC_ARENA_MAX", "MALLOC_ARENA_TEST"};
     const char *t = getenv("GLIBC_TUNABLES");
     if (t && *t)
         return 1;
-    for (char **e = environ; e && *e; e++)
-        if (strncmp(*e, "MALLOC_", 7) == 0)
+    for (size_t i = 0; i < sizeof alias / sizeof alias[0]; i++)
+        if (getenv(alias[i]))
             return 1;
     return 0;
 }

@@ -69,8 +69,8 @@ void hl_baseline_glibc_tunables(const struct hl_replay_config *cfg, char *buf, s
 
 /* The row's regime column: for glibc, the rules it was given (the words
  * hl_replay_regime gives heaplab's rows under cfg), followed by
- * " +user tunables" when the environment carries GLIBC_TUNABLES or MALLOC_*
- * settings of the user's; "defaults" for a library. */
+ * " +user tunables" when the environment carries GLIBC_TUNABLES or one of
+ * glibc's MALLOC_*_ variables; "defaults" for a library. */
 void hl_baseline_regime(const struct hl_baseline *b, const struct hl_replay_config *cfg, char *buf, size_t len);
 
 /* The environment of b's child: this process's, with LD_PRELOAD set to
