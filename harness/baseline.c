@@ -378,22 +378,103 @@ static int row_fail(struct hl_result *r, const char *what, const char *detail)
     return 1;
 }
 
-/* The environment with LD_PRELOAD replaced by lib (removed when lib is ""). */
-static char **child_env(const char *lib, char *preload, size_t len)
+/* ---- the regime: glibc under heaplab's trim and mmap rules ---------------------- */
+
+/* glibc's defaults (malloc.c; man mallopt) are the linux preset's: trim at
+ * 128 KiB keeping a 128 KiB top pad, a 128 KiB mmap threshold that rises
+ * on free, trim threshold with it.  Setting any of the four tunables below
+ * fixes both thresholds (mp_.no_dyn_threshold), so the dynamic regime is
+ * the one that sets none. */
+static int glibc_defaults(const struct hl_replay_config *cfg)
+{
+    return cfg->mmap_dynamic && cfg->trim_threshold == HL_DEFAULT_TRIM_THRESHOLD &&
+           cfg->mmap_threshold == HL_DEFAULT_MMAP_THRESHOLD;
+}
+
+void hl_baseline_glibc_tunables(const struct hl_replay_config *cfg, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (glibc_defaults(cfg))
+        return;
+    size_t k = 0;
+#define TUNE(...) k += (size_t)snprintf(buf + k, k < len ? len - k : 0, __VA_ARGS__)
+    /* glibc compares the free top chunk with the threshold, as core does its
+     * free top block; SIZE_MAX is never reached (mallopt's -1) */
+    TUNE("glibc.malloc.trim_threshold=%zu", cfg->trim_threshold == HL_NO_TRIM ? SIZE_MAX : cfg->trim_threshold);
+    if (cfg->mmap_threshold == 0)
+        TUNE(":glibc.malloc.mmap_max=0"); /* no mapped chunk at all: the threshold is moot */
+    else
+        TUNE(":glibc.malloc.mmap_threshold=%zu", cfg->mmap_threshold);
+    if (cfg->trim_threshold != HL_NO_TRIM) /* what a trim leaves: glibc's default, fixed */
+        TUNE(":glibc.malloc.top_pad=%u", HL_DEFAULT_TOP_PAD);
+#undef TUNE
+    if (k >= len)
+        buf[0] = '\0'; /* too small a buffer: HL_BASELINE_TUNABLES_MAX always holds them */
+}
+
+/* The user's own glibc malloc settings, in effect in the child too:
+ * GLIBC_TUNABLES, or one of the older variables glibc 2.36 still reads as
+ * aliases of malloc tunables (elf/dl-tunables.list). */
+static int user_tunables(void)
+{
+    static const char *const alias[] = {"MALLOC_CHECK_", "MALLOC_TOP_PAD_", "MALLOC_PERTURB_",
+                                        "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_MAX_",
+                                        "MALLOC_ARENA_MAX", "MALLOC_ARENA_TEST"};
+    const char *t = getenv("GLIBC_TUNABLES");
+    if (t && *t)
+        return 1;
+    for (size_t i = 0; i < sizeof alias / sizeof alias[0]; i++)
+        if (getenv(alias[i]))
+            return 1;
+    return 0;
+}
+
+void hl_baseline_regime(const struct hl_baseline *b, const struct hl_replay_config *cfg, char *buf, size_t len)
+{
+    if (b->lib[0]) { /* a library of its own: no way to tell it heaplab's rules */
+        snprintf(buf, len, "defaults");
+        return;
+    }
+    char rules[128];
+    hl_replay_regime(cfg->trim_threshold, cfg->mmap_threshold, glibc_defaults(cfg), rules, sizeof rules);
+    snprintf(buf, len, "%s%s", rules, user_tunables() ? " +user tunables" : "");
+}
+
+char **hl_baseline_env(const struct hl_baseline *b, const struct hl_replay_config *cfg)
 {
     size_t n = 0;
     while (environ && environ[n])
         n++;
-    char **env = calloc(n + 2, sizeof *env);
+    const char *user = getenv("GLIBC_TUNABLES");
+    const size_t preload_len = sizeof "LD_PRELOAD=" + sizeof b->lib;
+    const size_t tunables_len = sizeof "GLIBC_TUNABLES=:" + (user ? strlen(user) : 0) + HL_BASELINE_TUNABLES_MAX;
+    /* one block: the array, then the two strings that are not environ's */
+    char **env = calloc(1, (n + 3) * sizeof *env + preload_len + tunables_len);
     if (!env)
         return NULL;
+    char *preload = (char *)(env + n + 3), *tunables = preload + preload_len;
+    char ours[HL_BASELINE_TUNABLES_MAX];
+    ours[0] = '\0';
+    if (!b->lib[0])
+        hl_baseline_glibc_tunables(cfg, ours, sizeof ours);
     size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
-            env[k++] = environ[i];
-    if (*lib) {
-        snprintf(preload, len, "LD_PRELOAD=%s", lib);
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(environ[i], "LD_PRELOAD=", 11) == 0)
+            continue;
+        if (ours[0] && strncmp(environ[i], "GLIBC_TUNABLES=", 15) == 0)
+            continue; /* replaced below, the user's first */
+        env[k++] = environ[i];
+    }
+    if (b->lib[0]) {
+        snprintf(preload, preload_len, "LD_PRELOAD=%s", b->lib);
         env[k++] = preload;
+    }
+    if (ours[0]) {
+        /* glibc reads GLIBC_TUNABLES left to right and the last setting of
+         * a tunable wins: heaplab's come after the user's */
+        snprintf(tunables, tunables_len, "GLIBC_TUNABLES=%s%s%s", user && *user ? user : "", user && *user ? ":" : "",
+                 ours);
+        env[k++] = tunables;
     }
     env[k] = NULL;
     return env;
@@ -417,10 +498,10 @@ int hl_baseline_run(enum hl_baseline_phase ph, const struct hl_trace *t, const s
         r->source[0] = '\0';
         r->align = MAX_ALIGN;
         r->mmap_threshold = HL_NA_U;
+        hl_baseline_regime(b, cfg, r->regime, sizeof r->regime);
     }
     struct wire *w = calloc(1, sizeof *w);
-    char *preload = malloc(sizeof b->lib + 16);
-    char **env = w && preload ? child_env(b->lib, preload, sizeof b->lib + 16) : NULL;
+    char **env = w ? hl_baseline_env(b, cfg) : NULL;
     int tfd = -1, pfd[2] = {-1, -1}, rc = 1;
     if (!env) {
         row_fail(r, "cannot start the baseline", strerror(errno));
@@ -519,7 +600,6 @@ out:
     if (pfd[1] >= 0)
         close(pfd[1]);
     free(env);
-    free(preload);
     free(w);
     return rc;
 }
@@ -708,7 +788,7 @@ static void *g_memalign(void *ctx, size_t al, size_t n)
 static int checked_pass(const struct hl_trace *t, const struct hl_replay_config *cfg, struct hl_result *r)
 {
     struct guard g = {0};
-    struct hl_alloc a = {"baseline", &g, g_malloc, g_free, g_realloc, g_calloc, g_memalign, NULL, MIN_ALIGN, NULL};
+    struct hl_alloc a = {"baseline", &g, g_malloc, g_free, g_realloc, g_calloc, g_memalign, NULL, MIN_ALIGN, NULL, NULL};
     int rc = hl_replay_checked(t, &a, cfg, r);
     if (g.bad_op) {
         snprintf(r->status, sizeof r->status, "integrity error: %zu-byte block at %p not %zu-aligned at op %llu",

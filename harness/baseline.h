@@ -51,6 +51,35 @@ const char *hl_baseline_unsupported(void);
  * -1 no, with "preload not in effect: ..." in why. */
 int hl_baseline_verify(const char *lib, char *why, size_t len);
 
+/* ---- the regime a baseline runs under ----------------------------------------------- */
+
+/* glibc's row runs under the trim and mmap rules of heaplab's rows, told
+ * through GLIBC_TUNABLES in its child's environment; a library of its own
+ * (jemalloc, mimalloc, tcmalloc, a PATH.so) has no such settings in common
+ * and runs at its defaults.  docs/metrics.md has the mapping. */
+
+#define HL_BASELINE_TUNABLES_MAX 256
+
+/* The GLIBC_TUNABLES value that puts glibc's malloc under cfg's trim and
+ * mmap rules: "" for the linux preset's (glibc's defaults, dynamic
+ * thresholds: setting anything would fix them); otherwise trim_threshold
+ * (SIZE_MAX for "never"), mmap_threshold or mmap_max=0 (no mmap path),
+ * and top_pad when it trims.  len: at least HL_BASELINE_TUNABLES_MAX. */
+void hl_baseline_glibc_tunables(const struct hl_replay_config *cfg, char *buf, size_t len);
+
+/* The row's regime column: for glibc, the rules it was given (the words
+ * hl_replay_regime gives heaplab's rows under cfg), followed by
+ * " +user tunables" when the environment carries GLIBC_TUNABLES or one of
+ * glibc's MALLOC_*_ variables; "defaults" for a library. */
+void hl_baseline_regime(const struct hl_baseline *b, const struct hl_replay_config *cfg, char *buf, size_t len);
+
+/* The environment of b's child: this process's, with LD_PRELOAD set to
+ * b->lib (removed for glibc) and, for glibc, heaplab's tunables appended
+ * to the user's GLIBC_TUNABLES (glibc takes the last setting of a tunable:
+ * heaplab's win over the user's for the ones it sets; the user's others
+ * stay).  One allocation, for free(); NULL with errno when out of memory. */
+char **hl_baseline_env(const struct hl_baseline *b, const struct hl_replay_config *cfg);
+
 enum hl_baseline_phase {
     HL_BASELINE_MEASURE, /* the footprint pass (peak RSS) and the checked pass */
     HL_BASELINE_TIME,    /* the warm-up, timed and latency passes */

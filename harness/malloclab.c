@@ -1261,7 +1261,8 @@ int hl_mm_measure(const struct hl_trace *t, const struct hl_mm *m, const struct 
     int rc = 1;
     char why[128];
     r->mmap_threshold = 0;                            /* the lab's memory system has no mmap path ... */
-    snprintf(r->source, sizeof r->source, "region"); /* ... and is a region, whatever --source says */
+    snprintf(r->source, sizeof r->source, "region"); /* ... and is a region, whatever --source says, */
+    hl_replay_regime(HL_NO_TRIM, 0, 0, r->regime, sizeof r->regime); /* ... that never shrinks */
     run_begin(m, t, r, 0);
     if (hl_memlib_open(m->max_heap) != 0) {
         snprintf(r->status, sizeof r->status, "cannot reserve the heap (%zu bytes): %s", m->max_heap,
@@ -1278,7 +1279,7 @@ int hl_mm_measure(const struct hl_trace *t, const struct hl_mm *m, const struct 
         goto out;
     }
     struct hl_alloc a = {m->label, (void *)(uintptr_t)m, ck_malloc, ck_free, ck_realloc, ck_calloc, ck_memalign,
-                         m->check ? ck_check : NULL, cfg->align, NULL};
+                         m->check ? ck_check : NULL, cfg->align, NULL, NULL};
     rc = hl_replay_checked(t, &a, cfg, r);
     if (rc == 0 && !run.error[0] && run.op == t->nops)
         maybe_sample(); /* the last one, when nothing was left live to free */
@@ -1360,6 +1361,13 @@ static int tm_reset(void *ctx)
     return rc;
 }
 
+/* The memory system's pages resident now: the solution's whole footprint. */
+static uint64_t tm_resident(void *ctx)
+{
+    (void)ctx;
+    return hl_memlib_resident();
+}
+
 int hl_mm_time(const struct hl_trace *t, const struct hl_mm *m, const struct hl_replay_config *cfg,
                struct hl_result *r)
 {
@@ -1372,7 +1380,7 @@ int hl_mm_time(const struct hl_trace *t, const struct hl_mm *m, const struct hl_
         goto out;
     }
     struct hl_alloc a = {m->label, (void *)(uintptr_t)m, tm_malloc, tm_free, tm_realloc, tm_calloc, tm_memalign,
-                         NULL, cfg->align, tm_reset};
+                         NULL, cfg->align, tm_reset, tm_resident};
     rc = hl_replay_time_alloc(t, &a, cfg, r);
     if (run.error[0]) {
         rc = 1;

@@ -110,5 +110,9 @@ struct hl_memlib_stats {
 int hl_memlib_open(size_t max_heap);
 void hl_memlib_close(void);
 void hl_memlib_stats(struct hl_memlib_stats *out);
+/* Bytes of the heap's pages resident in RAM now (mincore over the pages
+ * the break has reached): the solution's memory after a run, 0 when none
+ * is open. */
+uint64_t hl_memlib_resident(void);
 
 #endif

@@ -65,6 +65,22 @@ void hl_memlib_close(void)
 
 void hl_memlib_stats(struct hl_memlib_stats *out) { *out = mem.st; }
 
+uint64_t hl_memlib_resident(void)
+{
+    enum { CHUNK = 4096 };
+    unsigned char vec[CHUNK]; /* one byte a page, a chunk of pages at a time: no allocation */
+    uint64_t pages = 0;
+    size_t total = mem.start ? (size_t)(mem.committed - mem.start) / mem.pagesize : 0;
+    for (size_t at = 0; at < total; at += CHUNK) {
+        size_t n = total - at < CHUNK ? total - at : CHUNK;
+        if (mincore(mem.start + at * mem.pagesize, n * mem.pagesize, vec) != 0)
+            return 0;
+        for (size_t i = 0; i < n; i++)
+            pages += vec[i] & 1;
+    }
+    return pages * mem.pagesize;
+}
+
 /* ---- the lab's interface ------------------------------------------------------ */
 
 void mem_init(void)

@@ -161,6 +161,21 @@ static void cell_u(uint64_t v, char *buf, size_t len)
         snprintf(buf, len, "%llu", (unsigned long long)v);
 }
 
+/* Bytes in binary units, as a reader takes them in: 512, 4.0K, 9.11M, 1.50G. */
+static void cell_size(uint64_t v, char *buf, size_t len)
+{
+    if (v == HL_NA_U)
+        snprintf(buf, len, "-");
+    else if (v >= (uint64_t)1 << 30)
+        snprintf(buf, len, "%.2fG", (double)v / (double)((uint64_t)1 << 30));
+    else if (v >= (uint64_t)1 << 20)
+        snprintf(buf, len, "%.2fM", (double)v / (double)((uint64_t)1 << 20));
+    else if (v >= 1024)
+        snprintf(buf, len, "%.1fK", (double)v / 1024.0);
+    else
+        snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
 static void cell_pct(double v, char *buf, size_t len)
 {
     if (isnan(v))
@@ -170,15 +185,62 @@ static void cell_pct(double v, char *buf, size_t len)
 }
 
 static void table_row(FILE *out, int tw, int pw, const char *trace, const char *policy, uint64_t ops,
-                      uint64_t live, uint64_t heap, double util, double rate, const char *status)
+                      uint64_t live, uint64_t heap, double util, uint64_t rss, double rate, const char *status)
 {
-    char o[24], lv[24], hp[24], ut[16], rt[16];
+    char o[24], lv[24], hp[24], ut[16], rs[24], rt[16];
     cell_u(ops, o, sizeof o);
     cell_u(live, lv, sizeof lv);
     cell_u(heap, hp, sizeof hp);
     cell_pct(util, ut, sizeof ut);
+    cell_size(rss, rs, sizeof rs);
     hl_output_rate(rate, rt, sizeof rt);
-    fprintf(out, "%-*s  %-*s  %9s  %12s  %12s  %6s  %9s  %s\n", tw, trace, pw, policy, o, lv, hp, ut, rt, status);
+    fprintf(out, "%-*s  %-*s  %9s  %12s  %12s  %6s  %9s  %9s  %s\n", tw, trace, pw, policy, o, lv, hp, ut, rs, rt,
+            status);
+}
+
+/* Below the table, which rows ran under which trim and mmap rules (the
+ * regime column, too wide to repeat on every row): the regime of most
+ * rows first, then each other one with the rows' labels. */
+static void regimes(const struct hl_result *rows, size_t n, FILE *out)
+{
+    size_t most = n, most_rows = 0, kinds = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j, count = 0;
+        for (j = 0; j < i && strcmp(rows[j].regime, rows[i].regime) != 0; j++)
+            ;
+        if (j < i || !rows[i].regime[0])
+            continue;
+        kinds++;
+        for (j = i; j < n; j++)
+            count += strcmp(rows[j].regime, rows[i].regime) == 0;
+        if (count > most_rows) {
+            most = i;
+            most_rows = count;
+        }
+    }
+    if (most == n)
+        return;
+    fprintf(out, "\nregime %s: %s\n", rows[most].regime, kinds > 1 ? "every row but the ones below" : "every row");
+    for (size_t i = 0; i < n; i++) {
+        size_t j;
+        for (j = 0; j < i && strcmp(rows[j].regime, rows[i].regime) != 0; j++)
+            ;
+        if (j < i || !rows[i].regime[0] || strcmp(rows[i].regime, rows[most].regime) == 0)
+            continue;
+        fprintf(out, "regime %s:", rows[i].regime);
+        const char *sep = " ";
+        for (size_t k = i; k < n; k++) { /* each label once */
+            size_t m;
+            for (m = i; m < k && !(strcmp(rows[m].policy, rows[k].policy) == 0 &&
+                                   strcmp(rows[m].regime, rows[k].regime) == 0); m++)
+                ;
+            if (m == k && strcmp(rows[k].regime, rows[i].regime) == 0) {
+                fprintf(out, "%s%s", sep, rows[k].policy);
+                sep = ", ";
+            }
+        }
+        fputc('\n', out);
+    }
 }
 
 static void table(const struct hl_result *rows, size_t n, FILE *out)
@@ -189,11 +251,12 @@ static void table(const struct hl_result *rows, size_t n, FILE *out)
         tw = l > tw ? l : tw;
         pw = m > pw ? m : pw;
     }
-    fprintf(out, "%-*s  %-*s  %9s  %12s  %12s  %6s  %9s  %s\n", tw, "trace", pw, "policy", "ops", "peak_live",
-            "peak_heap", "util", "ops/s", "status");
+    fprintf(out, "%-*s  %-*s  %9s  %12s  %12s  %6s  %9s  %9s  %s\n", tw, "trace", pw, "policy", "ops", "peak_live",
+            "peak_heap", "util", "rss_after", "ops/s", "status");
     for (size_t i = 0; i < n; i++)
         table_row(out, tw, pw, rows[i].trace, rows[i].policy, rows[i].ops, rows[i].peak_live_bytes,
-                  rows[i].peak_heap_bytes, rows[i].util, rows[i].ops_per_sec, rows[i].status);
+                  rows[i].peak_heap_bytes, rows[i].util, rows[i].rss_after_bytes, rows[i].ops_per_sec,
+                  rows[i].status);
 
     /* aggregates, policies in order of first appearance */
     int first = 1;
@@ -237,8 +300,10 @@ static void table(const struct hl_result *rows, size_t n, FILE *out)
         else
             snprintf(status, sizeof status, "ok");
         table_row(out, tw, pw, label, rows[i].policy, ops, HL_NA_U, HL_NA_U,
-                  with_util ? util / (double)with_util : HL_NA_F, secs > 0 ? (double)ops / secs : HL_NA_F, status);
+                  with_util ? util / (double)with_util : HL_NA_F, HL_NA_U, secs > 0 ? (double)ops / secs : HL_NA_F,
+                  status);
     }
+    regimes(rows, n, out);
 }
 
 void hl_output(const struct hl_result *rows, size_t n, enum hl_format fmt, FILE *out)

@@ -23,11 +23,13 @@
  * slowest are reported beside it.  docs/metrics.md says exactly how.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "metrics.h"
 #include "rb.h"
@@ -53,6 +55,27 @@ int hl_replay_preset(struct hl_replay_config *cfg, const char *name)
     }
     snprintf(cfg->preset, sizeof cfg->preset, "%s", name);
     return 0;
+}
+
+/* "off", or v in the largest binary unit that divides it exactly. */
+static void size_word(size_t v, int off, char *buf, size_t len)
+{
+    if (off)
+        snprintf(buf, len, "off");
+    else if (v && v % ((size_t)1 << 20) == 0)
+        snprintf(buf, len, "%zuM", v >> 20);
+    else if (v && v % 1024 == 0)
+        snprintf(buf, len, "%zuK", v >> 10);
+    else
+        snprintf(buf, len, "%zu", v);
+}
+
+void hl_replay_regime(size_t trim_threshold, size_t mmap_threshold, int dynamic, char *buf, size_t len)
+{
+    char trim[32], mmap[32];
+    size_word(trim_threshold, trim_threshold == HL_NO_TRIM, trim, sizeof trim);
+    size_word(mmap_threshold, mmap_threshold == 0, mmap, sizeof mmap);
+    snprintf(buf, len, "trim=%s mmap=%s%s", trim, mmap, dynamic && mmap_threshold ? " dyn" : "");
 }
 
 static hl_heap *make_heap(const struct hl_policy_spec *spec, const struct hl_replay_config *cfg)
@@ -338,11 +361,12 @@ static void *heap_realloc(void *ctx, void *p, size_t n) { return hl_realloc(ctx,
 static void *heap_calloc(void *ctx, size_t n) { return hl_calloc(ctx, 1, n); }
 static void *heap_memalign(void *ctx, size_t al, size_t n) { return hl_memalign(ctx, al, n); }
 static int heap_check(void *ctx, FILE *out) { return hl_check(ctx, out); }
+static uint64_t heap_resident(void *ctx) { return hl_resident_bytes(ctx); }
 
 void hl_alloc_heap(struct hl_alloc *a, hl_heap *h, size_t align)
 {
-    *a = (struct hl_alloc){"heaplab", h,           heap_malloc, heap_free, heap_realloc,
-                           heap_calloc, heap_memalign, heap_check, align, NULL};
+    *a = (struct hl_alloc){"heaplab",   h,          heap_malloc, heap_free, heap_realloc,
+                           heap_calloc, heap_memalign, heap_check, align, NULL, heap_resident};
 }
 
 static void *sys_malloc(void *ctx, size_t n)
@@ -372,9 +396,28 @@ static void *sys_memalign(void *ctx, size_t al, size_t n)
     return posix_memalign(&p, al < sizeof(void *) ? sizeof(void *) : al, n) == 0 ? p : NULL;
 }
 
+/* The process's resident set (VmRSS), from /proc/self/statm without
+ * allocating: the allocator being measured is this process's malloc. */
+static uint64_t sys_resident(void *ctx)
+{
+    (void)ctx;
+    char buf[256];
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    char *p = strchr(buf, ' '); /* size, then resident, in pages */
+    return p ? strtoull(p + 1, NULL, 10) * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
 void hl_alloc_system(struct hl_alloc *a)
 {
-    *a = (struct hl_alloc){"system", NULL, sys_malloc, sys_free, sys_realloc, sys_calloc, sys_memalign, NULL, 16, NULL};
+    *a = (struct hl_alloc){"system", NULL, sys_malloc, sys_free, sys_realloc, sys_calloc, sys_memalign, NULL, 16, NULL,
+                           sys_resident};
 }
 
 static int checked_pass(const struct hl_trace *t, const struct hl_policy_spec *spec,
@@ -579,6 +622,7 @@ void hl_replay_begin(const struct hl_trace *t, const char *label, const struct h
     snprintf(r->source, sizeof r->source, "%s", cfg->source == HL_SOURCE_SBRK ? "sbrk" : "region");
     r->align = cfg->align;
     r->mmap_threshold = cfg->mmap_threshold;
+    hl_replay_regime(cfg->trim_threshold, cfg->mmap_threshold, cfg->mmap_dynamic, r->regime, sizeof r->regime);
     r->ops = t->nops;
     snprintf(r->status, sizeof r->status, "not run");
 }
@@ -645,6 +689,9 @@ int hl_replay_time(const struct hl_trace *t, const struct hl_policy_spec *spec,
             latency_heap(t, h, ptr, lat); /* its own pass: clock reads slow it down */
         }
     }
+    /* what the heap keeps resident at the end of the run (the latency
+     * pass's state, what the trace left live still in it) */
+    r->rss_after_bytes = hl_resident_bytes(h);
     throughput(t, secs, repeat, r);
     percentiles(lat, t->nops, clock_overhead_ns(), r);
 out:
@@ -671,6 +718,14 @@ int hl_replay_time_alloc(const struct hl_trace *t, const struct hl_alloc *a, con
         return time_fail(r, "out of memory for the timed passes");
     }
     int sys = a->malloc == sys_malloc;
+    uint64_t resident_before = 0;
+    if (a->resident) {
+        /* the harness's own arrays resident first, so that only the
+         * allocator's growth counts */
+        memset(ptr, 0, nid * sizeof *ptr);
+        memset(lat, 0, (t->nops ? t->nops : 1) * sizeof *lat);
+        resident_before = a->resident(a->ctx);
+    }
     /* the allocator keeps what the warm-up pass faulted in, as glibc would */
     for (unsigned k = 0; k <= repeat + 1; k++) {
         if (a->reset && a->reset(a->ctx) != 0) { /* untimed, like drain */
@@ -689,6 +744,10 @@ int hl_replay_time_alloc(const struct hl_trace *t, const struct hl_alloc *a, con
             latency_system(t, ptr, lat);
         } else {
             latency_alloc(t, a, ptr, lat);
+        }
+        if (k == repeat + 1 && a->resident) {
+            uint64_t now_resident = a->resident(a->ctx);
+            r->rss_after_bytes = now_resident > resident_before ? now_resident - resident_before : 0;
         }
         if (a->reset)
             memset(ptr, 0, nid * sizeof *ptr); /* the next reset empties the allocator */

@@ -34,6 +34,12 @@ struct hl_replay_config {
  * alignment, no mmap path, exact growth, no trim.  -1 for an unknown name. */
 int hl_replay_preset(struct hl_replay_config *cfg, const char *name);
 
+/* What a row's trimming and mmap path run under, as the regime column says
+ * it: "trim=T mmap=M" with T and M a size (128K, 4M: whole KiB or MiB;
+ * otherwise bytes) or "off" (trim_threshold HL_NO_TRIM, mmap_threshold 0),
+ * followed by " dyn" when the thresholds move as glibc's dynamic ones do. */
+void hl_replay_regime(size_t trim_threshold, size_t mmap_threshold, int dynamic, char *buf, size_t len);
+
 /* An allocator as the replay drives it: a heaplab heap, the process's own
  * malloc (a baseline, in a child that preloaded it), a malloc-lab solution. */
 struct hl_alloc {
@@ -50,6 +56,10 @@ struct hl_alloc {
      * empty the allocator before each timed pass, e.g. a malloc-lab
      * solution's mem_reset_brk + mm_init; 0, or -1 to fail the row */
     int (*reset)(void *ctx);
+    /* optional (NULL: not known): bytes of the allocator's memory resident
+     * now; the timed passes report its growth from before the first pass
+     * to after the last one (rss_after_bytes) */
+    uint64_t (*resident)(void *ctx);
 };
 
 void hl_alloc_heap(struct hl_alloc *a, hl_heap *h, size_t align);
@@ -66,7 +76,9 @@ int hl_replay_checked(const struct hl_trace *t, const struct hl_alloc *a, const 
 /* Timed passes (cfg->repeat after an untimed warm-up) and a latency pass
  * over any allocator, what a pass leaves live freed in between (or the
  * allocator reset before each pass, when it has a reset hook): fills the
- * ops_per_sec columns and p50_ns, p99_ns.  The process's own malloc gets a
+ * ops_per_sec columns and p50_ns, p99_ns, and rss_after_bytes when the
+ * allocator has a resident hook (read after the latency pass, before what
+ * it left live is freed).  The process's own malloc gets a
  * loop with direct calls, as heaplab heaps do. */
 int hl_replay_time_alloc(const struct hl_trace *t, const struct hl_alloc *a, const struct hl_replay_config *cfg,
                          struct hl_result *r);
@@ -85,7 +97,8 @@ void hl_replay_begin(const struct hl_trace *t, const char *label, const struct h
 int hl_replay_measure(const struct hl_trace *t, const struct hl_policy_spec *spec,
                       const struct hl_replay_config *cfg, struct hl_result *r);
 /* The timed passes: throughput (best, median, slowest of cfg->repeat) on
- * a warm heap, then a latency pass timing each operation. */
+ * a warm heap, then a latency pass timing each operation; rss_after_bytes
+ * is the heap's resident bytes after that last pass (hl_resident_bytes). */
 int hl_replay_time(const struct hl_trace *t, const struct hl_policy_spec *spec,
                    const struct hl_replay_config *cfg, struct hl_result *r);
 /* All three, in this process. */

@@ -38,6 +38,8 @@
     X(p50_ns, F, "median latency of one operation, ns (latency pass)")                            \
     X(p99_ns, F, "99th percentile latency of one operation, ns (latency pass)")                   \
     X(peak_rss_bytes, U, "baselines: peak resident set growth during the replay")                 \
+    X(rss_after_bytes, U, "resident bytes after the last timed pass (baselines: RSS growth)")     \
+    X(regime, S, "trim/mmap rules the row ran under: trim=B|off mmap=B|off[ dyn], or defaults")   \
     X(status, S, "ok, or what failed and at which operation")
 
 #define HL_COL_S char

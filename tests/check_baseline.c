@@ -11,7 +11,16 @@
  * library that is not there is one line and no row; bad names are usage
  * errors.  In a sanitizer build, baselines are one "skipped" line each.
  *
- * The test libraries are compiled with cc into a temporary folder.
+ * The regime: the GLIBC_TUNABLES each configuration maps to; a probe
+ * program started with the environment a glibc child gets shows that
+ * glibc's malloc really follows them (mapping, trimming, the dynamic
+ * threshold), the user's GLIBC_TUNABLES kept and overridden as documented;
+ * through the command, the glibc row keeps its heap resident after the run
+ * when heaplab's rows do not trim, and the regime column says what every
+ * row ran under.
+ *
+ * The test libraries and the probe are compiled with cc into a temporary
+ * folder.
  */
 #include <check.h>
 #include <errno.h>
@@ -33,8 +42,20 @@
 
 static char dir[256];
 
+/* The user's malloc settings would change what the glibc rows run under
+ * (and their regime): the tests run without them. */
+static void clean_malloc_env(void)
+{
+    static const char *const vars[] = {"GLIBC_TUNABLES", "MALLOC_CHECK_", "MALLOC_TOP_PAD_", "MALLOC_PERTURB_",
+                                       "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_MAX_",
+                                       "MALLOC_ARENA_MAX", "MALLOC_ARENA_TEST"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        unsetenv(vars[i]);
+}
+
 static void setup(void)
 {
+    clean_malloc_env();
     snprintf(dir, sizeof dir, "/tmp/heaplab-baseline-XXXXXX");
     ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
 }
@@ -282,6 +303,8 @@ static void assert_baseline_ok(const struct csv *c, long i, const char *label)
     double p50 = num(c, (size_t)i, "p50_ns"), p99 = num(c, (size_t)i, "p99_ns");
     ck_assert_msg(p50 >= 0 && p99 >= p50, "%s: p50 %g p99 %g", label, p50, p99);
     ck_assert_msg(*get(c, (size_t)i, "peak_rss_bytes"), "%s: no peak RSS", label);
+    ck_assert_msg(*get(c, (size_t)i, "rss_after_bytes"), "%s: no RSS after the run", label);
+    ck_assert_msg(*get(c, (size_t)i, "regime"), "%s: no regime", label);
     /* heaplab's configuration and heap-only columns do not apply */
     static const char *const empty[] = {"preset", "source", "mmap_threshold", "peak_heap_bytes", "util",
                                         "frag", "internal_frag", "external_frag", "sbrk_calls", "mmap_calls",
@@ -469,6 +492,10 @@ START_TEST(library_row)
     assert_baseline_ok(&c, i, label);
     double rss = num(&c, (size_t)i, "peak_rss_bytes");
     ck_assert_msg(rss >= 0.75 * 8000000 && rss <= 4.0 * 8000000, "%s: peak_rss_bytes %.0f for 8 MB live", name, rss);
+    /* a library has no settings in common with heaplab's rules: its
+     * defaults; glibc, beside it, the linux preset's rules */
+    ck_assert_str_eq(get(&c, (size_t)i, "regime"), "defaults");
+    ck_assert_str_eq(get(&c, (size_t)find_row(&c, "big.rep", "baseline:glibc"), "regime"), "trim=128K mmap=128K dyn");
     csv_free(&c);
     free(r.err);
 }
@@ -542,6 +569,7 @@ START_TEST(path_library_is_used)
     char label[600];
     snprintf(label, sizeof label, "baseline:%s", so);
     assert_baseline_ok(&c, find_row(&c, "one.rep", label), label);
+    ck_assert_str_eq(get(&c, (size_t)find_row(&c, "one.rep", label), "regime"), "defaults");
     csv_free(&c);
     /* two children, each counted: the measure one (footprint and checked
      * pass: 2 x 1000 calls at least), the time one (warm-up, 3 timed, latency:
@@ -587,6 +615,305 @@ START_TEST(crash_costs_its_row) { crash_case(1); }
 END_TEST
 
 START_TEST(crash_costs_its_row_without_fork) { crash_case(0); }
+END_TEST
+
+/* ---- the regime: glibc under heaplab's rules ------------------------------------ */
+
+/* A configuration as `heaplab replay` makes it from a preset and the
+ * flags (cmd_replay.c): an explicit threshold is fixed, and an explicit
+ * trim threshold fixes the mmap threshold too; trim 0 is never. */
+static struct hl_replay_config config(const char *preset, long trim, long mmap)
+{
+    struct hl_replay_config cfg;
+    ck_assert_int_eq(hl_replay_preset(&cfg, preset), 0);
+    if (mmap >= 0) {
+        cfg.mmap_threshold = (size_t)mmap;
+        cfg.mmap_dynamic = 0;
+    }
+    if (trim >= 0) {
+        cfg.trim_threshold = trim ? (size_t)trim : HL_NO_TRIM;
+        cfg.mmap_dynamic = 0;
+    }
+    return cfg;
+}
+
+static const struct tunables_case {
+    const char *preset;
+    long trim, mmap; /* -1: the flag not given */
+    const char *tunables, *regime;
+} tunables_cases[] = {
+    {"linux", -1, -1, "", "trim=128K mmap=128K dyn"},
+    {"linux", 0, -1, "glibc.malloc.trim_threshold=18446744073709551615:glibc.malloc.mmap_threshold=131072",
+     "trim=off mmap=128K"},
+    {"linux", 1048576, -1,
+     "glibc.malloc.trim_threshold=1048576:glibc.malloc.mmap_threshold=131072:glibc.malloc.top_pad=131072",
+     "trim=1M mmap=128K"},
+    {"linux", -1, 300000,
+     "glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=300000:glibc.malloc.top_pad=131072",
+     "trim=128K mmap=300000"},
+    {"linux", -1, 0, "glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_max=0:glibc.malloc.top_pad=131072",
+     "trim=128K mmap=off"},
+    {"linux", 0, 0, "glibc.malloc.trim_threshold=18446744073709551615:glibc.malloc.mmap_max=0",
+     "trim=off mmap=off"},
+    {"malloclab", -1, -1, "glibc.malloc.trim_threshold=18446744073709551615:glibc.malloc.mmap_max=0",
+     "trim=off mmap=off"},
+    {"malloclab", 65536, 262144,
+     "glibc.malloc.trim_threshold=65536:glibc.malloc.mmap_threshold=262144:glibc.malloc.top_pad=131072",
+     "trim=64K mmap=256K"},
+};
+
+/* The tunables each configuration maps to, and the regime both rows say. */
+START_TEST(glibc_tunables_match_the_configuration)
+{
+    const struct tunables_case *tc = &tunables_cases[_i];
+    struct hl_replay_config cfg = config(tc->preset, tc->trim, tc->mmap);
+    char tun[HL_BASELINE_TUNABLES_MAX], regime[256], rows[256];
+    hl_baseline_glibc_tunables(&cfg, tun, sizeof tun);
+    ck_assert_str_eq(tun, tc->tunables);
+    struct hl_baseline glibc = {"baseline:glibc", ""}, lib = {"baseline:x", "/x.so"};
+    hl_baseline_regime(&glibc, &cfg, regime, sizeof regime);
+    ck_assert_str_eq(regime, tc->regime);
+    hl_replay_regime(cfg.trim_threshold, cfg.mmap_threshold, cfg.mmap_dynamic, rows, sizeof rows);
+    ck_assert_str_eq(rows, tc->regime); /* the words of heaplab's rows */
+    hl_baseline_regime(&lib, &cfg, regime, sizeof regime);
+    ck_assert_str_eq(regime, "defaults");
+}
+END_TEST
+
+/* What glibc's malloc does, seen from inside a process: COUNT blocks of
+ * SIZE bytes, how many got a mapping of their own (mallinfo2's hblks);
+ * freed in reverse, the main arena's size left (trimmed or not); then one
+ * more block of SIZE, mapped or not (the dynamic threshold rose or not). */
+static const char probe_source[] =
+    "#include <malloc.h>\n"
+    "#include <stdio.h>\n"
+    "#include <stdlib.h>\n"
+    "int main(int argc, char **argv) {\n"
+    "    if (argc != 3) return 2;\n"
+    "    size_t size = strtoul(argv[1], 0, 10), n = strtoul(argv[2], 0, 10);\n"
+    "    static void *p[1024]; if (n > 1024) return 2;\n"
+    "    size_t h0 = mallinfo2().hblks;\n"
+    "    for (size_t i = 0; i < n; i++) if (!(p[i] = malloc(size))) return 3;\n"
+    "    size_t mapped = mallinfo2().hblks - h0;\n"
+    "    for (size_t i = n; i-- > 0;) free(p[i]);\n"
+    "    size_t arena = mallinfo2().arena, h1 = mallinfo2().hblks;\n"
+    "    void *q = malloc(size); if (!q) return 3;\n"
+    "    printf(\"mapped %zu arena %zu again %zu\\n\", mapped, arena, mallinfo2().hblks - h1);\n"
+    "    free(q); return 0; }\n";
+
+struct probe {
+    unsigned long mapped, arena, again;
+};
+
+/* Run the probe with the environment of a glibc baseline's child under cfg. */
+static struct probe run_probe(const char *exe, const struct hl_replay_config *cfg, size_t size, size_t count)
+{
+    struct hl_baseline glibc = {"baseline:glibc", ""};
+    char **env = hl_baseline_env(&glibc, cfg);
+    ck_assert_ptr_nonnull(env);
+    char s[32], n[32];
+    snprintf(s, sizeof s, "%zu", size);
+    snprintf(n, sizeof n, "%zu", count);
+    const char *out = in_dir("probe.out");
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (o < 0 || dup2(o, 1) < 0)
+            _exit(126);
+        char *argv[] = {(char *)exe, s, n, NULL};
+        execve(exe, argv, env);
+        _exit(127);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    free(env);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "probe %zu %zu: status %d", size, count, st);
+    char *text = slurp(out);
+    struct probe p;
+    ck_assert_msg(sscanf(text, "mapped %lu arena %lu again %lu", &p.mapped, &p.arena, &p.again) == 3, "probe: '%s'",
+                  text);
+    free(text);
+    return p;
+}
+
+/* Into exe (512 bytes): in_dir's paths do not last. */
+static void build_probe(char *exe)
+{
+    char src[512], cmd[2048];
+    snprintf(src, sizeof src, "%s/probe.c", dir);
+    snprintf(exe, 512, "%s/probe", dir);
+    FILE *f = fopen(src, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(probe_source, f);
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(cmd, sizeof cmd, "cc -O1 -o '%s' '%s'", exe, src);
+    ck_assert_msg(system(cmd) == 0, "cannot build the probe: %s", cmd);
+}
+
+#define KB 1024ul
+#define MB (1024ul * 1024)
+
+/* glibc, started with the environment its baseline child gets, behaves as
+ * heaplab's rows under the same configuration: maps from the same
+ * threshold (a request the top of the heap cannot serve: 250000 and
+ * 400000 bytes; glibc's top holds about 128 KiB), trims or not (64 blocks
+ * of 16 KiB freed: 1 MiB at the top), and keeps its threshold dynamic
+ * only under the linux preset. */
+START_TEST(glibc_child_runs_under_the_tunables)
+{
+    char exe[512];
+    build_probe(exe);
+    struct hl_replay_config cfg = config("linux", -1, -1);
+    struct probe p = run_probe(exe, &cfg, 250000, 1);
+    ck_assert_msg(p.mapped == 1 && p.again == 0, "linux: mapped %lu again %lu (dynamic: the free raises it)",
+                  p.mapped, p.again);
+    p = run_probe(exe, &cfg, 16 * KB, 64);
+    ck_assert_msg(p.arena < 512 * KB, "linux: arena %lu after freeing 1 MiB at the top (trims)", p.arena);
+
+    cfg = config("linux", 0, -1); /* --trim-threshold 0 */
+    p = run_probe(exe, &cfg, 250000, 1);
+    ck_assert_msg(p.mapped == 1 && p.again == 1, "trim off: mapped %lu again %lu (fixed at 128K)", p.mapped,
+                  p.again);
+    p = run_probe(exe, &cfg, 16 * KB, 64);
+    ck_assert_msg(p.arena >= 1 * MB, "trim off: arena %lu after freeing 1 MiB (never trims)", p.arena);
+
+    /* --trim-threshold 1M: 512 KiB free at the top stays; 1.5 MiB freed
+     * trims once the top reaches 1 MiB (the last 0.5 MiB freed stays) */
+    cfg = config("linux", 1048576, -1);
+    p = run_probe(exe, &cfg, 16 * KB, 32);
+    ck_assert_msg(p.arena >= 512 * KB, "trim 1M: arena %lu after freeing 512 KiB", p.arena);
+    p = run_probe(exe, &cfg, 16 * KB, 96);
+    ck_assert_msg(p.arena < 1 * MB, "trim 1M: arena %lu after freeing 1.5 MiB", p.arena);
+
+    cfg = config("linux", -1, 300000); /* --mmap-threshold 300000 */
+    p = run_probe(exe, &cfg, 250000, 1);
+    ck_assert_msg(p.mapped == 0, "mmap 300000: 250000 bytes mapped");
+    p = run_probe(exe, &cfg, 400000, 1);
+    ck_assert_msg(p.mapped == 1 && p.again == 1, "mmap 300000: 400000 bytes: mapped %lu again %lu", p.mapped,
+                  p.again);
+
+    cfg = config("linux", -1, 0); /* --mmap-threshold 0 */
+    p = run_probe(exe, &cfg, 4 * MB, 2);
+    ck_assert_msg(p.mapped == 0 && p.again == 0, "mmap off: 4 MiB mapped %lu again %lu", p.mapped, p.again);
+    ck_assert_msg(p.arena < 512 * KB, "mmap off, trim 128K: arena %lu after freeing 8 MiB", p.arena);
+
+    cfg = config("malloclab", -1, -1);
+    p = run_probe(exe, &cfg, 250000, 8);
+    ck_assert_msg(p.mapped == 0 && p.again == 0, "malloclab: mapped %lu again %lu", p.mapped, p.again);
+    ck_assert_msg(p.arena >= 2 * MB, "malloclab: arena %lu after freeing 2 MB (never trims)", p.arena);
+}
+END_TEST
+
+/* The user's GLIBC_TUNABLES stay, before heaplab's: heaplab's win for what
+ * it sets, the user's others stay in effect, and the regime says so. */
+START_TEST(user_tunables_are_kept_and_overridden)
+{
+    char exe[512];
+    build_probe(exe);
+    /* the user always trims and never maps; --trim-threshold 0 says never
+     * trim (heaplab's setting wins) and sets the mmap threshold, not
+     * mmap_max (the user's stays) */
+    setenv("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=0:glibc.malloc.mmap_max=0", 1);
+    struct hl_replay_config cfg = config("linux", 0, -1); /* trim off, mmap 128K: sets trim and mmap_threshold */
+    struct probe p = run_probe(exe, &cfg, 16 * KB, 64);
+    ck_assert_msg(p.arena >= 1 * MB, "the user's trim_threshold=0 won: arena %lu", p.arena);
+    p = run_probe(exe, &cfg, 250000, 1);
+    ck_assert_msg(p.mapped == 0, "the user's mmap_max=0 was dropped"); /* heaplab does not set mmap_max here */
+    struct hl_baseline glibc = {"baseline:glibc", ""}, lib = {"baseline:x", "/x.so"};
+    char regime[256];
+    hl_baseline_regime(&glibc, &cfg, regime, sizeof regime);
+    ck_assert_str_eq(regime, "trim=off mmap=128K +user tunables");
+    hl_baseline_regime(&lib, &cfg, regime, sizeof regime);
+    ck_assert_str_eq(regime, "defaults");
+    /* under the linux preset heaplab sets nothing: the user's string alone */
+    cfg = config("linux", -1, -1);
+    p = run_probe(exe, &cfg, 250000, 1);
+    ck_assert_msg(p.mapped == 0, "linux + the user's mmap_max=0: mapped");
+    /* the environment itself: the user's string first, heaplab's after it */
+    cfg = config("malloclab", -1, -1);
+    char **env = hl_baseline_env(&glibc, &cfg);
+    ck_assert_ptr_nonnull(env);
+    size_t found = 0;
+    for (char **e = env; *e; e++)
+        if (strncmp(*e, "GLIBC_TUNABLES=", 15) == 0) {
+            found++;
+            ck_assert_str_eq(*e, "GLIBC_TUNABLES=glibc.malloc.trim_threshold=0:glibc.malloc.mmap_max=0:"
+                                 "glibc.malloc.trim_threshold=18446744073709551615:glibc.malloc.mmap_max=0");
+        }
+    ck_assert_uint_eq(found, 1);
+    free(env);
+    unsetenv("GLIBC_TUNABLES");
+}
+END_TEST
+
+static const struct regime_case {
+    const char *flag, *value; /* NULL: no flag */
+    const char *regime;
+    int trims; /* heaplab's rows and glibc's give the 8 MB back at the end */
+} regime_cases[] = {
+    {NULL, NULL, "trim=128K mmap=128K dyn", 1},
+    {"--trim-threshold", "0", "trim=off mmap=128K", 0},
+    {"--preset", "malloclab", "trim=off mmap=off", 0},
+    {"--mmap-threshold", "65536", "trim=128K mmap=64K", 1},
+};
+
+/* Through the command: the regime of every row, and what the heaps keep
+ * resident after the run.  The trace allocates 8 MB in 4000-byte blocks
+ * (under any mmap threshold here, above glibc's per-thread cache) and
+ * frees them all from the top down: glibc, trimming, ends with little
+ * resident; a heap that does not trim keeps the 8 MB. */
+START_TEST(regime_and_rss_after_through_the_command)
+{
+    const struct regime_case *rc = &regime_cases[_i];
+    const char *bin = heaplab("regime_and_rss_after_through_the_command");
+    if (!bin || unsupported("regime_and_rss_after_through_the_command"))
+        return;
+    const char *big = write_stack_trace("big.rep", 2000, 4000);
+    const char *csvp = in_dir("out.csv");
+    char *argv[20] = {NULL, "replay", "-p", "first-fit", "--baseline", "glibc", "--repeat", "1", "-f", "csv", "-o",
+                      (char *)csvp};
+    int k = 12;
+    if (rc->flag) {
+        argv[k++] = (char *)rc->flag;
+        argv[k++] = (char *)rc->value;
+    }
+    struct hl_baseline lib;
+    char why[512];
+    int have_lib = hl_baseline_resolve("jemalloc", &lib, why, sizeof why) == 0;
+    if (have_lib) {
+        argv[k++] = "--baseline";
+        argv[k++] = "jemalloc";
+    }
+    argv[k++] = (char *)big;
+    argv[k] = NULL;
+    struct run r = run_heaplab(bin, NULL, argv);
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    struct csv c;
+    csv_read(&c, csvp);
+    ck_assert_uint_eq(c.nrow, have_lib ? 3 : 2);
+    long f = find_row(&c, "big.rep", "first-fit"), g = find_row(&c, "big.rep", "baseline:glibc");
+    ck_assert(f >= 0 && g >= 0);
+    ck_assert_str_eq(get(&c, (size_t)f, "regime"), rc->regime);
+    ck_assert_str_eq(get(&c, (size_t)g, "regime"), rc->regime);
+    if (have_lib)
+        ck_assert_str_eq(get(&c, (size_t)find_row(&c, "big.rep", "baseline:jemalloc"), "regime"), "defaults");
+    /* heaplab's trim may give pages back lazily (they stay resident until
+     * the kernel reclaims them): only a heap that never trims is sure to
+     * keep them */
+    double heap = num(&c, (size_t)f, "peak_heap_bytes");
+    double fr = num(&c, (size_t)f, "rss_after_bytes"), gr = num(&c, (size_t)g, "rss_after_bytes");
+    ck_assert_msg(fr <= heap + 4096, "first-fit: rss_after %.0f above its peak heap %.0f (in pages)", fr, heap);
+    if (rc->trims) {
+        ck_assert_msg(gr < 2.0 * MB, "glibc trims: rss_after %.0f", gr);
+    } else {
+        ck_assert_msg(fr >= 0.9 * 8000000, "first-fit keeps its heap: rss_after %.0f", fr);
+        ck_assert_msg(gr >= 0.75 * 8000000 && gr <= 4.0 * 8000000, "glibc keeps its heap: rss_after %.0f", gr);
+    }
+    csv_free(&c);
+    free(r.err);
+}
 END_TEST
 
 /* ---- names, in this process ---------------------------------------------------------- */
@@ -805,6 +1132,17 @@ Suite *make_baseline_suite(void)
     tcase_add_loop_test(tc, library_row, 0, (int)(sizeof libraries / sizeof libraries[0]));
     tcase_add_test(tc, verify_tells_libraries_apart);
     tcase_add_test(tc, path_library_is_used);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("regime");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, glibc_tunables_match_the_configuration, 0,
+                        (int)(sizeof tunables_cases / sizeof tunables_cases[0]));
+    tcase_add_test(tc, glibc_child_runs_under_the_tunables);
+    tcase_add_test(tc, user_tunables_are_kept_and_overridden);
+    tcase_add_loop_test(tc, regime_and_rss_after_through_the_command, 0,
+                        (int)(sizeof regime_cases / sizeof regime_cases[0]));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("failures");

@@ -198,6 +198,28 @@ START_TEST(replay_all_on_the_bundled_traces_is_ok)
 }
 END_TEST
 
+/* The table: the RSS after the run in binary units, and below the rows
+ * which regime every row ran under. */
+START_TEST(table_shows_rss_after_and_the_regimes)
+{
+    struct run *r = heaplab("replay", "-p", "first-fit", "--preset", "malloclab", "--repeat", "1",
+                            "traces/handmade-basic.rep", NULL);
+    if (!r)
+        return;
+    ck_assert_msg(r->status == 0, "exit %d: %s", r->status, r->err);
+    ck_assert_msg(strncmp(r->out, "trace", 5) == 0 && strstr(r->out, "  rss_after  ") &&
+                      strstr(r->out, "  rss_after  ") < strchr(r->out, '\n'),
+                  "%s", r->out);
+    ck_assert_msg(strstr(r->out, "\n\nregime trim=off mmap=off: every row\n"), "%s", r->out);
+    /* a line of the table: the cell under rss_after is a size in K or M */
+    const char *row = strstr(r->out, "first-fit");
+    ck_assert_ptr_nonnull(row);
+    char line[512];
+    snprintf(line, sizeof line, "%.*s", (int)strcspn(row, "\n"), row);
+    ck_assert_msg(strstr(line, "K  ") || strstr(line, "M  "), "%s", line);
+}
+END_TEST
+
 Suite *make_cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -209,6 +231,7 @@ Suite *make_cli_suite(void)
     tcase_add_test(tc, usage_errors_exit_2_with_one_line);
     tcase_add_test(tc, a_bad_trace_stops_the_run_before_any_row);
     tcase_add_test(tc, replay_all_on_the_bundled_traces_is_ok);
+    tcase_add_test(tc, table_shows_rss_after_and_the_regimes);
     suite_add_tcase(s, tc);
     return s;
 }

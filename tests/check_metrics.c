@@ -332,6 +332,40 @@ START_TEST(trim_by_hand)
 }
 END_TEST
 
+/* rss_after_bytes: the timed heap's resident pages after the last pass.
+ * 40 blocks of 4000 bytes left live: a heap of 24 + 40 x 4016 + 8 bytes,
+ * a header in every page of it, all resident; the same blocks freed under
+ * malloclab (which never trims): the pages stay.  Never above the heap's
+ * peak, rounded up to pages.  The regime says what the heap ran under. */
+START_TEST(rss_after_and_regime)
+{
+    char text[4096];
+    struct hl_trace live, freed;
+    for (int ops = 40; ops <= 80; ops += 40) { /* the allocations, then the frees too */
+        size_t k = (size_t)snprintf(text, sizeof text, "0\n40\n%d\n1\n", ops);
+        for (int i = 0; i < ops; i++)
+            k += (size_t)snprintf(text + k, sizeof text - k, i < 40 ? "a %d 4000\n" : "f %d\n", i % 40);
+        ck_assert_uint_lt(k, sizeof text);
+        parse(ops == 40 ? "live.rep" : "freed.rep", text, ops == 40 ? &live : &freed);
+    }
+    struct hl_policy_spec sp = spec_of("first-fit");
+    struct hl_result r;
+    struct hl_replay_config cfg = preset("linux");
+    ck_assert_int_eq(hl_replay(&live, &sp, &cfg, &r), 0);
+    ck_assert_uint_eq(r.peak_heap_bytes, 24 + 40 * 4016 + 8);
+    ck_assert_uint_ge(r.rss_after_bytes, r.peak_heap_bytes / 2);
+    ck_assert_uint_le(r.rss_after_bytes, page_up(r.peak_heap_bytes));
+    ck_assert_str_eq(r.regime, "trim=128K mmap=128K dyn");
+    cfg = preset("malloclab");
+    ck_assert_int_eq(hl_replay(&freed, &sp, &cfg, &r), 0);
+    ck_assert_uint_ge(r.rss_after_bytes, r.peak_heap_bytes / 2);
+    ck_assert_uint_le(r.rss_after_bytes, page_up(r.peak_heap_bytes));
+    ck_assert_str_eq(r.regime, "trim=off mmap=off");
+    hl_trace_free(&live);
+    hl_trace_free(&freed);
+}
+END_TEST
+
 /* A trace whose requests are all 0 bytes: peak live 0, so frag is not
  * available and util is 0; the at-peak figures are taken at op 0, on the
  * empty heap: internal not available (no block), external 0. */
@@ -726,7 +760,7 @@ static struct hl_result run_bad(enum misdeed how, unsigned when, const char *tex
     memset(&b, 0, sizeof b);
     b.how = how;
     b.when = when;
-    struct hl_alloc a = {"bad", &b, bad_malloc, bad_free, bad_realloc, bad_calloc, bad_memalign, bad_check, 16, NULL};
+    struct hl_alloc a = {"bad", &b, bad_malloc, bad_free, bad_realloc, bad_calloc, bad_memalign, bad_check, 16, NULL, NULL};
     struct hl_trace t;
     parse("bad.rep", text, &t);
     struct hl_replay_config cfg = preset("linux");
@@ -1091,6 +1125,7 @@ Suite *make_metrics_suite(void)
     tcase_add_test(tc, malloclab_preset_by_hand);
     tcase_add_test(tc, mmap_path_by_hand);
     tcase_add_test(tc, trim_by_hand);
+    tcase_add_test(tc, rss_after_and_regime);
     tcase_add_test(tc, nothing_live);
     tcase_add_test(tc, peak_op_from_the_trace);
     suite_add_tcase(s, tc);

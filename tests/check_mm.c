@@ -404,6 +404,11 @@ START_TEST(implicit_util_matches_the_hand_count)
     ck_assert_double_eq_tol(strtod(col(&c, 0, "util"), NULL), 7500.0 / 13216.0, 1e-9);
     ck_assert_double_eq_tol(strtod(col(&c, 0, "frag"), NULL), 13216.0 / 7500.0 - 1, 1e-9);
     ck_assert_double_gt(strtod(col(&c, 0, "ops_per_sec"), NULL), 0);
+    /* the memory system's pages after the timed passes: the ones the
+     * break reached (the lab's heap never shrinks), no more */
+    unsigned long page = (unsigned long)sysconf(_SC_PAGESIZE), rss = strtoul(col(&c, 0, "rss_after_bytes"), NULL, 10);
+    ck_assert_msg(rss > 0 && rss <= (13216 + page - 1) / page * page, "rss_after_bytes %lu", rss);
+    ck_assert_str_eq(col(&c, 0, "regime"), "trim=off mmap=off");
     free(c.text);
     out_free(&o);
 }
