@@ -59,6 +59,7 @@ POLICY_SRC := $(sort $(wildcard policies/*.c))
 HARNESS_SRC := $(filter-out harness/main.c,$(sort $(wildcard harness/*.c)))
 TEST_SRC := $(sort $(wildcard tests/*.c))
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
+BENCH_SRC := $(sort $(wildcard bench/*.c))
 
 LIB := $(BUILD)/libheaplab.a
 HARNESS_LIB := $(BUILD)/libheaplab-harness.a
@@ -69,6 +70,8 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(POLICY_SRC))
 HARNESS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(HARNESS_SRC))
 TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 EXAMPLES := $(patsubst %.c,$(BUILD)/%.so,$(EXAMPLE_SRC))
+BENCH_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRC))
+BENCH_TOOLS := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))
 
 OUT ?= out
 
@@ -126,6 +129,12 @@ $(BUILD)/examples/%.so: examples/%.c include/heaplab/policy.h include/heaplab/he
 
 examples: $(EXAMPLES)
 
+# the benchmark's helper programs (bench/*.c), linked like the heaplab command
+.SECONDARY: $(BENCH_OBJ)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(HARNESS_LIB) $(LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 deps:
 	@scripts/install-deps
 
@@ -166,4 +175,4 @@ scaling: deps
 clean:
 	rm -rf build build-address build-undefined build-thread
 
--include $(LIB_OBJ:.o=.d) $(HARNESS_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/harness/main.d
+-include $(LIB_OBJ:.o=.d) $(HARNESS_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(BUILD)/harness/main.d
