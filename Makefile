@@ -6,6 +6,12 @@
 #   make plots           the charts of the demo replays, every kind, both backends, in $(OUT)/plots/
 #   make scaling         ops/s against live blocks (a few minutes): $(OUT)/scaling.csv and its chart
 #   make test            install what is missing, build and run the Check suites
+#   make bench           the benchmark (a few minutes; never a test): throughput of every policy, with
+#                        and without its front cache, and of glibc, jemalloc, mimalloc, tcmalloc on the
+#                        malloc-lab and bundled traces, the scaling sweep and callgrind's instructions per
+#                        operation, as ratios to glibc over BENCH_ROUNDS rounds: bench/results/summary.md,
+#                        its CSVs and charts (not committed).  BENCH_QUICK=1: a one-minute smoke run;
+#                        the other knobs are at the top of scripts/bench
 #   make traces          regenerate the generated traces in traces/ (traces/gen.list)
 #   make examples        build the example policy plugin(s) in $(BUILD)/examples/
 #   make SANITIZER=address|undefined|thread [test]   the same in build-$(SANITIZER)/
@@ -75,7 +81,7 @@ BENCH_TOOLS := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))
 
 OUT ?= out
 
-.PHONY: all test demo plots scaling deps clean traces examples
+.PHONY: all test demo plots scaling bench deps clean traces examples
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -171,6 +177,11 @@ plots: deps
 scaling: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@scripts/scaling $(BIN) $(OUT)
+
+# a benchmark, never a test: it prints and writes figures, nothing fails on a time
+bench: deps
+	@$(MAKE) --no-print-directory $(BIN) $(BENCH_TOOLS)
+	@MALLOCLAB=$(MALLOCLAB) CC="$(CC)" scripts/bench $(BIN) bench/results
 
 clean:
 	rm -rf build build-address build-undefined build-thread
