@@ -6,6 +6,12 @@
 #   make plots           the charts of the demo replays, every kind, both backends, in $(OUT)/plots/
 #   make scaling         ops/s against live blocks (a few minutes): $(OUT)/scaling.csv and its chart
 #   make test            install what is missing, build and run the Check suites
+#   make bench           the benchmark (a few minutes; never a test): throughput of every policy, with
+#                        and without its front cache, and of glibc, jemalloc, mimalloc, tcmalloc on the
+#                        malloc-lab and bundled traces, the scaling sweep and callgrind's instructions per
+#                        operation, as ratios to glibc over BENCH_ROUNDS rounds: bench/results/summary.md,
+#                        its CSVs and charts (not committed).  BENCH_QUICK=1: a one-minute smoke run;
+#                        the other knobs are at the top of scripts/bench
 #   make traces          regenerate the generated traces in traces/ (traces/gen.list)
 #   make examples        build the example policy plugin(s) in $(BUILD)/examples/
 #   make SANITIZER=address|undefined|thread [test]   the same in build-$(SANITIZER)/
@@ -59,6 +65,7 @@ POLICY_SRC := $(sort $(wildcard policies/*.c))
 HARNESS_SRC := $(filter-out harness/main.c,$(sort $(wildcard harness/*.c)))
 TEST_SRC := $(sort $(wildcard tests/*.c))
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
+BENCH_SRC := $(sort $(wildcard bench/*.c))
 
 LIB := $(BUILD)/libheaplab.a
 HARNESS_LIB := $(BUILD)/libheaplab-harness.a
@@ -69,10 +76,12 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(POLICY_SRC))
 HARNESS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(HARNESS_SRC))
 TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 EXAMPLES := $(patsubst %.c,$(BUILD)/%.so,$(EXAMPLE_SRC))
+BENCH_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRC))
+BENCH_TOOLS := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))
 
 OUT ?= out
 
-.PHONY: all test demo plots scaling deps clean traces examples
+.PHONY: all test demo plots scaling bench deps clean traces examples
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -126,6 +135,12 @@ $(BUILD)/examples/%.so: examples/%.c include/heaplab/policy.h include/heaplab/he
 
 examples: $(EXAMPLES)
 
+# the benchmark's helper programs (bench/*.c), linked like the heaplab command
+.SECONDARY: $(BENCH_OBJ)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(HARNESS_LIB) $(LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 deps:
 	@scripts/install-deps
 
@@ -163,7 +178,12 @@ scaling: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@scripts/scaling $(BIN) $(OUT)
 
+# a benchmark, never a test: it prints and writes figures, nothing fails on a time
+bench: deps
+	@$(MAKE) --no-print-directory $(BIN) $(BENCH_TOOLS)
+	@MALLOCLAB=$(MALLOCLAB) CC="$(CC)" scripts/bench $(BIN) bench/results
+
 clean:
 	rm -rf build build-address build-undefined build-thread
 
--include $(LIB_OBJ:.o=.d) $(HARNESS_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/harness/main.d
+-include $(LIB_OBJ:.o=.d) $(HARNESS_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(BUILD)/harness/main.d
