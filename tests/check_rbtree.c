@@ -104,14 +104,18 @@ static int64_t where(hl_heap *h, const void *p)
     return ((int64_t)1 << 62) | (int64_t)(a & 4095);
 }
 
+/* Every stat but meta_bytes, the mapping that holds the policy's own state
+ * (rbtree's class table is larger than best fit's list head): the heaps
+ * themselves must agree to the byte. */
 static void stats_equal(hl_heap *a, hl_heap *b, size_t at)
 {
     struct hl_stats x, y;
     hl_stats(a, &x);
     hl_stats(b, &y);
 #define HL_STATS_SAME(name, doc)                                                                   \
-    ck_assert_msg(x.name == y.name, "op %zu: %s: best-fit %llu, rbtree %llu", at, #name,          \
-                  (unsigned long long)x.name, (unsigned long long)y.name);
+    ck_assert_msg(x.name == y.name || strcmp(#name, "meta_bytes") == 0,                          \
+                  "op %zu: %s: best-fit %llu, rbtree %llu", at, #name, (unsigned long long)x.name, \
+                  (unsigned long long)y.name);
     HL_STATS_FIELDS(HL_STATS_SAME)
 #undef HL_STATS_SAME
 }
@@ -379,7 +383,9 @@ static struct hl_rb_node *root_of(struct hl_rb_node *n)
     return n;
 }
 
-/* A heap whose tree has 32 free blocks of distinct sizes. */
+/* A heap whose trees hold 32 free blocks of distinct sizes, all in one
+ * tree: the policy keeps a tree per size class, and the block sizes from
+ * 16 KiB up to 16.5 KiB are one class. */
 static hl_heap *heap_with_free_blocks(void *freed[32])
 {
     struct hl_config cfg;
@@ -388,7 +394,7 @@ static hl_heap *heap_with_free_blocks(void *freed[32])
     ck_assert_ptr_nonnull(h);
     void *p[64];
     for (int i = 0; i < 64; i++)
-        p[i] = hl_malloc(h, 24 + 16 * (size_t)((i * 37) % 64));
+        p[i] = hl_malloc(h, 16376 + 16 * (size_t)((i / 2 * 37) % 32));
     for (int i = 0; i < 32; i++) {
         freed[i] = p[2 * i];
         hl_free(h, freed[i]);
