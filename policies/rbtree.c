@@ -72,6 +72,7 @@
 struct rb_class {
     struct hl_rb_root tree;   /* the class's free blocks by (size, address) */
     struct hl_rb_node *first; /* its least key, NULL when empty */
+    struct hl_rb_node *last;  /* its greatest key, NULL when empty */
 };
 
 struct rbtree {
@@ -111,32 +112,35 @@ static inline void unmark(struct rbtree *t, unsigned c)
         t->fl_map &= ~((uint64_t)1 << (c >> SL_LOG2));
 }
 
-/* File b, of `size` bytes (its header may not say so yet). */
+/* File b, of `size` bytes (its header may not say so yet).  A key below
+ * the class's first or above its last links beside it with no descent:
+ * blocks freed in address order (one size class at a time) are common. */
 static void file(struct rbtree *t, hl_block *b, size_t size)
 {
     unsigned c = class_of(size);
     struct rb_class *k = &t->cls[c];
-    struct hl_rb_node *n = node_of(b), *first = k->first;
+    struct hl_rb_node *n = node_of(b), *first = k->first, *last = k->last;
     t->count++;
     if (!first) {
-        hl_rb_link(n, NULL, &k->tree.node);
-        hl_rb_insert_color(n, &k->tree);
-        k->first = n;
+        hl_rb_link_root(n, &k->tree);
+        k->first = k->last = n;
         mark(t, c);
         return;
     }
     if (key_less(size, n, node_size(first), first)) {
         hl_rb_link(n, first, &first->left); /* the least node has no left child */
-        hl_rb_insert_color(n, &k->tree);
         k->first = n;
-        return;
+    } else if (key_less(node_size(last), last, size, n)) {
+        hl_rb_link(n, last, &last->right); /* nor the greatest a right one */
+        k->last = n;
+    } else {
+        struct hl_rb_node **link = &k->tree.node, *parent = NULL;
+        while (*link) {
+            parent = *link;
+            link = key_less(size, n, node_size(parent), parent) ? &parent->left : &parent->right;
+        }
+        hl_rb_link(n, parent, link);
     }
-    struct hl_rb_node **link = &k->tree.node, *parent = NULL;
-    while (*link) {
-        parent = *link;
-        link = key_less(size, n, node_size(parent), parent) ? &parent->left : &parent->right;
-    }
-    hl_rb_link(n, parent, link);
     hl_rb_insert_color(n, &k->tree);
 }
 
@@ -145,12 +149,18 @@ static void unfile(struct rbtree *t, hl_block *b, unsigned c)
 {
     struct rb_class *k = &t->cls[c];
     struct hl_rb_node *n = node_of(b);
-    if (k->first == n)
-        k->first = hl_rb_next(n);
-    hl_rb_erase(n, &k->tree);
-    if (!k->tree.node)
-        unmark(t, c);
     t->count--;
+    if (k->first == n) {
+        if (k->last == n) { /* the only block of its class */
+            k->tree.node = k->first = k->last = NULL;
+            unmark(t, c);
+            return;
+        }
+        k->first = hl_rb_next(n);
+    } else if (k->last == n) {
+        k->last = hl_rb_prev(n);
+    }
+    hl_rb_erase(n, &k->tree);
 }
 
 static void rt_insert(void *st, hl_block *b) { file(st, b, hl_block_size(b)); }
@@ -175,13 +185,15 @@ static void rt_replace(void *st, hl_block *old, hl_block *b, size_t size)
             fits = !p || key_less(node_size(p), p, size, n);
         }
         if (fits && key_less(os, o, size, n)) { /* larger: the successor must stay above */
-            struct hl_rb_node *s = hl_rb_next(o);
+            struct hl_rb_node *s = k->last == o ? NULL : hl_rb_next(o);
             fits = !s || key_less(size, n, node_size(s), s);
         }
         if (fits) {
             hl_rb_replace(o, n, &k->tree);
             if (k->first == o)
                 k->first = n;
+            if (k->last == o)
+                k->last = n;
             return;
         }
     }
@@ -338,9 +350,12 @@ static int rt_check(hl_heap *h, void *st, struct hl_check *c)
         size_t n = 0;
         hl_rb_check(&rc->tree, ps.sound ? key_cmp : NULL, c, &n);
         linked += n;
-        if (ps.sound)
+        if (ps.sound) {
             HL_CHECK(c, rc->first == hl_rb_first(&rc->tree), "rbtree: class %u: first is %p, its least node %p", k,
                      (const void *)rc->first, (const void *)hl_rb_first(&rc->tree));
+            HL_CHECK(c, rc->last == hl_rb_last(&rc->tree), "rbtree: class %u: last is %p, its greatest node %p", k,
+                     (const void *)rc->last, (const void *)hl_rb_last(&rc->tree));
+        }
     }
     HL_CHECK(c, linked == t->count, "rbtree: %zu nodes linked, count says %zu", linked, t->count);
     if (!ps.sound)
