@@ -70,22 +70,38 @@
 #define CLASSES (FL_COUNT << SL_LOG2)
 
 struct rb_class {
-    struct hl_rb_root tree;   /* the class's free blocks by (size, address) */
-    struct hl_rb_node *first; /* its least key, NULL when empty */
-    struct hl_rb_node *last;  /* its greatest key, NULL when empty */
+    struct hl_rb_root tree;    /* the class's sorted free blocks by (size, address) */
+    struct hl_rb_node *first;  /* the tree's least key, NULL when empty */
+    struct hl_rb_node *last;   /* its greatest key, NULL when empty */
+    struct pend_node *pending; /* blocks not sorted yet, in no order */
 };
+
+/* A block on a class's pending list, in the node space where a tree node
+ * would be.  Its first word is the back link with PENDING set: a tree
+ * node's first word is a parent address (8-aligned) with the colour in
+ * bit 0, so bit 1 tells the two apart. */
+struct pend_node {
+    uintptr_t pprev;        /* address of the link that points here | PENDING */
+    struct pend_node *next; /* NULL at the end */
+};
+#define PENDING ((uintptr_t)2)
 
 struct rbtree {
     uint64_t fl_map;            /* bit f: sl_map[f] != 0 */
     uint32_t sl_map[FL_COUNT];  /* bit i of word f: class (f << SL_LOG2) | i not empty */
-    size_t count;               /* blocks in the trees */
+    size_t count;               /* blocks filed (sorted and pending) */
     struct rb_class cls[CLASSES];
 };
 
 static inline struct hl_rb_node *node_of(hl_block *b) { return hl_block_node(b); }
-static inline hl_block *block_of(const struct hl_rb_node *n) { return hl_node_block(n); }
-static inline size_t node_size(const struct hl_rb_node *n) { return hl_block_size(block_of(n)); }
+static inline hl_block *block_of(const void *n) { return hl_node_block(n); }
+static inline size_t node_size(const void *n) { return hl_block_size(block_of(n)); }
 static inline unsigned class_of(size_t size) { return tlsf_class(size, SL_LOG2); }
+static inline int is_pending(const void *n) { return (int)(*(const uintptr_t *)n & PENDING); }
+static inline struct pend_node **pend_pprev(const struct pend_node *p)
+{
+    return (struct pend_node **)(p->pprev & ~PENDING);
+}
 
 /* (as, a) < (bs, b): the key order. */
 static inline int key_less(size_t as, const void *a, size_t bs, const void *b)
@@ -112,21 +128,10 @@ static inline void unmark(struct rbtree *t, unsigned c)
         t->fl_map &= ~((uint64_t)1 << (c >> SL_LOG2));
 }
 
-/* File b, of `size` bytes (its header may not say so yet).  A key below
- * the class's first or above its last links beside it with no descent:
- * blocks freed in address order (one size class at a time) are common. */
-static void file(struct rbtree *t, hl_block *b, size_t size)
+/* Put node n of key (size, n) into class k's tree, the class not empty. */
+static void sort_in(struct rb_class *k, struct hl_rb_node *n, size_t size)
 {
-    unsigned c = class_of(size);
-    struct rb_class *k = &t->cls[c];
-    struct hl_rb_node *n = node_of(b), *first = k->first, *last = k->last;
-    t->count++;
-    if (!first) {
-        hl_rb_link_root(n, &k->tree);
-        k->first = k->last = n;
-        mark(t, c);
-        return;
-    }
+    struct hl_rb_node *first = k->first, *last = k->last;
     if (key_less(size, n, node_size(first), first)) {
         hl_rb_link(n, first, &first->left); /* the least node has no left child */
         k->first = n;
@@ -144,16 +149,89 @@ static void file(struct rbtree *t, hl_block *b, size_t size)
     hl_rb_insert_color(n, &k->tree);
 }
 
+static inline void pend_link(struct rb_class *k, struct pend_node *p)
+{
+    struct pend_node *head = k->pending;
+    p->pprev = (uintptr_t)&k->pending | PENDING;
+    p->next = head;
+    if (head)
+        head->pprev = (uintptr_t)&p->next | PENDING;
+    k->pending = p;
+}
+
+static inline void pend_unlink(struct pend_node *p)
+{
+    struct pend_node *next = p->next;
+    *pend_pprev(p) = next;
+    if (next)
+        next->pprev = p->pprev;
+}
+
+/* Sort class k's pending blocks into its tree (before a search needs the
+ * class in order). */
+static void sort_pending(struct rb_class *k)
+{
+    struct pend_node *p = k->pending;
+    k->pending = NULL;
+    while (p) {
+        struct pend_node *next = p->next;
+        struct hl_rb_node *n = (struct hl_rb_node *)(void *)p;
+        size_t size = node_size(n);
+        if (!k->first) {
+            hl_rb_link_root(n, &k->tree);
+            k->first = k->last = n;
+        } else {
+            sort_in(k, n, size);
+        }
+        p = next;
+    }
+}
+
+/* File b, of `size` bytes (its header may not say so yet).  Into the tree
+ * when that costs no descent: the class's tree is empty, or the key sorts
+ * below its first or above its last (blocks freed in address order, one
+ * size class at a time, are common); else onto the pending list, to be
+ * sorted when a search first needs the class in order - or never, when
+ * the block is taken by coalescing first. */
+static void file(struct rbtree *t, hl_block *b, size_t size)
+{
+    unsigned c = class_of(size);
+    struct rb_class *k = &t->cls[c];
+    struct hl_rb_node *n = node_of(b), *first = k->first, *last = k->last;
+    t->count++;
+    if (!first) {
+        hl_rb_link_root(n, &k->tree);
+        k->first = k->last = n;
+        mark(t, c);
+    } else if (key_less(size, n, node_size(first), first) || key_less(node_size(last), last, size, n)) {
+        sort_in(k, n, size);
+    } else {
+        pend_link(k, (struct pend_node *)(void *)n);
+    }
+}
+
 /* Unfile b, of class c. */
 static void unfile(struct rbtree *t, hl_block *b, unsigned c)
 {
     struct rb_class *k = &t->cls[c];
     struct hl_rb_node *n = node_of(b);
     t->count--;
+    if (is_pending(n)) {
+        pend_unlink((struct pend_node *)(void *)n);
+        return; /* the tree is not empty: a block is pended only beside one */
+    }
     if (k->first == n) {
-        if (k->last == n) { /* the only block of its class */
+        if (k->last == n) { /* the only block of its tree */
             k->tree.node = k->first = k->last = NULL;
-            unmark(t, c);
+            struct pend_node *p = k->pending;
+            if (p) { /* a pending block becomes the tree: none waits beside an empty one */
+                pend_unlink(p);
+                n = (struct hl_rb_node *)(void *)p;
+                hl_rb_link_root(n, &k->tree);
+                k->first = k->last = n;
+            } else {
+                unmark(t, c);
+            }
             return;
         }
         k->first = hl_rb_next(n);
@@ -167,10 +245,10 @@ static void rt_insert(void *st, hl_block *b) { file(st, b, hl_block_size(b)); }
 
 static void rt_remove(void *st, hl_block *b) { unfile(st, b, class_of(hl_block_size(b))); }
 
-/* b (size bytes) takes old's place: in place when the key stays in old's
- * class and between old's neighbours.  b's node may overlap old's, so
- * nothing is written to b's node before old is out of the tree or wholly
- * read (hl_rb_replace reads it first). */
+/* b (size bytes) takes old's place: in place when it stays in old's class
+ * and old is pending (the list has no order) or its key stays between
+ * old's neighbours in the tree.  b's node may overlap old's, so nothing is
+ * written to b's node before old is out of the index or wholly read. */
 static void rt_replace(void *st, hl_block *old, hl_block *b, size_t size)
 {
     struct rbtree *t = st;
@@ -179,6 +257,14 @@ static void rt_replace(void *st, hl_block *old, hl_block *b, size_t size)
     struct hl_rb_node *o = node_of(old), *n = node_of(b);
     if (class_of(size) == c) {
         struct rb_class *k = &t->cls[c];
+        if (is_pending(o)) {
+            struct pend_node q = *(struct pend_node *)(void *)o, *p = (struct pend_node *)(void *)n;
+            *p = q;
+            *pend_pprev(&q) = p;
+            if (q.next)
+                q.next->pprev = (uintptr_t)&p->next | PENDING;
+            return;
+        }
         int fits = 1;
         if (key_less(size, n, os, o)) { /* smaller: the predecessor must stay below */
             struct hl_rb_node *p = k->first == o ? NULL : hl_rb_prev(o);
@@ -211,7 +297,9 @@ static hl_block *rt_find(void *st, size_t size)
         return NULL;
     uint32_t sm = t->sl_map[fl];
     if (sm >> sl & 1) {
-        const struct rb_class *k = &t->cls[c];
+        struct rb_class *k = &t->cls[c];
+        if (k->pending)
+            sort_pending(k);
         if (node_size(k->first) >= size)
             return block_of(k->first);
         struct hl_rb_node *n = k->tree.node, *best = NULL;
@@ -234,7 +322,10 @@ static hl_block *rt_find(void *st, size_t size)
         fl = (unsigned)__builtin_ctzll(fm);
         sm = t->sl_map[fl];
     }
-    return block_of(t->cls[(fl << SL_LOG2) + (unsigned)__builtin_ctz(sm)].first);
+    struct rb_class *k = &t->cls[(fl << SL_LOG2) + (unsigned)__builtin_ctz(sm)];
+    if (k->pending)
+        sort_pending(k);
+    return block_of(k->first);
 }
 
 /* ---- check ------------------------------------------------------------------ */
@@ -293,11 +384,13 @@ static void visit(struct pass *ps, const struct hl_rb_node *n, const struct hl_r
 struct census {
     const struct rbtree *t;
     struct hl_check *c;
-    size_t free_blocks;
+    size_t free_blocks, pending;
 };
 
 /* Each free block the heap walk finds must be reached by a search for its
- * key: its node is in its class's tree, and where its header size says. */
+ * key - its node is in its class's tree, where its header size says - or
+ * say that it is pending (the lists were walked before: as many blocks
+ * say so as the lists hold). */
 static int find_walked(const struct hl_block_info *bi, void *arg)
 {
     struct census *cs = arg;
@@ -305,12 +398,49 @@ static int find_walked(const struct hl_block_info *bi, void *arg)
         return 0;
     cs->free_blocks++;
     const hl_block *b = bi->addr;
+    if (is_pending(hl_block_node(b))) {
+        cs->pending++;
+        return 0;
+    }
     unsigned c = class_of(bi->size);
     const struct hl_rb_node *n = c < CLASSES ? cs->t->cls[c].tree.node : NULL;
     for (int depth = 0; n && block_of(n) != b && depth < MAX_DEPTH; depth++)
         n = key_less(bi->size, b, node_size(n), block_of(n)) ? n->left : n->right;
     HL_CHECK(cs->c, n && block_of(n) == b, "rbtree: free block %p (%zu bytes) is not in the tree under its key",
              bi->addr, bi->size);
+    return 0;
+}
+
+/* Walk class k's pending list: each node a free block of the class,
+ * marked pending, its back link right.  Stops at a node it cannot trust,
+ * and once more nodes are reachable than filed (a cycle): -1 then. */
+static int check_pending(struct pass *ps, const struct rb_class *rc, unsigned k, size_t *listed)
+{
+    uintptr_t expect = (uintptr_t)&rc->pending;
+    HL_CHECK(ps->c, !rc->pending || rc->tree.node, "rbtree: class %u has pending blocks but an empty tree", k);
+    for (const struct pend_node *p = rc->pending; p; p = p->next) {
+        const hl_block *b = block_of(p);
+        if (++ps->nodes > ps->filed) {
+            hl_check_fail(ps->c, "rbtree: more nodes reachable than the %zu filed (a cycle?)", ps->filed);
+            return -1;
+        }
+        if (!hl_hdr_tag_ok(b, hl_hdr(b), hl_heap_cookie(ps->h))) {
+            hl_check_fail(ps->c, "rbtree: pending list %u holds %p, not a block", k, (const void *)b);
+            return 0;
+        }
+        HL_CHECK(ps->c, !hl_block_used(b), "rbtree: block %p is in use", (const void *)b);
+        HL_CHECK(ps->c, hl_block_kind(b) == HL_KIND_CORE, "rbtree: block %p has kind %u", (const void *)b,
+                 hl_block_kind(b));
+        HL_CHECK(ps->c, class_of(hl_block_size(b)) == k,
+                 "rbtree: block %p of %zu bytes is pending in class %u (from %zu bytes), its class is %u",
+                 (const void *)b, hl_block_size(b), k, tlsf_class_min(k, SL_LOG2), class_of(hl_block_size(b)));
+        if (p->pprev != (expect | PENDING)) {
+            hl_check_fail(ps->c, "rbtree: block %p pending in class %u has a wrong back link", (const void *)b, k);
+            return 0;
+        }
+        expect = (uintptr_t)&p->next;
+        (*listed)++;
+    }
     return 0;
 }
 
@@ -338,8 +468,12 @@ static int rt_check(hl_heap *h, void *st, struct hl_check *c)
     struct rbtree *t = st;
     check_maps(t, c);
     struct pass ps = {h, c, 0, 0, t->count, 1};
-    for (ps.cls = 0; ps.cls < CLASSES && ps.sound >= 0; ps.cls++)
+    size_t pending = 0;
+    for (ps.cls = 0; ps.cls < CLASSES && ps.sound >= 0; ps.cls++) {
         visit(&ps, t->cls[ps.cls].tree.node, NULL, 0);
+        if (ps.sound >= 0 && check_pending(&ps, &t->cls[ps.cls], ps.cls, &pending) < 0)
+            ps.sound = -1;
+    }
     if (ps.sound < 0)
         return c->violations;
     /* properties 2, 4, 5 and the parent links; the (size, address) order
@@ -357,15 +491,18 @@ static int rt_check(hl_heap *h, void *st, struct hl_check *c)
                      (const void *)rc->last, (const void *)hl_rb_last(&rc->tree));
         }
     }
-    HL_CHECK(c, linked == t->count, "rbtree: %zu nodes linked, count says %zu", linked, t->count);
+    HL_CHECK(c, linked + pending == t->count, "rbtree: %zu nodes linked and %zu pending, count says %zu", linked,
+             pending, t->count);
     if (!ps.sound)
         return c->violations;
-    /* the trees hold exactly the heap's free blocks: as many nodes as free
-     * blocks, and each free block found under its key */
-    struct census cs = {t, c, 0};
+    /* the index holds exactly the heap's free blocks: as many nodes as free
+     * blocks, each free block found under its key or pending */
+    struct census cs = {t, c, 0, 0};
     hl_walk_held(h, find_walked, &cs);
-    HL_CHECK(c, cs.free_blocks == linked, "rbtree: %zu nodes, heap has %zu free blocks", linked,
-             cs.free_blocks);
+    HL_CHECK(c, cs.free_blocks == linked + pending, "rbtree: %zu nodes and %zu pending, heap has %zu free blocks",
+             linked, pending, cs.free_blocks);
+    HL_CHECK(c, cs.pending == pending, "rbtree: %zu free blocks say they are pending, the lists hold %zu",
+             cs.pending, pending);
     return c->violations;
 }
 
