@@ -187,24 +187,21 @@ static void sort_pending(struct rb_class *k)
     }
 }
 
-/* File b, of `size` bytes (its header may not say so yet).  Into the tree
- * when that costs no descent: the class's tree is empty, or the key sorts
- * below its first or above its last (blocks freed in address order, one
- * size class at a time, are common); else onto the pending list, to be
- * sorted when a search first needs the class in order - or never, when
- * the block is taken by coalescing first. */
-static void file(struct rbtree *t, hl_block *b, size_t size)
+/* File b, of class c (its header may not say so yet):
+ * as its class's tree when that is empty, else onto the class's pending
+ * list, to be sorted in when a search first needs the class in order - or
+ * never, when the block is coalesced, taken by realloc or trimmed first.
+ * The list is LIFO, so blocks freed in address order, either way, come
+ * out of it in an order the tree takes beside its first or last node. */
+static void file(struct rbtree *t, hl_block *b, unsigned c)
 {
-    unsigned c = class_of(size);
     struct rb_class *k = &t->cls[c];
-    struct hl_rb_node *n = node_of(b), *first = k->first, *last = k->last;
+    struct hl_rb_node *n = node_of(b);
     t->count++;
-    if (!first) {
+    if (!k->first) {
         hl_rb_link_root(n, &k->tree);
         k->first = k->last = n;
         mark(t, c);
-    } else if (key_less(size, n, node_size(first), first) || key_less(node_size(last), last, size, n)) {
-        sort_in(k, n, size);
     } else {
         pend_link(k, (struct pend_node *)(void *)n);
     }
@@ -241,7 +238,7 @@ static void unfile(struct rbtree *t, hl_block *b, unsigned c)
     hl_rb_erase(n, &k->tree);
 }
 
-static void rt_insert(void *st, hl_block *b) { file(st, b, hl_block_size(b)); }
+static void rt_insert(void *st, hl_block *b) { file(st, b, class_of(hl_block_size(b))); }
 
 static void rt_remove(void *st, hl_block *b) { unfile(st, b, class_of(hl_block_size(b))); }
 
@@ -255,7 +252,8 @@ static void rt_replace(void *st, hl_block *old, hl_block *b, size_t size)
     size_t os = hl_block_size(old);
     unsigned c = class_of(os);
     struct hl_rb_node *o = node_of(old), *n = node_of(b);
-    if (class_of(size) == c) {
+    unsigned nc = class_of(size);
+    if (nc == c) {
         struct rb_class *k = &t->cls[c];
         if (is_pending(o)) {
             struct pend_node q = *(struct pend_node *)(void *)o, *p = (struct pend_node *)(void *)n;
@@ -284,7 +282,7 @@ static void rt_replace(void *st, hl_block *old, hl_block *b, size_t size)
         }
     }
     unfile(t, old, c);
-    file(t, b, size);
+    file(t, b, nc);
 }
 
 static hl_block *rt_find(void *st, size_t size)
