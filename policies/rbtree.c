@@ -59,17 +59,18 @@
  * block is sorted at most once between being filed and unfiled.
  *
  * MEASUREMENTS (side by side in one run, ratios; the 11 classic CS:APP
- * traces, trimming off for the heap and glibc, aggregate throughput).  One
- * tree over all free blocks ran at 0.57x TLSF (0.51x glibc): an operation
- * walked 2 log2(n) scattered nodes with an unpredictable branch at each,
- * and every split or coalesce was an erase plus an insert.  A tree per
- * class with in-place replace: 0.72x; with `last`: 0.83x; with pending
- * lists: 0.94x TLSF (0.85x glibc), for 1.1-1.2x TLSF's instructions per
- * operation (callgrind: random-bal 343 against 284, binary-bal 382 against
- * 355; the single tree needed 434 and 507).  On steady traces (gen steady,
- * -n 2.2 x live) the single tree ran at 0.27-0.35x TLSF; pending lists
- * bring it to ~1.0x at 1k live blocks, ~0.7x at 10k, ~0.9x at 100k.  The
- * price is the class table: 32 bytes per class, 41 KiB of policy state,
+ * traces, trimming off for the heap and glibc, aggregate throughput, the
+ * median of several runs).  One tree over all free blocks ran at 0.54x
+ * TLSF (0.49x glibc): an operation walked 2 log2(n) scattered nodes with
+ * an unpredictable branch at each, and every split or coalesce was an
+ * erase plus an insert.  A tree per class with in-place replace: 0.72x;
+ * with `last`: 0.83x; with pending lists: 0.93x TLSF (0.84x glibc), for
+ * 1.1x TLSF's instructions per operation (callgrind: random-bal 343
+ * against 284, binary-bal 382 against 355; the single tree needed 434 and
+ * 507).  On steady traces (gen steady, -n 2.2 x live) the single tree ran
+ * at 0.20-0.36x TLSF, from 1k to 1M live blocks; now at 0.8-0.9x (a noisy
+ * machine: single runs spread from 0.5x to 1.0x).  The price is the
+ * class table: 32 bytes per class, 41 KiB of policy state,
  * touched only where blocks are.
  *
  * Related designs (ideas only, no code taken): TLSF (Masmano et al., 2004)
