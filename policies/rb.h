@@ -46,6 +46,14 @@ static inline void hl_rb_link(struct hl_rb_node *node, struct hl_rb_node *parent
     *link = node;
 }
 
+/* Make node the whole of an empty tree: black, no children. */
+static inline void hl_rb_link_root(struct hl_rb_node *node, struct hl_rb_root *root)
+{
+    node->parent_color = 1; /* no parent, black (property 2) */
+    node->left = node->right = NULL;
+    root->node = node;
+}
+
 /* Restore the properties after hl_rb_link. */
 void hl_rb_insert_color(struct hl_rb_node *node, struct hl_rb_root *root);
 /* Take a node out of the tree. */

@@ -1,8 +1,9 @@
 /*
  * tlsf.h - the TLSF policy's state and size-class mapping (see tlsf.c).
  *
- * Internal: included by tlsf.c and by its white-box test only, so that the
- * test exercises the very mapping the policy uses.
+ * Internal: included by tlsf.c and by its white-box test, so that the test
+ * exercises the very mapping the policy uses, and by rbtree.c, which keeps
+ * a tree per TLSF class.
  */
 #ifndef HEAPLAB_TLSF_H
 #define HEAPLAB_TLSF_H
