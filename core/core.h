@@ -28,8 +28,18 @@ int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacit
 void hl_source_close(struct hl_source *s);
 /* The current break (region: emulated; sbrk: the process's). */
 char *hl_source_end(struct hl_source *s);
-/* Move the break up by n bytes; the old break, or NULL with errno = ENOMEM. */
-void *hl_source_grow(struct hl_source *s, size_t n);
+/* Move the break up by n bytes; the old break, or NULL with errno = ENOMEM.
+ * The region's common case - within the pages it holds - is inline. */
+void *hl_source_grow_slow(struct hl_source *s, size_t n);
+static inline void *hl_source_grow(struct hl_source *s, size_t n)
+{
+    char *old = s->brk;
+    if (s->kind == HL_SOURCE_REGION && n <= (size_t)(s->kept - old)) {
+        s->brk = old + n;
+        return old;
+    }
+    return hl_source_grow_slow(s, n);
+}
 /* Region: break back to the start, keeping the pages still committed. */
 int hl_source_rewind(struct hl_source *s);
 /* Move the break down by n bytes if it still ends at `end`; 0 or -1. */

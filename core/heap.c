@@ -42,6 +42,11 @@
             pthread_mutex_unlock(&(h)->mu);                                                        \
     } while (0)
 
+/* The hot path (malloc, free and what they call) is flattened into the
+ * entry points: without it each step pays a call and its register saves,
+ * a fifth of a free's instructions (callgrind, tlsf on cp-decl-bal). */
+#define HOT static inline __attribute__((always_inline))
+
 static inline hl_block *at(const void *p, ptrdiff_t off)
 {
     return (hl_block *)(void *)((char *)(uintptr_t)p + off);
@@ -89,7 +94,7 @@ static inline void next_now_used(hl_block *n) { *wp(n) &= ~(HL_F_PREV_FREE | HL_
  * with the policy and return it.  Neighbour headers are verified on the way:
  * an overrun into the next header, or a footer that lies, aborts here.
  */
-static hl_block *coalesce_file(hl_heap *h, hl_block *b, size_t size)
+HOT hl_block *coalesce_file(hl_heap *h, hl_block *b, size_t size)
 {
     hl_word w = *wp(b);
     hl_block *n = at(b, (ptrdiff_t)size);
@@ -248,7 +253,7 @@ static hl_block *extend_top(hl_heap *h, hl_block *epi, size_t amount)
     return coalesce_file(h, epi, amount);
 }
 
-static hl_block *take(hl_heap *h, hl_block *b, size_t size);
+HOT hl_block *take(hl_heap *h, hl_block *b, size_t size);
 
 /*
  * No filed block fits: grow the heap and allocate `size` bytes at its top.
@@ -365,7 +370,7 @@ static void maybe_trim(hl_heap *h, hl_block *b)
 
 /* Allocate from filed free block b: split off the remainder when it is at
  * least a minimum block. */
-static hl_block *take(hl_heap *h, hl_block *b, size_t size)
+HOT hl_block *take(hl_heap *h, hl_block *b, size_t size)
 {
     size_t bs = hl_block_size(b);
     size_t rest = bs - size;
@@ -387,7 +392,7 @@ static hl_block *take(hl_heap *h, hl_block *b, size_t size)
     return b;
 }
 
-static hl_block *core_alloc(hl_heap *h, size_t size)
+HOT hl_block *core_alloc(hl_heap *h, size_t size)
 {
     hl_block *b = h->find(h->st, size);
     if (b)
@@ -398,7 +403,7 @@ static hl_block *core_alloc(hl_heap *h, size_t size)
     return b;
 }
 
-static void core_free(hl_heap *h, hl_block *b)
+HOT void core_free(hl_heap *h, hl_block *b)
 {
     hl_block *f = coalesce_file(h, b, hl_block_size(b));
     if (hl_block_size(f) >= h->trim_threshold)
@@ -417,7 +422,7 @@ static void shrink_to(hl_heap *h, hl_block *b, size_t size)
     core_free(h, r);
 }
 
-static hl_block *core_resize(hl_heap *h, hl_block *b, size_t size)
+static inline hl_block *core_resize(hl_heap *h, hl_block *b, size_t size)
 {
     size_t bs = hl_block_size(b);
     if (size <= bs) {
@@ -490,7 +495,7 @@ static hl_block *core_resize(hl_heap *h, hl_block *b, size_t size)
 /* ---- validation --------------------------------------------------------------- */
 
 /* The header of a pointer the program hands back: tag, USED, alignment. */
-static hl_block *checked(hl_heap *h, const void *p, const char *bad, const char *twice)
+HOT hl_block *checked(hl_heap *h, const void *p, const char *bad, const char *twice)
 {
     if ((uintptr_t)p & (h->align - 1))
         hl_corrupt(bad, p);
@@ -534,7 +539,7 @@ static inline void account_alloc(hl_heap *h, hl_block *b)
         h->peak_live_bytes = live;
 }
 
-static inline void *malloc_locked(hl_heap *h, size_t n)
+HOT void *malloc_locked(hl_heap *h, size_t n)
 {
     if (n >= h->mmap_threshold)
         return hl_large_alloc(h, n, h->align);
@@ -566,7 +571,7 @@ static inline void *malloc_locked(hl_heap *h, size_t n)
 
 /* Give block b (validated, in use, counted live) back: to the front cache
  * when it takes it, else to the policy or core's mechanism. */
-static inline void release_block(hl_heap *h, hl_block *b)
+HOT void release_block(hl_heap *h, hl_block *b)
 {
     h->live_bytes -= hl_block_size(b);
     h->live_blocks--;
@@ -578,7 +583,7 @@ static inline void release_block(hl_heap *h, hl_block *b)
         core_free(h, b);
 }
 
-static inline void free_locked(hl_heap *h, void *p)
+HOT void free_locked(hl_heap *h, void *p)
 {
     hl_block *b = checked(h, p, "free(): invalid pointer", "free(): double free");
     hl_word w = *wp(b);

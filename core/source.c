@@ -93,7 +93,7 @@ char *hl_source_end(struct hl_source *s)
     return sbrk(0);
 }
 
-void *hl_source_grow(struct hl_source *s, size_t n)
+void *hl_source_grow_slow(struct hl_source *s, size_t n)
 {
     if (s->kind == HL_SOURCE_SBRK) {
         if (n > (size_t)INTPTR_MAX) {
@@ -166,7 +166,7 @@ int hl_source_shrink(struct hl_source *s, char *end, size_t n)
     size_t used = page_up((size_t)(s->brk - s->base), COMMIT_STEP);
     size_t slack = used / 8 > s->slack ? page_up(used / 8, COMMIT_STEP) : s->slack;
     char *keep = s->base + used + slack;
-    if (keep < s->kept) {
+    if (keep < s->kept && (size_t)(s->kept - keep) >= slack) { /* worth a system call */
         size_t len = (size_t)(s->kept - keep);
         if (madvise(keep, len, MADV_FREE) == 0 || madvise(keep, len, MADV_DONTNEED) == 0)
             s->kept = keep;
