@@ -5,6 +5,7 @@
 #define HEAPLAB_CORE_H
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include "heaplab/heap.h"
 #include "heaplab/policy.h"
@@ -27,7 +28,10 @@ struct hl_source {
 int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacity);
 void hl_source_close(struct hl_source *s);
 /* The current break (region: emulated; sbrk: the process's). */
-char *hl_source_end(struct hl_source *s);
+static inline char *hl_source_end(struct hl_source *s)
+{
+    return s->kind == HL_SOURCE_REGION ? s->brk : (char *)sbrk(0);
+}
 /* Move the break up by n bytes; the old break, or NULL with errno = ENOMEM.
  * The region's common case - within the pages it holds - is inline. */
 void *hl_source_grow_slow(struct hl_source *s, size_t n);

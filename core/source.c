@@ -86,12 +86,6 @@ void hl_source_close(struct hl_source *s)
     s->base = s->brk = s->committed = s->kept = s->limit = NULL;
 }
 
-char *hl_source_end(struct hl_source *s)
-{
-    if (s->kind == HL_SOURCE_REGION)
-        return s->brk;
-    return sbrk(0);
-}
 
 void *hl_source_grow_slow(struct hl_source *s, size_t n)
 {
