@@ -56,7 +56,18 @@ void hl_cache_flush(hl_heap *h)
         }
         bin->count = 0;
     }
-    h->cached_bytes = h->cached_blocks = 0;
+}
+
+uint64_t hl_cache_bytes(const hl_heap *h, uint64_t *blocks)
+{
+    uint64_t bytes = 0, n = 0;
+    for (size_t i = 0; i < HL_CACHE_CLASSES; i++) {
+        bytes += (uint64_t)h->bins[i].count * (HL_MIN_BLOCK + 8 * i);
+        n += h->bins[i].count;
+    }
+    if (blocks)
+        *blocks = n;
+    return bytes;
 }
 
 void hl_cache_check(hl_heap *h, struct hl_check *c)
@@ -91,8 +102,9 @@ void hl_cache_check(hl_heap *h, struct hl_check *c)
         HL_CHECK(c, n == bin->count, "cache: bin of %zu-byte blocks holds %u blocks, its count says %u", size, n,
                  bin->count);
     }
-    HL_CHECK(c, bytes == h->cached_bytes && blocks == h->cached_blocks,
-             "cache: bins hold %llu blocks (%llu bytes), the heap counts %llu (%llu bytes)",
-             (unsigned long long)blocks, (unsigned long long)bytes, (unsigned long long)h->cached_blocks,
-             (unsigned long long)h->cached_bytes);
+    uint64_t counted_blocks, counted = hl_cache_bytes(h, &counted_blocks);
+    HL_CHECK(c, bytes == counted && blocks == counted_blocks,
+             "cache: bins hold %llu blocks (%llu bytes), their counts say %llu (%llu bytes)",
+             (unsigned long long)blocks, (unsigned long long)bytes, (unsigned long long)counted_blocks,
+             (unsigned long long)counted);
 }

@@ -66,7 +66,10 @@ static int walk_locked(hl_heap *h, hl_walk_fn fn, void *arg, int program)
 {
     int r;
     struct program_view pv = {h, fn, arg};
-    program = program && h->cached_blocks;
+    uint64_t cached = 0;
+    if (program && h->cache_max)
+        hl_cache_bytes(h, &cached);
+    program = cached != 0;
     for (struct hl_seg *s = h->segs; s; s = s->next) {
         hl_block *b = hl_seg_first(s);
         if ((r = report(fn, arg, s, HL_SEG_HDR, HL_SEG_HDR, HL_BLOCK_META)))
@@ -246,7 +249,7 @@ void hl_stats(hl_heap *h, struct hl_stats *o)
     o->heap_bytes = h->extent_bytes + h->mapped_bytes;
     o->overhead_bytes = h->overhead_bytes;
     o->free_bytes = h->extent_bytes - h->live_bytes - h->overhead_bytes;
-    o->cached_bytes = h->cached_bytes;
+    o->cached_bytes = hl_cache_bytes(h, NULL);
     o->peak_live_bytes = h->peak_live_bytes;
     o->peak_heap_bytes = h->peak_heap_bytes;
     o->peak_extent_bytes = h->peak_extent_bytes;

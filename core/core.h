@@ -131,7 +131,6 @@ struct hl_heap {
     int mmap_dynamic;
     unsigned cache_max; /* front cache: blocks per bin, 0 = off */
     hl_word cache_key;
-    uint64_t cached_bytes, cached_blocks;
 
     /* counters (the rest of struct hl_stats is derived) */
     uint64_t live_bytes, live_blocks, mapped_bytes, mapped_blocks;
@@ -180,8 +179,6 @@ static inline hl_block *hl_cache_get(hl_heap *h, size_t size)
     bin->head = c->next;
     bin->count--;
     c->key = 0;
-    h->cached_bytes -= size;
-    h->cached_blocks--;
     return b;
 }
 
@@ -205,8 +202,6 @@ static inline int hl_cache_put(hl_heap *h, hl_block *b)
     c->key = h->cache_key;
     bin->head = b;
     bin->count++;
-    h->cached_bytes += size;
-    h->cached_blocks++;
     return 1;
 }
 
@@ -220,6 +215,9 @@ static inline int hl_cache_holds(const hl_heap *h, const hl_block *b)
 }
 /* Free every cached block for real (coalescing, the policy's index). */
 void hl_cache_flush(hl_heap *h);
+/* Bytes and blocks the cache holds, counted from its bins (the hot path
+ * keeps only each bin's count). */
+uint64_t hl_cache_bytes(const hl_heap *h, uint64_t *blocks);
 /* heap.c: a flushed block goes to the policy or core's mechanism. */
 void hl_cache_release(hl_heap *h, hl_block *b);
 /* Count what is wrong with the cache. */
