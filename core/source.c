@@ -16,10 +16,11 @@
  *   call nor a page fault.  The alternatives cost far more on a heap that
  *   breathes: dropping the pages (MADV_DONTNEED, or a PROT_NONE mapping
  *   over them, as this file did before) makes every page the heap grows
- *   back into a zero-fill fault - measured at 5,518 faults over the
- *   classic traces' timed passes, most of their time.  What lazy decommit
- *   keeps is visible: hl_resident_bytes counts it, and heaplab replay
- *   prints it as the RSS after the run.  Kernels without MADV_FREE (before
+ *   back into a zero-fill fault: some 16,500 faults a timed pass of
+ *   tlsf, rbtree and first fit over the classic traces, most of its time
+ *   (docs/metrics.md).  What lazy decommit keeps is visible:
+ *   hl_resident_bytes counts it, and heaplab replay prints it as the RSS
+ *   after the run.  Kernels without MADV_FREE (before
  *   4.5) get MADV_DONTNEED.
  *
  *   Even lazy, giving pages back costs: MADV_FREE moves each page to the
@@ -29,7 +30,9 @@
  *   freed: it starts at one 64 KiB step (or an eighth of what stays, if
  *   more), and each time the heap grows back into pages a trim gave back
  *   it grows by what that trim gave back (at least doubling), up to
- *   64 MiB, glibc's largest dynamic trim threshold.  The heap's
+ *   64 MiB, glibc's largest dynamic trim threshold; and a trim tells the
+ *   kernel only once it gives back at least that slack, so a heap that
+ *   shrinks in small steps is not one system call a step.  The heap's
  *   extent - its footprint, util and trim figures - moves exactly as
  *   before; only what the kernel is told, and when, changes.
  *
@@ -162,10 +165,11 @@ int hl_source_shrink(struct hl_source *s, char *end, size_t n)
     char *keep = s->base + used + slack;
     if (keep < s->kept && (size_t)(s->kept - keep) >= slack) { /* worth a system call */
         size_t len = (size_t)(s->kept - keep);
-        if (madvise(keep, len, MADV_FREE) == 0 || madvise(keep, len, MADV_DONTNEED) == 0)
+        if (madvise(keep, len, MADV_FREE) == 0 || madvise(keep, len, MADV_DONTNEED) == 0) {
             s->kept = keep;
-        s->given = len;
-        s->decommits++;
+            s->given = len;
+            s->decommits++;
+        }
     }
     return 0;
 }
