@@ -42,7 +42,9 @@ static int report(hl_walk_fn fn, void *arg, void *addr, size_t size, size_t hdr,
     return fn(&bi, arg);
 }
 
-/* The program's view of a policy's block: one in the front cache is free. */
+/* The program's view of a policy's block: one in the front cache is free.
+ * The walk asks the cache's bins, never the block's payload: another
+ * thread may be writing to a block it owns while the walk holds the lock. */
 struct program_view {
     hl_heap *h;
     hl_walk_fn fn;
@@ -52,7 +54,7 @@ struct program_view {
 static int as_program_sees(const struct hl_block_info *bi, void *arg)
 {
     const struct program_view *pv = arg;
-    if (bi->state == HL_BLOCK_USED && hl_cache_holds(pv->h, bi->addr)) {
+    if (bi->state == HL_BLOCK_USED && hl_cache_find(pv->h, bi->addr)) {
         struct hl_block_info f = *bi;
         f.state = HL_BLOCK_FREE;
         return pv->fn(&f, pv->arg);
@@ -85,7 +87,7 @@ static int walk_locked(hl_heap *h, hl_walk_fn fn, void *arg, int program)
                 r = program ? h->pol->walk(h, h->st, b, as_program_sees, &pv) : h->pol->walk(h, h->st, b, fn, arg);
             else if (hl_block_used(b))
                 r = report(fn, arg, b, size, HL_HDR_BYTES,
-                           program && hl_cache_holds(h, b) ? HL_BLOCK_FREE : HL_BLOCK_USED);
+                           program && hl_cache_find(h, b) ? HL_BLOCK_FREE : HL_BLOCK_USED);
             else
                 r = report(fn, arg, b, size, size > HL_MIN_BLOCK ? 2 * HL_HDR_BYTES : HL_HDR_BYTES,
                            HL_BLOCK_FREE);
