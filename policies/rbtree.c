@@ -333,14 +333,10 @@ static hl_block *rt_find(void *st, size_t size)
             return block_of(best);
     }
     sm &= (~0u << sl) << 1; /* the classes above c in this level */
-    if (!sm) {
-        uint64_t fm = t->fl_map & (~(uint64_t)0 << (fl + 1));
-        if (!fm)
-            return NULL;
-        fl = (unsigned)__builtin_ctzll(fm);
-        sm = t->sl_map[fl];
-    }
-    struct rb_class *k = &t->cls[(fl << SL_LOG2) + (unsigned)__builtin_ctz(sm)];
+    int first = tlsf_first_class(t->fl_map, t->sl_map, fl, sm, SL_LOG2);
+    if (first < 0)
+        return NULL;
+    struct rb_class *k = &t->cls[first];
     if (k->pending)
         sort_pending(k);
     return block_of(k->first);

@@ -111,14 +111,8 @@ static hl_block *tlsf_find(void *st, size_t size)
     if (fl >= t->fl_count) /* rounded up past 2^48 */
         return NULL;
     uint32_t sm = t->sl_map[fl] & (~0u << (c & ((1u << s) - 1)));
-    if (!sm) {
-        uint64_t fm = t->fl_map & (~(uint64_t)0 << (fl + 1));
-        if (!fm)
-            return NULL;
-        fl = (unsigned)__builtin_ctzll(fm);
-        sm = t->sl_map[fl];
-    }
-    return block_of(t->heads[(fl << s) + (unsigned)__builtin_ctz(sm)]);
+    int first = tlsf_first_class(t->fl_map, t->sl_map, fl, sm, s);
+    return first < 0 ? NULL : block_of(t->heads[first]);
 }
 
 static int tlsf_init(hl_heap *h, void *st, const long *params)

@@ -69,6 +69,22 @@ static inline unsigned tlsf_search_class(size_t size, unsigned s)
     return tlsf_class(size + ((size_t)1 << (f - s)) - 1, s);
 }
 
+/* The class a search takes: the first set bit of sm (the second-level
+ * bits of first level fl still worth looking at), else the first class of
+ * the next non-empty first level above fl.  (fl << s) + i, or -1 when no
+ * class is left. */
+static inline int tlsf_first_class(uint64_t fl_map, const uint32_t *sl_map, unsigned fl, uint32_t sm, unsigned s)
+{
+    if (!sm) {
+        uint64_t fm = fl_map & (~(uint64_t)0 << (fl + 1));
+        if (!fm)
+            return -1;
+        fl = (unsigned)__builtin_ctzll(fm);
+        sm = sl_map[fl];
+    }
+    return (int)((fl << s) + (unsigned)__builtin_ctz(sm));
+}
+
 /* Smallest size in class c. */
 static inline size_t tlsf_class_min(unsigned c, unsigned s)
 {
