@@ -38,6 +38,7 @@
 
 #include "commands.h"
 #include "trace.h"
+#include "util.h"
 
 #ifndef HEAPLAB_PLOTS_DIR
 #define HEAPLAB_PLOTS_DIR "plots"
@@ -759,12 +760,6 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* One trace file: a row per distinct request size (malloc, calloc,
  * memalign, realloc to a nonzero size) with how often it occurs. */
 static int sizes_of_trace(const char *path, FILE *out)
@@ -811,7 +806,7 @@ static int read_sizes(const struct kind *k, char **files, int nfiles, struct inp
 {
     write_header(k, out);
     for (int f = 0; f < nfiles; f++) {
-        if (!ends_with(files[f], ".csv")) {
+        if (!hl_ends_with(files[f], ".csv")) {
             int rc = sizes_of_trace(files[f], out);
             if (rc)
                 return rc;
@@ -1108,23 +1103,6 @@ static int executable(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-/* The first `prog` on PATH, into buf; 0 or -1. */
-static int search_path(const char *prog, char *buf, size_t len)
-{
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    while (*path) {
-        size_t n = strcspn(path, ":");
-        if (n && snprintf(buf, len, "%.*s/%s", (int)n, path, prog) < (int)len && executable(buf))
-            return 0;
-        path += n;
-        if (*path == ':')
-            path++;
-    }
-    return -1;
-}
-
 static int imports_matplotlib(const char *python)
 {
     const char *argv[] = {python, "-c", "import matplotlib", NULL};
@@ -1143,7 +1121,7 @@ static int find_python(char *buf, size_t len)
     snprintf(buf, len, "/usr/bin/python3");
     if (imports_matplotlib(buf))
         return 0;
-    return search_path("python3", buf, len) == 0 && imports_matplotlib(buf) ? 0 : -1;
+    return hl_path_search("python3", buf, len) == 0 && imports_matplotlib(buf) ? 0 : -1;
 }
 
 static int find_gnuplot(char *buf, size_t len)
@@ -1153,7 +1131,7 @@ static int find_gnuplot(char *buf, size_t len)
         snprintf(buf, len, "%s", env);
         return executable(buf) ? 0 : -1;
     }
-    return search_path("gnuplot", buf, len);
+    return hl_path_search("gnuplot", buf, len);
 }
 
 /* ---- the command ------------------------------------------------------------------- */

@@ -45,6 +45,7 @@
 #include "malloclab.h"
 #include "malloclab/memlib.h"
 #include "metrics.h"
+#include "util.h"
 #include "output.h"
 
 #ifndef HEAPLAB_MALLOCLAB_INCLUDE
@@ -261,25 +262,6 @@ static int cache_dir(char *out, size_t len)
     return 0;
 }
 
-/* The compiler's path: as given when it has a slash, else found in PATH. */
-static int which(const char *prog, char *out, size_t len)
-{
-    if (strchr(prog, '/')) {
-        snprintf(out, len, "%s", prog);
-        return access(out, X_OK);
-    }
-    const char *path = getenv("PATH");
-    if (!path || !*path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    while (*path) {
-        size_t k = strcspn(path, ":");
-        if ((size_t)snprintf(out, len, "%.*s/%s", (int)k, k ? path : ".", prog) < len && access(out, X_OK) == 0)
-            return 0;
-        path += k + (path[k] == ':');
-    }
-    return -1;
-}
-
 /* heaplab's include/malloclab: $HEAPLAB_MM_INCLUDE, the project's as the
  * build knew it, or beside the executable (../include/malloclab). */
 static int include_dir(char *out, size_t len)
@@ -391,7 +373,7 @@ static int compile(const char *file, const char *src, size_t len, struct hl_mm *
     const char *ccname = getenv("HEAPLAB_MM_CC");
     if (!ccname || !*ccname)
         ccname = "cc";
-    if (which(ccname, cc, sizeof cc) != 0) {
+    if (hl_path_search(ccname, cc, sizeof cc) != 0) {
         snprintf(err, errlen, "mm:%s: no C compiler '%s' (set HEAPLAB_MM_CC)", file, ccname);
         return -1;
     }
@@ -531,12 +513,6 @@ static hl_mm_fn sym(void *handle, const char *name)
     return f;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
 int hl_mm_load(const char *file, size_t max_heap, struct hl_mm *m, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
@@ -550,7 +526,7 @@ int hl_mm_load(const char *file, size_t max_heap, struct hl_mm *m, char *err, si
         snprintf(err, errlen, "mm:: expected mm:FILE (an mm.c or a built .so)");
         return -1;
     }
-    int is_so = ends_with(file, ".so") || strstr(file, ".so.") != NULL;
+    int is_so = hl_ends_with(file, ".so") || strstr(file, ".so.") != NULL;
     if (is_so) {
         if (access(file, R_OK) != 0) {
             snprintf(err, errlen, "mm:%s: %s", file, strerror(errno));
@@ -590,7 +566,7 @@ int hl_mm_load(const char *file, size_t max_heap, struct hl_mm *m, char *err, si
         if (!*slot[i]) {
             Dl_info info;
             void *libc_name = dlsym(m->handle, required[i] + 3);
-            int renamed = libc_name && dladdr(libc_name, &info) && info.dli_fname && ends_with(info.dli_fname, m->so);
+            int renamed = libc_name && dladdr(libc_name, &info) && info.dli_fname && hl_ends_with(info.dli_fname, m->so);
             snprintf(err, errlen, "mm:%s: the solution does not define %s%s", file, required[i],
                      renamed ? " (it defines the libc name: a CMU solution renames it under #ifdef DRIVER)" : "");
             hl_mm_unload(m);

@@ -40,6 +40,7 @@
 #include <zlib.h>
 
 #include "trace.h"
+#include "util.h"
 
 _Static_assert(sizeof(struct hl_op) == 16, "struct hl_op is 16 bytes");
 
@@ -616,12 +617,6 @@ static int load_gz(int fd, const char *path, const struct hl_trace_opts *opts, s
     return parse_buf(path, path, &g, opts, out, err, errlen);
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 int hl_trace_load(const char *path, const struct hl_trace_opts *opts, struct hl_trace *out, char *err,
                   size_t errlen)
 {
@@ -651,7 +646,7 @@ int hl_trace_load(const char *path, const struct hl_trace_opts *opts, struct hl_
         close(fd);
         return io_fail(err, errlen, path, "is a directory");
     }
-    if (ends_with(path, ".gz"))
+    if (hl_ends_with(path, ".gz"))
         return load_gz(fd, path, opts, out, err, errlen);
 
     if (S_ISREG(st.st_mode) && st.st_size > 0) {

@@ -1,0 +1,83 @@
+/*
+ * check_util.c - the harness's shared helpers (harness/util.c).
+ */
+#include <check.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "util.h"
+
+START_TEST(ends_with)
+{
+    ck_assert(hl_ends_with("trace.rep.gz", ".gz"));
+    ck_assert(hl_ends_with(".so", ".so"));
+    ck_assert(!hl_ends_with("so", ".so"));
+    ck_assert(!hl_ends_with("a.so.1", ".so"));
+    ck_assert(hl_ends_with("anything", ""));
+}
+END_TEST
+
+/* PATH search as exec does it: the first executable regular file, an
+ * empty element meaning the current folder, a name with a slash as given. */
+START_TEST(path_search)
+{
+    char buf[PATH_MAX], dir[] = "/tmp/heaplab-util.XXXXXX", cwd[PATH_MAX];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    char tool[PATH_MAX], sub[PATH_MAX];
+    snprintf(tool, sizeof tool, "%s/hl-tool", dir);
+    snprintf(sub, sizeof sub, "%s/hl-dir", dir);
+    FILE *f = fopen(tool, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("#!/bin/sh\n", f);
+    fclose(f);
+    ck_assert_int_eq(chmod(tool, 0755), 0);
+    ck_assert_int_eq(mkdir(sub, 0755), 0);
+
+    const char *saved = getenv("PATH");
+    char *old = saved ? strdup(saved) : NULL;
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "/nonexistent:%s", dir);
+    setenv("PATH", path, 1);
+    ck_assert_int_eq(hl_path_search("hl-tool", buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, tool);
+    ck_assert_int_eq(hl_path_search("hl-dir", buf, sizeof buf), -1); /* a folder is not a program */
+    ck_assert_int_eq(hl_path_search("hl-missing", buf, sizeof buf), -1);
+    ck_assert_int_eq(hl_path_search(tool, buf, sizeof buf), 0); /* a slash: as given */
+    ck_assert_int_eq(hl_path_search(sub, buf, sizeof buf), -1);
+
+    setenv("PATH", "/nonexistent::", 1); /* an empty element: the current folder */
+    ck_assert_int_eq(chdir(dir), 0);
+    ck_assert_int_eq(hl_path_search("hl-tool", buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, "./hl-tool");
+    ck_assert_int_eq(chdir(cwd), 0);
+
+    setenv("PATH", "", 1); /* empty: the system's folders */
+    ck_assert_int_eq(hl_path_search("sh", buf, sizeof buf), 0);
+    ck_assert(hl_ends_with(buf, "/sh"));
+
+    if (old) {
+        setenv("PATH", old, 1);
+        free(old);
+    } else {
+        unsetenv("PATH");
+    }
+    unlink(tool);
+    rmdir(sub);
+    rmdir(dir);
+}
+END_TEST
+
+Suite *make_util_suite(void)
+{
+    Suite *s = suite_create("util");
+    TCase *tc = tcase_create("util");
+    tcase_add_test(tc, ends_with);
+    tcase_add_test(tc, path_search);
+    suite_add_tcase(s, tc);
+    return s;
+}
