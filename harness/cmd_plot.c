@@ -16,6 +16,10 @@
  *   sizes    reads trace files through the trace parser and hands over how
  *            often each request size occurs (trace, size, count).
  *
+ * The scripts style a series by its policy's position in the registry:
+ * heaplab hands them the registry's names, in order, in $HEAPLAB_POLICIES
+ * (hlplot.py and heaplab.gp say how a position becomes a style).
+ *
  * Rows whose status column says anything but "ok" are left out.  The
  * scripts also run on their own (each has a usage line); --keep-data DIR
  * keeps what heaplab handed them.
@@ -37,6 +41,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "heaplab/policies.h"
 #include "trace.h"
 #include "util.h"
 
@@ -69,7 +74,9 @@ static const char usage_text[] =
     "      --keep-data DIR   keep the data handed to the script in DIR\n"
     "\n"
     "environment: HEAPLAB_PLOTS (the plots/ folder), HEAPLAB_PYTHON (an interpreter\n"
-    "that imports matplotlib), HEAPLAB_GNUPLOT (the gnuplot program).\n";
+    "that imports matplotlib), HEAPLAB_GNUPLOT (the gnuplot program).  The scripts\n"
+    "get the registry's policy names in HEAPLAB_POLICIES (a series' style is its\n"
+    "policy's registry position).\n";
 
 #define DEFAULT_W 1200
 #define DEFAULT_H 800
@@ -1163,6 +1170,24 @@ static void remove_dir(const char *dir)
     rmdir(dir);
 }
 
+/* $HEAPLAB_POLICIES for the scripts: the registry's policy names in
+ * registry order, space-separated.  0, or -1 out of memory. */
+static int export_registry(void)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < hl_policy_count(); i++)
+        len += strlen(hl_policy_at(i)->name) + 1;
+    char *names = malloc(len), *p = names;
+    if (!names)
+        return -1;
+    *p = '\0';
+    for (size_t i = 0; i < hl_policy_count(); i++)
+        p += sprintf(p, "%s%s", i ? " " : "", hl_policy_at(i)->name);
+    int rc = setenv("HEAPLAB_POLICIES", names, 1);
+    free(names);
+    return rc;
+}
+
 enum { OPT_KEEP = 256 };
 
 int hl_cmd_plot(int argc, char **argv)
@@ -1344,6 +1369,10 @@ int hl_cmd_plot(int argc, char **argv)
         goto done;
     }
 
+    if (export_registry() != 0) {
+        rc = fail("HEAPLAB_POLICIES: %s", strerror(errno));
+        goto done;
+    }
     snprintf(size, sizeof size, "%dx%d", width, height);
     const char *args[10];
     int na = 0;

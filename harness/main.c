@@ -7,16 +7,22 @@
 #include "commands.h"
 #include "heaplab/policies.h"
 
+/* heaplab policies [-v | --list]: the registry, in its order.  --list is
+ * for scripts: NAME<TAB>SEARCH a line, SEARCH what finding a free block
+ * costs ("O(n)" for the list policies; hl_policy_search_at). */
 static int cmd_policies(int argc, char **argv)
 {
     int verbose = argc > 1 && (strcmp(argv[1], "-v") == 0 || strcmp(argv[1], "--verbose") == 0);
-    if (argc > 2 || (argc == 2 && !verbose)) {
+    int list = argc > 1 && strcmp(argv[1], "--list") == 0;
+    if (argc > 2 || (argc == 2 && !verbose && !list)) {
         fprintf(stderr, "heaplab: policies: unexpected argument '%s'\n", argv[argc - 1]);
         return 2;
     }
     for (size_t i = 0; i < hl_policy_count(); i++) {
         if (verbose)
             hl_policy_describe(hl_policy_at(i), stdout);
+        else if (list)
+            printf("%s\t%s\n", hl_policy_at(i)->name, hl_policy_search_at(i));
         else
             puts(hl_policy_at(i)->name);
     }
@@ -28,7 +34,7 @@ static const struct command {
     int (*run)(int argc, char **argv);
     const char *usage; /* NULL: not listed (internal) */
 } commands[] = {
-    {"policies", cmd_policies, "heaplab policies [-v]               list the policies (-v: and their parameters)"},
+    {"policies", cmd_policies, "heaplab policies [-v|--list]        list the policies (-v: parameters, --list: search cost)"},
     {"replay", hl_cmd_replay, "heaplab replay [options] TRACE...   replay traces under policies (replay --help)"},
     {"gen", hl_cmd_gen, "heaplab gen PATTERN [options]       write a synthetic trace (gen --help)"},
     {"layout", hl_cmd_layout, "heaplab layout [--reserve MIB]      where text, data, heap, mappings, stack live"},

@@ -9,9 +9,10 @@
 #   - sets the data format: DATA ending in .tsv is tab-separated (what
 #     `heaplab plot` hands the scripts), anything else comma-separated
 #     (heaplab's own CSVs); the first line names the columns;
-#   - defines the styles, the same as hlplot.py's: the registry's policies,
-#     then the baselines, then spares; colour, point type, dash type, fill
-#     pattern (COL, PT, DT, PAT, indexed by style);
+#   - defines the styles, the same as hlplot.py's: a style per registry
+#     position ($HEAPLAB_POLICIES, set by heaplab plot), then the baselines'
+#     greys; colour, point type, dash type, fill pattern (COL, PT, DT, PAT,
+#     indexed by style);
 #   - and small helpers: lists of names (add, pos), byte units, a bar key.
 #
 # A list is a string of double-quoted names: words(L) of them, word(L, i).
@@ -61,32 +62,63 @@ add(L, s) = strstrt(L, sprintf("\"%s\"", s)) ? L : L . sprintf(" \"%s\"", s)
 pos(L, s) = _pos(L, s, 1)
 _pos(L, s, i) = i > words(L) ? 0 : word(L, i) eq s ? i : _pos(L, s, i + 1)
 
-# ---- styles (keep in step with hlplot.py's KNOWN and SPARE) ----------------------
-# fill patterns: 0 none, 1 crosshatch, 2 dense crosshatch, 4 \, 5 /, 6 dense \, 7 dense /
-array KNAME[12] = ["first-fit", "next-fit", "best-fit", "worst-fit", "tlsf", "rbtree", "buddy", "pool", \
-                   "baseline:glibc", "baseline:jemalloc", "baseline:mimalloc", "baseline:tcmalloc"]
-array COL[20] = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#882255", "#999933", \
-                 "#000000", "#444444", "#777777", "#AAAAAA", \
-                 "#44AA99", "#332288", "#DDCC77", "#117733", "#88CCEE", "#AA4499", "#661100", "#6699CC"]
-array PT[20] = [7, 5, 9, 11, 13, 15, 6, 4, 2, 1, 8, 12, 10, 14, 3, 7, 5, 9, 11, 13]
-array DT[20] = [1, 2, 1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4]
-array PAT[20] = [5, 4, 6, 7, 2, 1, 5, 0, 0, 4, 1, 2, 5, 4, 1, 0, 7, 6, 2, 0]
+# ---- styles (keep in step with hlplot.py's PALETTE, GREYS and styles()) ----------
+# A style per registry position (the registry's policy names, in order, are
+# $HEAPLAB_POLICIES, which heaplab plot sets), then the baselines' greys;
+# slots past NSTYLE are made for variants.  Point types: o s ^ v D p filled
+# 7 5 9 11 13 15, hollow one less; x + * 2 1 3.  Dash types 1-4 are
+# hlplot.py's DASHES; fill patterns: 0 none, 1 crosshatch, 2 dense
+# crosshatch, 4 \, 5 /, 6 dense \, 7 dense / (hlplot.py's HATCHES, in order).
+REG = system('printf "%s" "$HEAPLAB_POLICIES"')
+NREG = words(REG)
+NPAL = 16
+GREY = NPAL + 1
+NSTYLE = NPAL + 4
+NSLOT = NSTYLE + 256
+array COL[NSLOT] = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#0072B2", "#882255", "#999933", \
+                    "#44AA99", "#332288", "#DDCC77", "#117733", "#88CCEE", "#AA4499", "#661100", "#6699CC", \
+                    "#000000", "#444444", "#777777", "#AAAAAA"]
+array PT[NSLOT] = [7, 5, 9, 11, 15, 13, 6, 4, 10, 14, 3, 7, 5, 9, 11, 13, 2, 1, 8, 12]
+array DT[NSLOT] = [1, 2, 1, 2, 2, 1, 1, 2, 1, 2, 3, 4, 1, 2, 3, 4, 3, 4, 3, 4]
+array PAT[NSLOT] = [5, 4, 6, 7, 1, 2, 5, 0, 5, 4, 1, 0, 7, 6, 2, 0, 0, 4, 1, 2]
 # for series that are not policies (traces): every style, one after the other
-array SEQ[20] = [1, 2, 3, 4, 5, 6, 7, 8, 13, 14, 15, 16, 17, 18, 19, 20, 9, 10, 11, 12]
+array SEQ[NSTYLE]
+do for [i = 1:NSTYLE] { SEQ[i] = i }
 
-# a policy's style key: its name without parameters, a baseline whole
-skey(n) = n[1:9] eq "baseline:" ? n : (strstrt(n, ":") ? n[1:strstrt(n, ":") - 1] : n)
-known(n) = _known(skey(n), 1)
-_known(k, i) = i > 12 ? 0 : KNAME[i] eq k ? i : _known(k, i + 1)
+flip_pt(p) = p >= 4 ? (p % 2 ? p - 1 : p + 1) : p
+dt_step(d, k) = (d - 1 + k) % 4 + 1
+_hatch_i(p) = p < 3 ? p : p - 1
+_hatch_p(j) = j < 3 ? j : j + 1
+pat_step(p, k) = _hatch_p((_hatch_i(p) + k) % 7)
+# a policy's base name: without parameters
+base(n) = strstrt(n, ":") ? n[1:strstrt(n, ":") - 1] : n
 
-# eval STYLE_POLICIES: SI[i] = the style of the i-th name of list L; a known
-# policy gets its own style the first time its key appears, a second
-# variant of it and any other name the next spare
-STYLE_POLICIES = 'array SI[words(L)]; _taken = ""; _spare = 0; ' . \
-    'do for [i = 1:words(L)] { _k = known(word(L, i)); ' . \
-    'if (_k > 0 && !strstrt(_taken, sprintf("<%d>", _k))) { SI[i] = _k; _taken = _taken . sprintf("<%d>", _k) } ' . \
-    'else { SI[i] = 13 + _spare % 8; _spare = _spare + 1 } }'
-STYLE_SEQUENCE = 'array SI[words(L)]; do for [i = 1:words(L)] { SI[i] = SEQ[(i - 1) % 20 + 1] }'
+# eval NEW_VARIANT with _st_b (a slot) and _st_k (>= 1): slot _st_s becomes the
+# _st_k-th variant of _st_b - its colour and marker shape, the fill flipped, the
+# dashes (and with _st_h, the fill pattern) _st_k steps on
+_st_slot = NSTYLE
+NEW_VARIANT = '_st_slot = _st_slot < NSLOT ? _st_slot + 1 : NSTYLE + 1; _st_s = _st_slot; COL[_st_s] = COL[_st_b]; ' . \
+    'PT[_st_s] = flip_pt(PT[_st_b]); DT[_st_s] = dt_step(DT[_st_b], _st_k); PAT[_st_s] = _st_h ? pat_step(PAT[_st_b], _st_k) : PAT[_st_b]'
+# eval POSITION_STYLE with _st_p (a 1-based position: the registry's policies,
+# then the series after them): its slot in _st_s; past the palette the styles
+# come round again with the fill flipped and the dashes one step on
+POSITION_STYLE = 'if (_st_p <= NPAL) { _st_s = _st_p } else { _st_b = (_st_p - 1) % NPAL + 1; _st_k = (_st_p - 1) / NPAL; _st_h = 0; ' . \
+    'eval NEW_VARIANT }'
+
+# eval STYLE_POLICIES: SI[i] = the style of the i-th name of list L, as
+# hlplot.py's styles(): a registry policy the style of its registry
+# position, each further variant of it (NAME:key=value) that style's next
+# variant; glibc black, other baselines greys; any other name the next
+# style after the registry's
+STYLE_POLICIES = 'array SI[words(L)]; array _st_VC[NREG + 1]; do for [i = 1:NREG + 1] { _st_VC[i] = 0 }; ' . \
+    '_st_others = 0; _st_greys = 0; ' . \
+    'do for [i = 1:words(L)] { _st_n = word(L, i); ' . \
+    'if (_st_n eq "baseline:glibc") { SI[i] = GREY } else { if (_st_n[1:9] eq "baseline:") { ' . \
+    'SI[i] = GREY + 1 + _st_greys % 3; _st_greys = _st_greys + 1 } else { _st_r = pos(REG, base(_st_n)); ' . \
+    'if (_st_r > 0) { _st_p = _st_r; eval POSITION_STYLE; if (_st_VC[_st_r] > 0) { _st_b = _st_s; _st_k = _st_VC[_st_r]; _st_h = 1; eval NEW_VARIANT }; ' . \
+    '_st_VC[_st_r] = _st_VC[_st_r] + 1 } else { _st_p = NREG + 1 + _st_others; _st_others = _st_others + 1; eval POSITION_STYLE }; ' . \
+    'SI[i] = _st_s } } }'
+STYLE_SEQUENCE = 'array SI[words(L)]; do for [i = 1:words(L)] { SI[i] = SEQ[(i - 1) % NSTYLE + 1] }'
 
 # ---- units ---------------------------------------------------------------------
 # DIV and UNIT for byte values up to `largest`

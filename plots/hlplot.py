@@ -10,7 +10,8 @@ script's own folder).  It holds
   - one style per policy - colour, marker, line dashes, bar hatching - so a
     policy looks the same in every chart and the series stay apart when
     printed in greyscale (Okabe-Ito colours, Tol's wine and olive, greys for
-    the baselines);
+    the baselines), chosen by the policy's position in the registry, which
+    heaplab plot hands over in $HEAPLAB_POLICIES;
   - figures of exactly the requested pixel size, drawn 7 inches wide so
     that their 9-point text stays legible when scaled to an A4 text width.
 
@@ -31,25 +32,23 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 FIG_WIDTH_IN = 7.0
 
-# name, colour, marker, filled, dashes, hatch: the registry's policies,
-# then the baselines.  Other names get the spares below, in order.  Bars
-# that share a hatch differ in grey level (and the reverse); heaplab.gp
-# has the same table with gnuplot's markers and fill patterns.
-KNOWN = [
-    ("first-fit", "#E69F00", "o", True, "-", "//"),
-    ("next-fit", "#56B4E9", "s", True, "--", "\\\\"),
-    ("best-fit", "#009E73", "^", True, "-", "\\\\\\\\"),
-    ("worst-fit", "#D55E00", "v", True, "--", "////"),
-    ("tlsf", "#0072B2", "D", True, "-", "xxxx"),
-    ("rbtree", "#CC79A7", "p", True, "--", "xx"),
-    ("buddy", "#882255", "o", False, "-", "//"),
-    ("pool", "#999933", "s", False, "--", ""),
-    ("baseline:glibc", "#000000", "x", True, ":", ""),
-    ("baseline:jemalloc", "#444444", "+", True, "-.", "\\\\"),
-    ("baseline:mimalloc", "#777777", "^", False, ":", "xx"),
-    ("baseline:tcmalloc", "#AAAAAA", "D", False, "-.", "xxxx"),
-]
-SPARE = [
+# colour, marker, filled, dashes, hatch: a style per registry position -
+# the first eight are the looks the registry's policies have had (first-fit,
+# next-fit, best-fit, worst-fit, rbtree, tlsf, buddy, pool), the rest go to
+# policies added later and then to series that are not registry policies
+# (plugins, mm:FILE).  Bars that share a hatch differ in grey level (and
+# the reverse).  heaplab.gp has the same table with gnuplot's point types
+# (o s ^ v D p filled: 7 5 9 11 13 15, hollow one less; x + *: 2 1 3),
+# dash types (DASHES: 1-4) and fill patterns (HATCHES: 0 1 2 4 5 6 7).
+PALETTE = [
+    ("#E69F00", "o", True, "-", "//"),
+    ("#56B4E9", "s", True, "--", "\\\\"),
+    ("#009E73", "^", True, "-", "\\\\\\\\"),
+    ("#D55E00", "v", True, "--", "////"),
+    ("#CC79A7", "p", True, "--", "xx"),
+    ("#0072B2", "D", True, "-", "xxxx"),
+    ("#882255", "o", False, "-", "//"),
+    ("#999933", "s", False, "--", ""),
     ("#44AA99", "v", False, "-", "//"),
     ("#332288", "p", False, "--", "\\\\"),
     ("#DDCC77", "*", True, ":", "xx"),
@@ -59,14 +58,34 @@ SPARE = [
     ("#661100", "v", True, ":", "xxxx"),
     ("#6699CC", "D", True, "-.", ""),
 ]
+# the baselines: glibc black, the others greys in order of appearance
+GREYS = [
+    ("#000000", "x", True, ":", ""),
+    ("#444444", "+", True, "-.", "\\\\"),
+    ("#777777", "^", False, ":", "xx"),
+    ("#AAAAAA", "D", False, "-.", "xxxx"),
+]
+DASHES = ["-", "--", ":", "-."]
+HATCHES = ["", "xx", "xxxx", "\\\\", "//", "\\\\\\\\", "////"]
 # every style, for series that are not policies (traces)
-SEQUENCE = [k[1:] for k in KNOWN[:8]] + SPARE + [k[1:] for k in KNOWN[8:]]
+SEQUENCE = PALETTE + GREYS
 
 
 class Style:
     def __init__(self, colour, marker, filled, dashes, hatch):
         self.colour, self.marker, self.filled = colour, marker, filled
         self.dashes, self.hatch = dashes, hatch
+
+    def astuple(self):
+        return (self.colour, self.marker, self.filled, self.dashes, self.hatch)
+
+    def variant(self, k, hatch=True):
+        """The k-th variant of this style (k >= 1): the same colour and
+        marker shape, the marker's fill flipped, the dashes (and, with
+        hatch, the hatching) k steps on."""
+        return Style(self.colour, self.marker, not self.filled,
+                     DASHES[(DASHES.index(self.dashes) + k) % len(DASHES)],
+                     HATCHES[(HATCHES.index(self.hatch) + k) % len(HATCHES)] if hatch else self.hatch)
 
     def line(self):
         """Keyword arguments for Axes.plot and Axes.errorbar."""
@@ -79,29 +98,50 @@ class Style:
         return dict(color=self.colour, hatch=self.hatch, edgecolor="black", linewidth=0.5)
 
 
-def key(name):
-    """The style key of a series: the policy name without its parameters
-    ("tlsf:sl=4" is tlsf), a baseline whole."""
-    if name.startswith("baseline:"):
-        return name
-    return name.split(":", 1)[0]
+def registry():
+    """The registry's policy names in registry order: $HEAPLAB_POLICIES,
+    which heaplab plot sets (by hand: HEAPLAB_POLICIES="$(heaplab policies)").
+    Without it every series is styled in order of appearance."""
+    return os.environ.get("HEAPLAB_POLICIES", "").split()
+
+
+def position_style(i):
+    """The style of position i (0-based): the registry's policies, then
+    the series after them.  Past the palette the styles come round again
+    with the fill flipped and the dashes one step on."""
+    s = Style(*PALETTE[i % len(PALETTE)])
+    g = i // len(PALETTE)
+    return s.variant(g, hatch=False) if g else s
 
 
 def styles(names):
-    """A Style per name, in the given order.  A known policy gets its own
-    style the first time its key appears; a second variant of it, and any
-    unknown name, takes the next spare."""
-    known = {k[0]: i for i, k in enumerate(KNOWN)}
-    taken, out, spare = set(), {}, 0
+    """A Style per name.  A registry policy gets the style of its registry
+    position; a variant of it ("tlsf:sl=4" after "tlsf" or another tlsf
+    variant) that style's next variant (same colour and marker shape, other
+    fill, dashes and hatching).  glibc is black, the other baselines greys.
+    Any other name (a plugin, mm:FILE) gets the next style after the
+    registry's, in order of appearance."""
+    reg = {n: i for i, n in enumerate(registry())}
+    out, variants, others, greys = {}, {}, 0, 0
     for n in names:
-        i = known.get(key(n))
-        if i is not None and i not in taken:
-            taken.add(i)
-            out[n] = Style(*KNOWN[i][1:])
+        if n in out:
+            continue
+        if n.startswith("baseline:"):
+            if n == "baseline:glibc":
+                out[n] = Style(*GREYS[0])
+            else:
+                out[n] = Style(*GREYS[1 + greys % (len(GREYS) - 1)])
+                greys += 1
+            continue
+        base = n.split(":", 1)[0]
+        if base in reg:
+            k = variants.get(base, 0)
+            variants[base] = k + 1
+            s = position_style(reg[base])
+            out[n] = s.variant(k) if k else s
         else:
-            s = SPARE[spare % len(SPARE)]
-            spare += 1
-            out[n] = Style(*s)
+            out[n] = position_style(len(reg) + others)
+            others += 1
     return out
 
 
@@ -188,6 +228,14 @@ def byte_unit(largest):
     return 1, "bytes"
 
 
+def main():
+    """python3 plots/hlplot.py NAME...: each name's style as the charts draw
+    it, a line each (name, colour, marker, filled, dashes, hatch; tab-
+    separated), for checking them."""
+    for n, s in styles(sys.argv[1:]).items():
+        print("\t".join([n] + [str(v) for v in s.astuple()]))
+
+
 def figure(size, nrows=1, ncols=1, **kw):
     """A figure of exactly size = (width, height) pixels and its axes."""
     w, h = size
@@ -233,3 +281,7 @@ def save(fig, out, size):
     else:
         fig.savefig(out, dpi=dpi, metadata={"Software": None}, pil_kwargs={"optimize": True})
     plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

@@ -14,36 +14,45 @@
 
 #include "heaplab/policies.h"
 
+/* X(name, search): the policy, and what finding a free block costs in the
+ * number n of free blocks - "O(n)" for the policies that scan a list on
+ * every malloc, which scripts/scaling and scripts/bench keep to the smaller
+ * traces (heaplab policies --list prints it). */
 #define HL_POLICY_LIST(X)                                                                          \
-    X(first_fit)                                                                                   \
-    X(next_fit)                                                                                    \
-    X(best_fit)                                                                                    \
-    X(worst_fit)                                                                                   \
-    X(rbtree)                                                                                      \
-    X(tlsf)                                                                                        \
-    X(buddy)                                                                                       \
-    X(pool)                                                                                        \
+    X(first_fit, "O(n)")                                                                           \
+    X(next_fit, "O(n)")                                                                            \
+    X(best_fit, "O(n)")                                                                            \
+    X(worst_fit, "O(n)")                                                                           \
+    X(rbtree, "O(log n)")                                                                          \
+    X(tlsf, "O(1)")                                                                                \
+    X(buddy, "O(log n)")                                                                           \
+    X(pool, "O(1)")                                                                                \
     /* one line per policy, above this line */
 
-#define HL_DECLARE(name) const struct hl_policy *hl_policy_##name(void);
+#define HL_DECLARE(name, search) const struct hl_policy *hl_policy_##name(void);
 HL_POLICY_LIST(HL_DECLARE)
 #undef HL_DECLARE
 
-static const struct hl_policy *(*const registry[])(void) = {
-#define HL_ENTRY(name) hl_policy_##name,
+static const struct entry {
+    const struct hl_policy *(*get)(void);
+    const char *search; /* the cost of finding a free block */
+} registry[] = {
+#define HL_ENTRY(name, search) {hl_policy_##name, search},
     HL_POLICY_LIST(HL_ENTRY)
 #undef HL_ENTRY
 };
 
 size_t hl_policy_count(void) { return sizeof registry / sizeof registry[0]; }
 
-const struct hl_policy *hl_policy_at(size_t i) { return i < hl_policy_count() ? registry[i]() : NULL; }
+const struct hl_policy *hl_policy_at(size_t i) { return i < hl_policy_count() ? registry[i].get() : NULL; }
+
+const char *hl_policy_search_at(size_t i) { return i < hl_policy_count() ? registry[i].search : NULL; }
 
 const struct hl_policy *hl_policy_lookup(const char *name)
 {
     for (size_t i = 0; i < hl_policy_count(); i++)
-        if (strcmp(registry[i]()->name, name) == 0)
-            return registry[i]();
+        if (strcmp(registry[i].get()->name, name) == 0)
+            return registry[i].get();
     return NULL;
 }
 

@@ -92,6 +92,28 @@ START_TEST(policies_lists_every_registered_policy)
 }
 END_TEST
 
+START_TEST(policies_list_gives_name_and_search_cost)
+{
+    struct run *r = heaplab("policies", "--list", NULL);
+    if (!r)
+        return;
+    ck_assert_int_eq(r->status, 0);
+    const char *line = r->out;
+    for (size_t i = 0; i < hl_policy_count(); i++) {
+        const char *search = hl_policy_search_at(i);
+        ck_assert_msg(search && (strcmp(search, "O(n)") == 0 || strcmp(search, "O(log n)") == 0 ||
+                                 strcmp(search, "O(1)") == 0),
+                      "%s: search cost '%s'", hl_policy_at(i)->name, search ? search : "(null)");
+        char want[256];
+        snprintf(want, sizeof want, "%s\t%s\n", hl_policy_at(i)->name, search);
+        ck_assert_msg(strncmp(line, want, strlen(want)) == 0, "line %zu is not '%s'", i + 1, want);
+        line += strlen(want);
+    }
+    ck_assert_str_eq(line, "");
+    ck_assert_ptr_null(hl_policy_search_at(hl_policy_count()));
+}
+END_TEST
+
 START_TEST(policies_verbose_shows_parameters_and_defaults)
 {
     struct run *r = heaplab("policies", "-v", NULL);
@@ -226,6 +248,7 @@ Suite *make_cli_suite(void)
     TCase *tc = tcase_create("cli");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, policies_lists_every_registered_policy);
+    tcase_add_test(tc, policies_list_gives_name_and_search_cost);
     tcase_add_test(tc, policies_verbose_shows_parameters_and_defaults);
     tcase_add_test(tc, layout_shows_the_segments_and_overcommit);
     tcase_add_test(tc, usage_errors_exit_2_with_one_line);

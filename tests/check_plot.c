@@ -6,7 +6,9 @@
  * one line and exit status 2; a missing plotting stack names the Debian
  * package; a script that fails leaves no chart behind; the data handed to
  * the scripts is what the CSV said (lines grouped per policy, the heap map
- * binned by majority).
+ * binned by majority); every registry policy, and a variant of each, gets
+ * a style of its own in both backends, and heaplab hands the scripts the
+ * registry.
  *
  * A backend that is not installed is skipped with a line saying so
  * (scripts/install-deps installs both).
@@ -25,6 +27,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "heaplab/policies.h"
 #include "output.h"
 #include "testutil.h"
 
@@ -807,6 +810,104 @@ START_TEST(heap_map_cells_show_the_state_with_most_bytes)
 }
 END_TEST
 
+/* ---- styles ------------------------------------------------------------------------------ */
+
+/* The registry's policy names, in order, space-separated. */
+static void registry_names(char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < hl_policy_count(); i++)
+        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? " " : "", hl_policy_at(i)->name);
+}
+
+/* Each of `names`' style under a backend's style printer (hlplot.py
+ * NAME..., styles.gp "NAME..."), with the registry in $HEAPLAB_POLICIES:
+ * a line per name, "name<TAB>style...".  NULL when the backend is not
+ * installed. */
+static char *print_styles(const char *backend, const char *names)
+{
+    const char *src = getenv("HEAPLAB_SRCDIR");
+    char reg[1024], cmd[8192];
+    registry_names(reg, sizeof reg);
+    if (strcmp(backend, "matplotlib") == 0) {
+        if (system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") != 0)
+            return NULL;
+        snprintf(cmd, sizeof cmd, "HEAPLAB_POLICIES='%s' /usr/bin/python3 -B '%s/plots/hlplot.py' %s", reg,
+                 src && *src ? src : ".", names);
+    } else {
+        if (system("command -v gnuplot >/dev/null 2>&1") != 0)
+            return NULL;
+        snprintf(cmd, sizeof cmd, "HEAPLAB_POLICIES='%s' gnuplot -c '%s/plots/styles.gp' '%s'", reg,
+                 src && *src ? src : ".", names);
+    }
+    FILE *f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t cap = 1 << 16, n = 0;
+    char *out = malloc(cap);
+    ck_assert_ptr_nonnull(out);
+    n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    ck_assert_msg(pclose(f) == 0, "%s failed", cmd);
+    return out;
+}
+
+/* Every registry policy, a variant of each (NAME:cache=7), the baselines
+ * and a plugin: each line's style differs from every other's. */
+START_TEST(every_registry_policy_gets_a_style_of_its_own)
+{
+    const char *backend = backends[_i];
+    char names[4096] = "", *lines[256];
+    for (size_t i = 0; i < hl_policy_count(); i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s ", hl_policy_at(i)->name);
+    for (size_t i = 0; i < hl_policy_count(); i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s:cache=7 ", hl_policy_at(i)->name);
+    snprintf(names + strlen(names), sizeof names - strlen(names), "%s",
+             "baseline:glibc baseline:jemalloc baseline:mimalloc baseline:tcmalloc ./my_policy.so");
+    char *out = print_styles(backend, names);
+    if (!out) {
+        fprintf(stderr, "plot: styles: SKIPPED: %s is not installed\n", backend);
+        return;
+    }
+    size_t n = 0;
+    for (char *save = NULL, *l = strtok_r(out, "\n", &save); l && n < 256; l = strtok_r(NULL, "\n", &save))
+        lines[n++] = l;
+    ck_assert_uint_eq(n, 2 * hl_policy_count() + 5);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_msg(strchr(lines[i], '\t'), "%s: no style: %s", backend, lines[i]);
+        if (i < hl_policy_count())
+            ck_assert_msg(strncmp(lines[i], hl_policy_at(i)->name, strlen(hl_policy_at(i)->name)) == 0 &&
+                              lines[i][strlen(hl_policy_at(i)->name)] == '\t',
+                          "%s: line %zu is not %s's: %s", backend, i + 1, hl_policy_at(i)->name, lines[i]);
+        for (size_t j = 0; j < i; j++)
+            ck_assert_msg(strcmp(strchr(lines[i], '\t'), strchr(lines[j], '\t')) != 0,
+                          "%s: the same style for two series:\n%s\n%s", backend, lines[j], lines[i]);
+    }
+    free(out);
+}
+END_TEST
+
+/* heaplab plot hands the script the registry's names in $HEAPLAB_POLICIES
+ * (the "gnuplot" here writes what it got). */
+START_TEST(the_scripts_get_the_registry)
+{
+    NEED_BIN();
+    write_results("r.csv", 0, NULL);
+    const char *got = tmp_path("env.txt");
+    char fake[1024], env[1100], want[1024];
+    snprintf(fake, sizeof fake, "%s", tmp_path("fake-gnuplot"));
+    write_text("fake-gnuplot", "#!/bin/sh\nprintf '%%s' \"$HEAPLAB_POLICIES\" >'%s'\n", got);
+    ck_assert_int_eq(chmod(fake, 0755), 0);
+    snprintf(env, sizeof env, "HEAPLAB_GNUPLOT=%s", fake);
+    struct result r = RUN_ENV(env, "plot", "util", tmp_path("r.csv"), "-o", tmp_path("u.png"), "-b", "gnuplot");
+    ck_assert_msg(r.status == 1 && strstr(r.err, "wrote no chart"), "exit status %d: %s", r.status, r.err);
+    char *text = slurp(got, NULL);
+    ck_assert_ptr_nonnull(text);
+    registry_names(want, sizeof want);
+    ck_assert_str_eq(text, want);
+    free(text);
+}
+END_TEST
+
 Suite *make_plot_suite(void)
 {
     Suite *s = suite_create("plot");
@@ -835,6 +936,12 @@ Suite *make_plot_suite(void)
     tcase_add_test(tc, interleaved_rows_reach_the_script_grouped_per_policy);
     tcase_add_test(tc, request_sizes_are_counted_from_the_trace);
     tcase_add_test(tc, heap_map_cells_show_the_state_with_most_bytes);
+    tcase_add_test(tc, the_scripts_get_the_registry);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("styles");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, every_registry_policy_gets_a_style_of_its_own, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

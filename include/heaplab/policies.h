@@ -21,6 +21,10 @@ extern "C" {
 /* Built-in policies in registry order. */
 size_t hl_policy_count(void);
 const struct hl_policy *hl_policy_at(size_t i);
+/* What finding a free block costs the i-th built-in policy, in the number
+ * n of free blocks: "O(n)" (it scans a list), "O(log n)" or "O(1)"; NULL
+ * past the end. */
+const char *hl_policy_search_at(size_t i);
 /* A built-in policy by name, or NULL. */
 const struct hl_policy *hl_policy_lookup(const char *name);
 
