@@ -11,17 +11,6 @@
 
 #include "core.h"
 
-#define LOCK(h)                                                                                    \
-    do {                                                                                           \
-        if ((h)->lock)                                                                             \
-            pthread_mutex_lock(&(h)->mu);                                                          \
-    } while (0)
-#define UNLOCK(h)                                                                                  \
-    do {                                                                                           \
-        if ((h)->lock)                                                                             \
-            pthread_mutex_unlock(&(h)->mu);                                                        \
-    } while (0)
-
 int hl_check_fail(struct hl_check *c, const char *fmt, ...)
 {
     c->violations++;

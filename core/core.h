@@ -10,6 +10,21 @@
 #include "heaplab/heap.h"
 #include "heaplab/policy.h"
 
+/* n rounded up to a multiple of a (a power of two). */
+static inline size_t align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
+
+/* The heap's mutex, taken only when the heap was created with cfg.lock. */
+#define LOCK(h)                                                                                    \
+    do {                                                                                           \
+        if ((h)->lock)                                                                             \
+            pthread_mutex_lock(&(h)->mu);                                                          \
+    } while (0)
+#define UNLOCK(h)                                                                                  \
+    do {                                                                                           \
+        if ((h)->lock)                                                                             \
+            pthread_mutex_unlock(&(h)->mu);                                                        \
+    } while (0)
+
 /* ---- memory sources ------------------------------------------------------ */
 
 struct hl_source {

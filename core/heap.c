@@ -31,17 +31,6 @@
  * slack inside the 48-bit size field, and is far below PTRDIFF_MAX. */
 #define MAX_REQUEST ((size_t)1 << 46)
 
-#define LOCK(h)                                                                                    \
-    do {                                                                                           \
-        if ((h)->lock)                                                                             \
-            pthread_mutex_lock(&(h)->mu);                                                          \
-    } while (0)
-#define UNLOCK(h)                                                                                  \
-    do {                                                                                           \
-        if ((h)->lock)                                                                             \
-            pthread_mutex_unlock(&(h)->mu);                                                        \
-    } while (0)
-
 /* The hot path (malloc, free and what they call) is flattened into the
  * entry points: without it each step pays a call and its register saves,
  * a fifth of a free's instructions (callgrind, tlsf on cp-decl-bal). */
@@ -60,8 +49,6 @@ static inline hl_word epilogue_word(const hl_heap *h, const void *where)
 {
     return hl_hdr_make(where, 0, HL_F_USED, HL_KIND_CORE, h->cookie);
 }
-
-static size_t align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 
 /* ---- write helpers --------------------------------------------------------- */
 
