@@ -502,7 +502,7 @@ static hl_block *real_block(hl_heap *h, hl_block *b, const char *bad)
     hl_block *r = hl_payload_block(pay);
     hl_word w = *wp(r);
     if (!hl_hdr_tag_ok(r, w, h->cookie) || !(w & HL_F_USED) || (w & HL_F_MAPPED) ||
-        ((w & HL_KIND_MASK) >> HL_KIND_SHIFT) == HL_KIND_OFFSET)
+        hl_hdr_kind(w) == HL_KIND_OFFSET)
         hl_corrupt(bad, hl_block_payload(b));
     return r;
 }
@@ -578,7 +578,7 @@ HOT void free_locked(hl_heap *h, void *p)
         hl_large_free(h, b);
         return;
     }
-    if (((w & HL_KIND_MASK) >> HL_KIND_SHIFT) == HL_KIND_OFFSET) {
+    if (hl_hdr_kind(w) == HL_KIND_OFFSET) {
         hl_block *o = b;
         b = real_block(h, o, "free(): invalid pointer"); /* reads the offset: kill it after */
         *wp(o) = dead_word(h, o);
@@ -631,7 +631,7 @@ static __attribute__((noinline)) void free_cached(hl_heap *h, void *p)
 {
     hl_block *b = checked(h, p, "free(): invalid pointer", "free(): double free");
     hl_word w = *wp(b);
-    if (!(w & (HL_F_MAPPED | HL_KIND_MASK)) || ((w & HL_KIND_MASK) >> HL_KIND_SHIFT) >= HL_KIND_POLICY) {
+    if (!(w & (HL_F_MAPPED | HL_KIND_MASK)) || hl_hdr_kind(w) >= HL_KIND_POLICY) {
         /* a heap block (not mapped, not behind an offset header) */
         if (hl_cache_holds(h, b))
             hl_corrupt("free(): double free", p);
@@ -707,7 +707,7 @@ static size_t usable_locked(hl_heap *h, hl_block *b, const void *p)
     hl_word w = *wp(b);
     if (w & HL_F_MAPPED)
         return hl_large_usable(b);
-    if (((w & HL_KIND_MASK) >> HL_KIND_SHIFT) == HL_KIND_OFFSET) {
+    if (hl_hdr_kind(w) == HL_KIND_OFFSET) {
         hl_block *r = real_block(h, b, "malloc_usable_size(): invalid pointer");
         return (size_t)((char *)r + hl_block_size(r) - (const char *)p);
     }
@@ -745,7 +745,7 @@ void *hl_realloc_unlocked(hl_heap *h, void *p, size_t n)
         q = hl_large_realloc(h, b, n);
         if (q || errno != EAGAIN)
             goto out;
-    } else if (((w & HL_KIND_MASK) >> HL_KIND_SHIFT) != HL_KIND_OFFSET) {
+    } else if (hl_hdr_kind(w) != HL_KIND_OFFSET) {
         size_t size = hl_request_size(h, n);
         if (!size) {
             errno = ENOMEM;

@@ -122,10 +122,9 @@ enum {
 static inline hl_word hl_hdr(const hl_block *b) { return *(const hl_word *)(const void *)b; }
 static inline size_t hl_block_size(const hl_block *b) { return (size_t)(hl_hdr(b) & HL_SIZE_MASK); }
 static inline int hl_block_used(const hl_block *b) { return (int)(hl_hdr(b) & HL_F_USED); }
-static inline unsigned hl_block_kind(const hl_block *b)
-{
-    return (unsigned)((hl_hdr(b) & HL_KIND_MASK) >> HL_KIND_SHIFT);
-}
+/* The kind field of header word w (HL_KIND_CORE, HL_KIND_OFFSET, a policy's). */
+static inline unsigned hl_hdr_kind(hl_word w) { return (unsigned)((w & HL_KIND_MASK) >> HL_KIND_SHIFT); }
+static inline unsigned hl_block_kind(const hl_block *b) { return hl_hdr_kind(hl_hdr(b)); }
 static inline hl_block *hl_block_next(const hl_block *b)
 {
     return (hl_block *)(void *)((char *)(uintptr_t)b + hl_block_size(b));
