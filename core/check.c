@@ -158,9 +158,9 @@ static void check_tagged(hl_heap *h, struct hl_seg *s, struct hl_check *c)
             HL_CHECK(c, !prev_free, "block %p: two adjacent free blocks", (void *)b);
             HL_CHECK(c, kind == HL_KIND_CORE, "free block %p has kind %u", (void *)b, kind);
             if (size > HL_MIN_BLOCK)
-                HL_CHECK(c, *(size_t *)(void *)((char *)b + size - 8) == size,
+                HL_CHECK(c, *hl_footer_of(b, size) == size,
                          "free block %p: footer %zu != size %zu", (void *)b,
-                         *(size_t *)(void *)((char *)b + size - 8), size);
+                         *hl_footer_of(b, size), size);
         }
         HL_CHECK(c, kind != HL_KIND_OFFSET, "block %p: an offset header where a block should be", (void *)b);
         prev_free = !used;

@@ -93,6 +93,18 @@ static inline hl_block *hl_seg_first(const struct hl_seg *s)
     return (hl_block *)(void *)((char *)(uintptr_t)s + HL_SEG_HDR);
 }
 
+/* ---- footers -------------------------------------------------------------- */
+
+/* A free block of more than the minimum size ends in a footer: its last
+ * word holds its size, so the block after it can find its start. */
+#define HL_FOOTER_BYTES 8u
+
+/* The footer of free block [b, b + size). */
+static inline size_t *hl_footer_of(const hl_block *b, size_t size)
+{
+    return (size_t *)(void *)((char *)(uintptr_t)b + size - HL_FOOTER_BYTES);
+}
+
 /* ---- large blocks --------------------------------------------------------- */
 
 /* At the start of every large block's mapping.  The payload follows at an

@@ -41,7 +41,11 @@ static inline hl_block *at(const void *p, ptrdiff_t off)
     return (hl_block *)(void *)((char *)(uintptr_t)p + off);
 }
 static inline hl_word *wp(hl_block *b) { return (hl_word *)(void *)b; }
-static inline size_t footer_before(const hl_block *b) { return *(const size_t *)(const void *)((const char *)b - 8); }
+/* The footer of the free block that ends where b starts: its size. */
+static inline size_t footer_before(const hl_block *b)
+{
+    return *(const size_t *)(const void *)((const char *)b - HL_FOOTER_BYTES);
+}
 
 static inline hl_word dead_word(const hl_heap *h, const void *where) { return hl_hdr_dead(where, h->cookie); }
 
@@ -61,7 +65,7 @@ static inline void put_free(hl_heap *h, hl_block *b, size_t size)
     if (size == HL_MIN_BLOCK) {
         *wp(n) |= HL_F_PREV_FREE | HL_F_PREV_MIN;
     } else {
-        *(size_t *)(void *)((char *)n - 8) = size;
+        *hl_footer_of(b, size) = size;
         *wp(n) = (*wp(n) & ~HL_F_PREV_MIN) | HL_F_PREV_FREE;
     }
 }
