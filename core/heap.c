@@ -80,6 +80,32 @@ static inline void next_now_used(hl_block *n) { *wp(n) &= ~(HL_F_PREV_FREE | HL_
 /* ---- coalesce and file ----------------------------------------------------- */
 
 /*
+ * Refiling a block follows the index protocol (policy.h) in two halves
+ * around the header writes.  old is the filed block that b, of `size`
+ * bytes, takes the place of, or NULL when b takes no filed block's place.
+ */
+
+/* Before b's header is written: unfile old, or let replace put b in its
+ * place while old's header and node are still intact. */
+static inline void unfile_for(hl_heap *h, hl_block *old, hl_block *b, size_t size)
+{
+    if (!old)
+        return;
+    if (h->replace)
+        h->replace(h->st, old, b, size);
+    else
+        h->remove(h->st, old);
+}
+
+/* After b's header (and footer) are written: file b, unless replace
+ * already did. */
+static inline void file_after(hl_heap *h, const hl_block *old, hl_block *b)
+{
+    if (!old || !h->replace)
+        h->insert(h->st, b);
+}
+
+/*
  * [b, b+size) has just stopped being in use (its header has the right prev
  * bits).  Merge it with a free neighbour on either side, file the result
  * with the policy and return it.  Neighbour headers are verified on the way:
@@ -114,17 +140,13 @@ HOT hl_block *coalesce_file(hl_heap *h, hl_block *b, size_t size)
         else
             old = n;
     }
-    if (old && !h->replace)
-        h->remove(h->st, old);
-    else if (old)
-        h->replace(h->st, old, start, total);
+    unfile_for(h, old, start, total);
     if (start != b)
         *wp(b) = dead_word(h, b);
     if (merge_next)
         *wp(n) = dead_word(h, n);
     put_free(h, start, total);
-    if (!old || !h->replace)
-        h->insert(h->st, start);
+    file_after(h, old, start);
     return start;
 }
 
@@ -278,15 +300,11 @@ static hl_block *grow_and_take(hl_heap *h, size_t size)
             *wp(ne) = epilogue_word(h, ne);
             size_t total = topfree + amount, rest = total - size;
             if (rest >= HL_MIN_BLOCK) {
-                hl_block *r = at(top, (ptrdiff_t)size);
-                if (topfree && h->replace)
-                    h->replace(h->st, top, r, rest);
-                else if (topfree)
-                    h->remove(h->st, top);
+                hl_block *r = at(top, (ptrdiff_t)size), *old = topfree ? top : NULL;
+                unfile_for(h, old, r, rest);
                 put_used(h, top, size);
                 put_free(h, r, rest);
-                if (!topfree || !h->replace)
-                    h->insert(h->st, r);
+                file_after(h, old, r);
             } else {
                 if (topfree)
                     h->remove(h->st, top);
@@ -347,14 +365,10 @@ static void maybe_trim(hl_heap *h, hl_block *b)
         *wp(ne) = epilogue_word(h, ne) | (*wp(b) & (HL_F_PREV_FREE | HL_F_PREV_MIN));
         return;
     }
-    if (h->replace)
-        h->replace(h->st, b, b, keep);
-    else
-        h->remove(h->st, b);
+    unfile_for(h, b, b, keep);
     *wp(ne) = epilogue_word(h, ne);
     put_free(h, b, keep);
-    if (!h->replace)
-        h->insert(h->st, b);
+    file_after(h, b, b);
 }
 
 /* ---- the general (boundary-tag) path ---------------------------------------- */
@@ -367,14 +381,10 @@ HOT hl_block *take(hl_heap *h, hl_block *b, size_t size)
     size_t rest = bs - size;
     if (rest >= HL_MIN_BLOCK) {
         hl_block *r = at(b, (ptrdiff_t)size);
-        if (h->replace)
-            h->replace(h->st, b, r, rest);
-        else
-            h->remove(h->st, b);
+        unfile_for(h, b, r, rest);
         put_used(h, b, size);
         put_free(h, r, rest);
-        if (!h->replace)
-            h->insert(h->st, r);
+        file_after(h, b, r);
     } else {
         h->remove(h->st, b);
         put_used(h, b, bs);
@@ -465,15 +475,11 @@ static inline hl_block *core_resize(hl_heap *h, hl_block *b, size_t size)
     size_t rest = total - size;
     if (rest >= HL_MIN_BLOCK) {
         hl_block *r = at(b, (ptrdiff_t)size);
-        if (h->replace)
-            h->replace(h->st, n, r, rest);
-        else
-            h->remove(h->st, n);
+        unfile_for(h, n, r, rest);
         *wp(n) = dead_word(h, n);
         put_used(h, b, size);
         put_free(h, r, rest);
-        if (!h->replace)
-            h->insert(h->st, r);
+        file_after(h, n, r);
     } else {
         h->remove(h->st, n);
         *wp(n) = dead_word(h, n);
