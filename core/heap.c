@@ -1036,7 +1036,7 @@ hl_heap *hl_heap_create(const struct hl_config *cfg)
     pthread_mutex_init(&h->mu, NULL);
 
     h->cfg = *cfg;
-    for (int i = 0; pol->params && pol->params[i].name && i < HL_MAX_PARAMS; i++)
+    for (size_t i = 0; i < hl_policy_nparams(pol); i++)
         h->params[i] = cfg->policy_params ? cfg->policy_params[i] : pol->params[i].def;
     h->cfg.policy_params = NULL;
     if (pol->init && pol->init(h, h->st, h->params) != 0) {

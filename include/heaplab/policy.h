@@ -217,6 +217,17 @@ struct hl_policy {
     int (*check)(hl_heap *h, void *st, struct hl_check *c); /* count violated invariants */
 };
 
+/* The parameters table p declares (its entries before the {NULL} end),
+ * counted up to HL_MAX_PARAMS: what core, the registry and the plugin
+ * loader use.  A table with more has p->params[HL_MAX_PARAMS].name set. */
+static inline size_t hl_policy_nparams(const struct hl_policy *p)
+{
+    size_t n = 0;
+    while (p->params && p->params[n].name && n < HL_MAX_PARAMS)
+        n++;
+    return n;
+}
+
 /* ---- core mechanisms a policy may call ---------------------------------- */
 
 /* The heap's tag cookie; cache it in the policy state at init. */
