@@ -253,6 +253,11 @@ void hl_cache_check(hl_heap *h, struct hl_check *c);
 /* large.c */
 void *hl_large_alloc(hl_heap *h, size_t n, size_t align);
 void hl_large_free(hl_heap *h, hl_block *b);
+/* Resize mapped block b to serve n bytes with mremap: its payload (moved
+ * or not), or NULL with errno = ENOMEM when n is beyond any mapping, or
+ * NULL with errno = EAGAIN when mremap failed and b is untouched.  EAGAIN
+ * means "move it": hl_realloc then allocates a new block, copies and frees
+ * b, as it does for a heap block that cannot be resized in place. */
 void *hl_large_realloc(hl_heap *h, hl_block *b, size_t n);
 size_t hl_large_usable(const hl_block *b);
 void hl_large_release_all(hl_heap *h);

@@ -753,7 +753,7 @@ void *hl_realloc_unlocked(hl_heap *h, void *p, size_t n)
     void *q = NULL;
     if (w & HL_F_MAPPED) {
         q = hl_large_realloc(h, b, n);
-        if (q || errno != EAGAIN)
+        if (q || errno != EAGAIN) /* EAGAIN: mremap failed, move it below (core.h) */
             goto out;
     } else if (hl_hdr_kind(w) != HL_KIND_OFFSET) {
         size_t size = hl_request_size(h, n);
