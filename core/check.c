@@ -11,17 +11,6 @@
 
 #include "core.h"
 
-#define LOCK(h)                                                                                    \
-    do {                                                                                           \
-        if ((h)->lock)                                                                             \
-            pthread_mutex_lock(&(h)->mu);                                                          \
-    } while (0)
-#define UNLOCK(h)                                                                                  \
-    do {                                                                                           \
-        if ((h)->lock)                                                                             \
-            pthread_mutex_unlock(&(h)->mu);                                                        \
-    } while (0)
-
 int hl_check_fail(struct hl_check *c, const char *fmt, ...)
 {
     c->violations++;
@@ -169,9 +158,9 @@ static void check_tagged(hl_heap *h, struct hl_seg *s, struct hl_check *c)
             HL_CHECK(c, !prev_free, "block %p: two adjacent free blocks", (void *)b);
             HL_CHECK(c, kind == HL_KIND_CORE, "free block %p has kind %u", (void *)b, kind);
             if (size > HL_MIN_BLOCK)
-                HL_CHECK(c, *(size_t *)(void *)((char *)b + size - 8) == size,
+                HL_CHECK(c, *hl_footer_of(b, size) == size,
                          "free block %p: footer %zu != size %zu", (void *)b,
-                         *(size_t *)(void *)((char *)b + size - 8), size);
+                         *hl_footer_of(b, size), size);
         }
         HL_CHECK(c, kind != HL_KIND_OFFSET, "block %p: an offset header where a block should be", (void *)b);
         prev_free = !used;
@@ -240,31 +229,46 @@ int hl_check(hl_heap *h, FILE *out)
     return c.violations;
 }
 
+/*
+ * One value per field of HL_STATS_FIELDS (heaplab/heap.h), named
+ * stat_<field>: hl_stats fills the struct through the same list, so a
+ * field added there without its stat_ function here does not compile.
+ */
+static inline uint64_t stat_live_bytes(const hl_heap *h) { return h->live_bytes; }
+static inline uint64_t stat_live_blocks(const hl_heap *h) { return h->live_blocks; }
+static inline uint64_t stat_mapped_bytes(const hl_heap *h) { return h->mapped_bytes; }
+static inline uint64_t stat_mapped_blocks(const hl_heap *h) { return h->mapped_blocks; }
+static inline uint64_t stat_extent_bytes(const hl_heap *h) { return h->extent_bytes; }
+static inline uint64_t stat_heap_bytes(const hl_heap *h) { return h->extent_bytes + h->mapped_bytes; }
+static inline uint64_t stat_overhead_bytes(const hl_heap *h) { return h->overhead_bytes; }
+static inline uint64_t stat_free_bytes(const hl_heap *h)
+{
+    return h->extent_bytes - h->live_bytes - h->overhead_bytes;
+}
+static inline uint64_t stat_cached_bytes(const hl_heap *h) { return hl_cache_bytes(h, NULL); }
+static inline uint64_t stat_peak_live_bytes(const hl_heap *h) { return h->peak_live_bytes; }
+static inline uint64_t stat_peak_heap_bytes(const hl_heap *h) { return h->peak_heap_bytes; }
+static inline uint64_t stat_peak_extent_bytes(const hl_heap *h) { return h->peak_extent_bytes; }
+static inline uint64_t stat_peak_mapped_bytes(const hl_heap *h) { return h->peak_mapped_bytes; }
+static inline uint64_t stat_grow_calls(const hl_heap *h) { return h->grow_calls; }
+static inline uint64_t stat_shrink_calls(const hl_heap *h) { return h->shrink_calls; }
+static inline uint64_t stat_decommit_calls(const hl_heap *h) { return h->src.decommits; }
+static inline uint64_t stat_segments(const hl_heap *h) { return h->nsegs; }
+static inline uint64_t stat_mmap_calls(const hl_heap *h) { return h->mmap_calls; }
+static inline uint64_t stat_munmap_calls(const hl_heap *h) { return h->munmap_calls; }
+static inline uint64_t stat_mremap_calls(const hl_heap *h) { return h->mremap_calls; }
+static inline uint64_t stat_mmap_threshold(const hl_heap *h)
+{
+    return h->mmap_threshold == SIZE_MAX ? 0 : h->mmap_threshold;
+}
+static inline uint64_t stat_meta_bytes(const hl_heap *h) { return h->meta_len; }
+
 void hl_stats(hl_heap *h, struct hl_stats *o)
 {
     LOCK(h);
-    o->live_bytes = h->live_bytes;
-    o->live_blocks = h->live_blocks;
-    o->mapped_bytes = h->mapped_bytes;
-    o->mapped_blocks = h->mapped_blocks;
-    o->extent_bytes = h->extent_bytes;
-    o->heap_bytes = h->extent_bytes + h->mapped_bytes;
-    o->overhead_bytes = h->overhead_bytes;
-    o->free_bytes = h->extent_bytes - h->live_bytes - h->overhead_bytes;
-    o->cached_bytes = hl_cache_bytes(h, NULL);
-    o->peak_live_bytes = h->peak_live_bytes;
-    o->peak_heap_bytes = h->peak_heap_bytes;
-    o->peak_extent_bytes = h->peak_extent_bytes;
-    o->peak_mapped_bytes = h->peak_mapped_bytes;
-    o->grow_calls = h->grow_calls;
-    o->shrink_calls = h->shrink_calls;
-    o->decommit_calls = h->src.decommits;
-    o->segments = h->nsegs;
-    o->mmap_calls = h->mmap_calls;
-    o->munmap_calls = h->munmap_calls;
-    o->mremap_calls = h->mremap_calls;
-    o->mmap_threshold = h->mmap_threshold == SIZE_MAX ? 0 : h->mmap_threshold;
-    o->meta_bytes = h->meta_len;
+#define HL_STATS_FILL(name, doc) o->name = stat_##name(h);
+    HL_STATS_FIELDS(HL_STATS_FILL)
+#undef HL_STATS_FILL
     UNLOCK(h);
 }
 

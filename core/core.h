@@ -10,6 +10,21 @@
 #include "heaplab/heap.h"
 #include "heaplab/policy.h"
 
+/* n rounded up to a multiple of a (a power of two). */
+static inline size_t align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
+
+/* The heap's mutex, taken only when the heap was created with cfg.lock. */
+#define LOCK(h)                                                                                    \
+    do {                                                                                           \
+        if ((h)->lock)                                                                             \
+            pthread_mutex_lock(&(h)->mu);                                                          \
+    } while (0)
+#define UNLOCK(h)                                                                                  \
+    do {                                                                                           \
+        if ((h)->lock)                                                                             \
+            pthread_mutex_unlock(&(h)->mu);                                                        \
+    } while (0)
+
 /* ---- memory sources ------------------------------------------------------ */
 
 struct hl_source {
@@ -76,6 +91,18 @@ struct hl_seg {
 static inline hl_block *hl_seg_first(const struct hl_seg *s)
 {
     return (hl_block *)(void *)((char *)(uintptr_t)s + HL_SEG_HDR);
+}
+
+/* ---- footers -------------------------------------------------------------- */
+
+/* A free block of more than the minimum size ends in a footer: its last
+ * word holds its size, so the block after it can find its start. */
+#define HL_FOOTER_BYTES 8u
+
+/* The footer of free block [b, b + size). */
+static inline size_t *hl_footer_of(const hl_block *b, size_t size)
+{
+    return (size_t *)(void *)((char *)(uintptr_t)b + size - HL_FOOTER_BYTES);
 }
 
 /* ---- large blocks --------------------------------------------------------- */
@@ -226,6 +253,11 @@ void hl_cache_check(hl_heap *h, struct hl_check *c);
 /* large.c */
 void *hl_large_alloc(hl_heap *h, size_t n, size_t align);
 void hl_large_free(hl_heap *h, hl_block *b);
+/* Resize mapped block b to serve n bytes with mremap: its payload (moved
+ * or not), or NULL with errno = ENOMEM when n is beyond any mapping, or
+ * NULL with errno = EAGAIN when mremap failed and b is untouched.  EAGAIN
+ * means "move it": hl_realloc then allocates a new block, copies and frees
+ * b, as it does for a heap block that cannot be resized in place. */
 void *hl_large_realloc(hl_heap *h, hl_block *b, size_t n);
 size_t hl_large_usable(const hl_block *b);
 void hl_large_release_all(hl_heap *h);

@@ -31,17 +31,6 @@
  * slack inside the 48-bit size field, and is far below PTRDIFF_MAX. */
 #define MAX_REQUEST ((size_t)1 << 46)
 
-#define LOCK(h)                                                                                    \
-    do {                                                                                           \
-        if ((h)->lock)                                                                             \
-            pthread_mutex_lock(&(h)->mu);                                                          \
-    } while (0)
-#define UNLOCK(h)                                                                                  \
-    do {                                                                                           \
-        if ((h)->lock)                                                                             \
-            pthread_mutex_unlock(&(h)->mu);                                                        \
-    } while (0)
-
 /* The hot path (malloc, free and what they call) is flattened into the
  * entry points: without it each step pays a call and its register saves,
  * a fifth of a free's instructions (callgrind, tlsf on cp-decl-bal). */
@@ -52,7 +41,11 @@ static inline hl_block *at(const void *p, ptrdiff_t off)
     return (hl_block *)(void *)((char *)(uintptr_t)p + off);
 }
 static inline hl_word *wp(hl_block *b) { return (hl_word *)(void *)b; }
-static inline size_t footer_before(const hl_block *b) { return *(const size_t *)(const void *)((const char *)b - 8); }
+/* The footer of the free block that ends where b starts: its size. */
+static inline size_t footer_before(const hl_block *b)
+{
+    return *(const size_t *)(const void *)((const char *)b - HL_FOOTER_BYTES);
+}
 
 static inline hl_word dead_word(const hl_heap *h, const void *where) { return hl_hdr_dead(where, h->cookie); }
 
@@ -60,8 +53,6 @@ static inline hl_word epilogue_word(const hl_heap *h, const void *where)
 {
     return hl_hdr_make(where, 0, HL_F_USED, HL_KIND_CORE, h->cookie);
 }
-
-static size_t align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 
 /* ---- write helpers --------------------------------------------------------- */
 
@@ -74,7 +65,7 @@ static inline void put_free(hl_heap *h, hl_block *b, size_t size)
     if (size == HL_MIN_BLOCK) {
         *wp(n) |= HL_F_PREV_FREE | HL_F_PREV_MIN;
     } else {
-        *(size_t *)(void *)((char *)n - 8) = size;
+        *hl_footer_of(b, size) = size;
         *wp(n) = (*wp(n) & ~HL_F_PREV_MIN) | HL_F_PREV_FREE;
     }
 }
@@ -87,6 +78,32 @@ static inline void put_used(hl_heap *h, hl_block *b, size_t size)
 static inline void next_now_used(hl_block *n) { *wp(n) &= ~(HL_F_PREV_FREE | HL_F_PREV_MIN); }
 
 /* ---- coalesce and file ----------------------------------------------------- */
+
+/*
+ * Refiling a block follows the index protocol (policy.h) in two halves
+ * around the header writes.  old is the filed block that b, of `size`
+ * bytes, takes the place of, or NULL when b takes no filed block's place.
+ */
+
+/* Before b's header is written: unfile old, or let replace put b in its
+ * place while old's header and node are still intact. */
+static inline void unfile_for(hl_heap *h, hl_block *old, hl_block *b, size_t size)
+{
+    if (!old)
+        return;
+    if (h->replace)
+        h->replace(h->st, old, b, size);
+    else
+        h->remove(h->st, old);
+}
+
+/* After b's header (and footer) are written: file b, unless replace
+ * already did. */
+static inline void file_after(hl_heap *h, const hl_block *old, hl_block *b)
+{
+    if (!old || !h->replace)
+        h->insert(h->st, b);
+}
 
 /*
  * [b, b+size) has just stopped being in use (its header has the right prev
@@ -123,17 +140,13 @@ HOT hl_block *coalesce_file(hl_heap *h, hl_block *b, size_t size)
         else
             old = n;
     }
-    if (old && !h->replace)
-        h->remove(h->st, old);
-    else if (old)
-        h->replace(h->st, old, start, total);
+    unfile_for(h, old, start, total);
     if (start != b)
         *wp(b) = dead_word(h, b);
     if (merge_next)
         *wp(n) = dead_word(h, n);
     put_free(h, start, total);
-    if (!old || !h->replace)
-        h->insert(h->st, start);
+    file_after(h, old, start);
     return start;
 }
 
@@ -287,15 +300,11 @@ static hl_block *grow_and_take(hl_heap *h, size_t size)
             *wp(ne) = epilogue_word(h, ne);
             size_t total = topfree + amount, rest = total - size;
             if (rest >= HL_MIN_BLOCK) {
-                hl_block *r = at(top, (ptrdiff_t)size);
-                if (topfree && h->replace)
-                    h->replace(h->st, top, r, rest);
-                else if (topfree)
-                    h->remove(h->st, top);
+                hl_block *r = at(top, (ptrdiff_t)size), *old = topfree ? top : NULL;
+                unfile_for(h, old, r, rest);
                 put_used(h, top, size);
                 put_free(h, r, rest);
-                if (!topfree || !h->replace)
-                    h->insert(h->st, r);
+                file_after(h, old, r);
             } else {
                 if (topfree)
                     h->remove(h->st, top);
@@ -356,14 +365,10 @@ static void maybe_trim(hl_heap *h, hl_block *b)
         *wp(ne) = epilogue_word(h, ne) | (*wp(b) & (HL_F_PREV_FREE | HL_F_PREV_MIN));
         return;
     }
-    if (h->replace)
-        h->replace(h->st, b, b, keep);
-    else
-        h->remove(h->st, b);
+    unfile_for(h, b, b, keep);
     *wp(ne) = epilogue_word(h, ne);
     put_free(h, b, keep);
-    if (!h->replace)
-        h->insert(h->st, b);
+    file_after(h, b, b);
 }
 
 /* ---- the general (boundary-tag) path ---------------------------------------- */
@@ -376,14 +381,10 @@ HOT hl_block *take(hl_heap *h, hl_block *b, size_t size)
     size_t rest = bs - size;
     if (rest >= HL_MIN_BLOCK) {
         hl_block *r = at(b, (ptrdiff_t)size);
-        if (h->replace)
-            h->replace(h->st, b, r, rest);
-        else
-            h->remove(h->st, b);
+        unfile_for(h, b, r, rest);
         put_used(h, b, size);
         put_free(h, r, rest);
-        if (!h->replace)
-            h->insert(h->st, r);
+        file_after(h, b, r);
     } else {
         h->remove(h->st, b);
         put_used(h, b, bs);
@@ -474,15 +475,11 @@ static inline hl_block *core_resize(hl_heap *h, hl_block *b, size_t size)
     size_t rest = total - size;
     if (rest >= HL_MIN_BLOCK) {
         hl_block *r = at(b, (ptrdiff_t)size);
-        if (h->replace)
-            h->replace(h->st, n, r, rest);
-        else
-            h->remove(h->st, n);
+        unfile_for(h, n, r, rest);
         *wp(n) = dead_word(h, n);
         put_used(h, b, size);
         put_free(h, r, rest);
-        if (!h->replace)
-            h->insert(h->st, r);
+        file_after(h, n, r);
     } else {
         h->remove(h->st, n);
         *wp(n) = dead_word(h, n);
@@ -515,7 +512,7 @@ static hl_block *real_block(hl_heap *h, hl_block *b, const char *bad)
     hl_block *r = hl_payload_block(pay);
     hl_word w = *wp(r);
     if (!hl_hdr_tag_ok(r, w, h->cookie) || !(w & HL_F_USED) || (w & HL_F_MAPPED) ||
-        ((w & HL_KIND_MASK) >> HL_KIND_SHIFT) == HL_KIND_OFFSET)
+        hl_hdr_kind(w) == HL_KIND_OFFSET)
         hl_corrupt(bad, hl_block_payload(b));
     return r;
 }
@@ -591,7 +588,7 @@ HOT void free_locked(hl_heap *h, void *p)
         hl_large_free(h, b);
         return;
     }
-    if (((w & HL_KIND_MASK) >> HL_KIND_SHIFT) == HL_KIND_OFFSET) {
+    if (hl_hdr_kind(w) == HL_KIND_OFFSET) {
         hl_block *o = b;
         b = real_block(h, o, "free(): invalid pointer"); /* reads the offset: kill it after */
         *wp(o) = dead_word(h, o);
@@ -644,7 +641,7 @@ static __attribute__((noinline)) void free_cached(hl_heap *h, void *p)
 {
     hl_block *b = checked(h, p, "free(): invalid pointer", "free(): double free");
     hl_word w = *wp(b);
-    if (!(w & (HL_F_MAPPED | HL_KIND_MASK)) || ((w & HL_KIND_MASK) >> HL_KIND_SHIFT) >= HL_KIND_POLICY) {
+    if (!(w & (HL_F_MAPPED | HL_KIND_MASK)) || hl_hdr_kind(w) >= HL_KIND_POLICY) {
         /* a heap block (not mapped, not behind an offset header) */
         if (hl_cache_holds(h, b))
             hl_corrupt("free(): double free", p);
@@ -720,7 +717,7 @@ static size_t usable_locked(hl_heap *h, hl_block *b, const void *p)
     hl_word w = *wp(b);
     if (w & HL_F_MAPPED)
         return hl_large_usable(b);
-    if (((w & HL_KIND_MASK) >> HL_KIND_SHIFT) == HL_KIND_OFFSET) {
+    if (hl_hdr_kind(w) == HL_KIND_OFFSET) {
         hl_block *r = real_block(h, b, "malloc_usable_size(): invalid pointer");
         return (size_t)((char *)r + hl_block_size(r) - (const char *)p);
     }
@@ -756,9 +753,9 @@ void *hl_realloc_unlocked(hl_heap *h, void *p, size_t n)
     void *q = NULL;
     if (w & HL_F_MAPPED) {
         q = hl_large_realloc(h, b, n);
-        if (q || errno != EAGAIN)
+        if (q || errno != EAGAIN) /* EAGAIN: mremap failed, move it below (core.h) */
             goto out;
-    } else if (((w & HL_KIND_MASK) >> HL_KIND_SHIFT) != HL_KIND_OFFSET) {
+    } else if (hl_hdr_kind(w) != HL_KIND_OFFSET) {
         size_t size = hl_request_size(h, n);
         if (!size) {
             errno = ENOMEM;
@@ -1039,7 +1036,7 @@ hl_heap *hl_heap_create(const struct hl_config *cfg)
     pthread_mutex_init(&h->mu, NULL);
 
     h->cfg = *cfg;
-    for (int i = 0; pol->params && pol->params[i].name && i < HL_MAX_PARAMS; i++)
+    for (size_t i = 0; i < hl_policy_nparams(pol); i++)
         h->params[i] = cfg->policy_params ? cfg->policy_params[i] : pol->params[i].def;
     h->cfg.policy_params = NULL;
     if (pol->init && pol->init(h, h->st, h->params) != 0) {

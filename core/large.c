@@ -20,8 +20,6 @@
 
 #include "core.h"
 
-static size_t align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
-
 static inline size_t *offset_word(const hl_block *b) { return (size_t *)(uintptr_t)((const char *)b - 8); }
 
 struct hl_mapped *hl_large_map_of(const hl_block *b)

@@ -57,8 +57,6 @@
  * threshold (twice its 32 MiB largest dynamic mmap threshold) */
 #define SLACK_MAX ((size_t)64 * 1024 * 1024)
 
-static size_t page_up(size_t n, size_t page) { return (n + page - 1) & ~(page - 1); }
-
 int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacity)
 {
     s->kind = kind;
@@ -70,7 +68,7 @@ int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacit
         errno = EINVAL;
         return -1;
     }
-    capacity = page_up(capacity ? capacity : HL_DEFAULT_REGION_CAPACITY, s->pagesize);
+    capacity = align_up(capacity ? capacity : HL_DEFAULT_REGION_CAPACITY, s->pagesize);
     void *p = mmap(NULL, capacity, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
         errno = ENOMEM;
@@ -116,9 +114,9 @@ void *hl_source_grow_slow(struct hl_source *s, size_t n)
         size_t learn = s->slack + (s->given > s->slack ? s->given : s->slack);
         s->slack = learn < SLACK_MAX ? learn : SLACK_MAX;
     }
-    char *want = (char *)(uintptr_t)page_up((uintptr_t)(old + n), s->pagesize);
+    char *want = (char *)(uintptr_t)align_up((uintptr_t)(old + n), s->pagesize);
     if (want > s->committed) {
-        want = s->base + page_up((size_t)(want - s->base), COMMIT_STEP);
+        want = s->base + align_up((size_t)(want - s->base), COMMIT_STEP);
         if (want > s->limit)
             want = s->limit;
         if (mprotect(s->committed, (size_t)(want - s->committed), PROT_READ | PROT_WRITE) != 0) {
@@ -160,8 +158,8 @@ int hl_source_shrink(struct hl_source *s, char *end, size_t n)
     s->brk -= n;
     /* keep slack above the break: what the heap has learned to keep, or
      * an eighth of what stays, whichever is more */
-    size_t used = page_up((size_t)(s->brk - s->base), COMMIT_STEP);
-    size_t slack = used / 8 > s->slack ? page_up(used / 8, COMMIT_STEP) : s->slack;
+    size_t used = align_up((size_t)(s->brk - s->base), COMMIT_STEP);
+    size_t slack = used / 8 > s->slack ? align_up(used / 8, COMMIT_STEP) : s->slack;
     char *keep = s->base + used + slack;
     if (keep < s->kept && (size_t)(s->kept - keep) >= slack) { /* worth a system call */
         size_t len = (size_t)(s->kept - keep);

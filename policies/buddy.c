@@ -245,7 +245,7 @@ static void bd_release(hl_heap *h, void *st, hl_block *b)
         hl_block *y = at(r->start, off ^ pow2(k));
         hl_word w = hl_hdr(y);
         /* the buddy's address always holds the header of a block of order <= k */
-        if (!hl_hdr_tag_ok(y, w, bd->cookie) || ((w & HL_KIND_MASK) >> HL_KIND_SHIFT) != KIND_BUDDY ||
+        if (!hl_hdr_tag_ok(y, w, bd->cookie) || hl_hdr_kind(w) != KIND_BUDDY ||
             (w & HL_SIZE_MASK) > pow2(k))
             hl_corrupt("free(): buddy: heap corruption next to the block", hl_block_payload(b));
         if (!is_free_of(bd, y, k))
@@ -343,7 +343,7 @@ static void check_arena(const struct buddy *bd, struct hl_check *c, char *arena,
                           (void *)b, size, bd->min, (void *)arena);
             return;
         }
-        unsigned kind = (unsigned)((w & HL_KIND_MASK) >> HL_KIND_SHIFT);
+        unsigned kind = hl_hdr_kind(w);
         HL_CHECK(c, kind == KIND_BUDDY, "buddy: block %p has kind %u", (void *)b, kind);
         HL_CHECK(c, !(w & (HL_F_MAPPED | HL_F_PREV_FREE | HL_F_PREV_MIN)), "buddy: block %p: stray flag bits",
                  (void *)b);

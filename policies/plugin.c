@@ -21,14 +21,6 @@ int hl_policy_is_path(const char *name, size_t len)
     return memchr(name, '/', len) != NULL || (len >= 3 && memcmp(name + len - 3, ".so", 3) == 0);
 }
 
-static size_t count_params(const struct hl_policy *p)
-{
-    size_t n = 0;
-    while (p->params && p->params[n].name && n <= HL_MAX_PARAMS)
-        n++;
-    return n;
-}
-
 /* What core needs of a table before it makes a heap with it; core's
  * hl_heap_create checks the same, but says only EINVAL. */
 static int check_table(const struct hl_policy *p, const char *path, char *err, size_t errlen)
@@ -48,11 +40,12 @@ static int check_table(const struct hl_policy *p, const char *path, char *err, s
                  p->name);
         return -1;
     }
-    if (count_params(p) > HL_MAX_PARAMS) {
+    size_t np = hl_policy_nparams(p);
+    if (np == HL_MAX_PARAMS && p->params[np].name) {
         snprintf(err, errlen, "%s: policy '%s' has more than %d parameters", path, p->name, HL_MAX_PARAMS);
         return -1;
     }
-    for (size_t i = 0; i < count_params(p); i++) {
+    for (size_t i = 0; i < np; i++) {
         const struct hl_param *pa = &p->params[i];
         if (pa->def < pa->min || pa->def > pa->max) {
             snprintf(err, errlen, "%s: policy '%s': default of parameter '%s' is outside [%ld, %ld]", path,

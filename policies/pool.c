@@ -247,7 +247,7 @@ static void pool_release(hl_heap *h, void *st, hl_block *b)
 {
     struct pool *p = st;
     hl_word w = hl_hdr(b);
-    unsigned kind = (unsigned)((w & HL_KIND_MASK) >> HL_KIND_SHIFT);
+    unsigned kind = hl_hdr_kind(w);
     if (__builtin_expect(kind == KIND_SLOT, 1)) {
         struct pool_class *k = slot_class(p, w);
         if (!k)

@@ -56,19 +56,11 @@ const struct hl_policy *hl_policy_lookup(const char *name)
     return NULL;
 }
 
-static size_t nparams(const struct hl_policy *p)
-{
-    size_t n = 0;
-    while (p->params && p->params[n].name && n < HL_MAX_PARAMS)
-        n++;
-    return n;
-}
-
 void hl_policy_spec_default(const struct hl_policy *p, struct hl_policy_spec *out)
 {
     memset(out, 0, sizeof *out);
     out->policy = p;
-    for (size_t i = 0; i < nparams(p); i++)
+    for (size_t i = 0; i < hl_policy_nparams(p); i++)
         out->params[i] = p->params[i].def;
     snprintf(out->label, sizeof out->label, "%s", p->name);
 }
@@ -136,7 +128,7 @@ int hl_policy_parse(const char *text, struct hl_policy_spec *out, char *err, siz
     if (!colon)
         return 0;
     const char *s = colon + 1;
-    size_t np = nparams(p);
+    size_t np = hl_policy_nparams(p);
     while (*s) {
         const char *comma = strchr(s, ',');
         size_t len = comma ? (size_t)(comma - s) : strlen(s);
@@ -187,7 +179,7 @@ int hl_policy_parse(const char *text, struct hl_policy_spec *out, char *err, siz
 void hl_policy_describe(const struct hl_policy *p, FILE *out)
 {
     fprintf(out, "%-12s %s\n", p->name, p->summary ? p->summary : "");
-    for (size_t i = 0; i < nparams(p); i++) {
+    for (size_t i = 0; i < hl_policy_nparams(p); i++) {
         const struct hl_param *pa = &p->params[i];
         if (pa->choices) {
             fprintf(out, "  %s=", pa->name);

@@ -1,16 +1,20 @@
 /*
  * check_core.c - core's own mechanisms, apart from any policy: exact growth
  * on the region source, trim, the stats counters and their dump, the
- * checker's reports on a heap the test corrupts, configuration checks.
+ * checker's reports on a heap the test corrupts, configuration checks,
+ * locking a heap from outside (hl_heap_lock, around fork).
  *
  * White-box where it must be: the segment header and epilogue sizes come
  * from core.h.
  */
 #include <check.h>
 #include <errno.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -635,6 +639,128 @@ START_TEST(config_is_validated)
 }
 END_TEST
 
+/* ---- locking from outside ------------------------------------------------------ */
+
+struct lock_waiter {
+    hl_heap *h;
+    sem_t started;      /* posted just before the waiter's hl_malloc */
+    atomic_int done;    /* its hl_malloc has returned */
+    atomic_int holder_done; /* the lock holder's work was finished when it did */
+    atomic_int holder_finished;
+};
+
+static void *lock_waiter_run(void *arg)
+{
+    struct lock_waiter *w = arg;
+    sem_post(&w->started);
+    void *p = hl_malloc(w->h, 100);
+    atomic_store(&w->holder_done, atomic_load(&w->holder_finished));
+    atomic_store(&w->done, 1);
+    hl_free(w->h, p);
+    return p;
+}
+
+/* While one thread holds hl_heap_lock, another thread's hl_malloc does not
+ * return: the holder works on the heap through the unlocked calls, and the
+ * waiter, once let in, sees that work finished.  The waiter's start is
+ * known by a semaphore; nothing here waits by the clock. */
+START_TEST(heap_lock_holds_off_other_threads)
+{
+    struct hl_config cfg = core_config(16);
+    hl_heap *h = tl_heap(&cfg);
+    struct lock_waiter w = {.h = h};
+    ck_assert_int_eq(sem_init(&w.started, 0, 0), 0);
+    atomic_init(&w.done, 0);
+    atomic_init(&w.holder_done, 0);
+    atomic_init(&w.holder_finished, 0);
+
+    hl_heap_lock(h);
+    ck_assert_int_eq(pthread_mutex_trylock(&h->mu), EBUSY);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, lock_waiter_run, &w), 0);
+    while (sem_wait(&w.started) != 0)
+        ck_assert_int_eq(errno, EINTR);
+    void *held[1000];
+    for (int i = 0; i < 1000; i++) {
+        held[i] = hl_malloc_unlocked(h, (size_t)(16 + i % 200));
+        ck_assert_ptr_nonnull(held[i]);
+    }
+    for (int i = 0; i < 1000; i++)
+        hl_free_unlocked(h, held[i]);
+    ck_assert_int_eq(atomic_load(&w.done), 0);
+    atomic_store(&w.holder_finished, 1);
+    hl_heap_unlock(h);
+
+    void *ret;
+    ck_assert_int_eq(pthread_join(t, &ret), 0);
+    ck_assert_ptr_nonnull(ret);
+    ck_assert_int_eq(atomic_load(&w.done), 1);
+    ck_assert_int_eq(atomic_load(&w.holder_done), 1);
+    ck_assert_int_eq(pthread_mutex_trylock(&h->mu), 0); /* unlocked again */
+    pthread_mutex_unlock(&h->mu);
+    TL_CHECK(h);
+    sem_destroy(&w.started);
+    hl_heap_destroy(h);
+}
+END_TEST
+
+/* A heap made with lock = 0 has no lock to take: hl_heap_lock leaves the
+ * mutex alone. */
+START_TEST(heap_lock_is_a_no_op_without_locking)
+{
+    struct hl_config cfg = core_config(16);
+    cfg.lock = 0;
+    hl_heap *h = tl_heap(&cfg);
+    hl_heap_lock(h);
+    ck_assert_int_eq(pthread_mutex_trylock(&h->mu), 0);
+    pthread_mutex_unlock(&h->mu);
+    void *p = hl_malloc(h, 100);
+    ck_assert_ptr_nonnull(p);
+    hl_free(h, p);
+    hl_heap_unlock(h);
+    hl_heap_destroy(h);
+}
+END_TEST
+
+/* The pthread_atfork sequence: lock before fork, unlock in the parent,
+ * hl_heap_after_fork_child in the child, which can then use the heap (it
+ * inherited a mutex held by the thread that forked).  The child reports
+ * by its exit status: 0 all well, 1 no memory, 2 the checker's count. */
+START_TEST(heap_after_fork_child_lets_the_child_allocate)
+{
+    struct hl_config cfg = core_config(16);
+    hl_heap *h = tl_heap(&cfg);
+    void *before = hl_malloc(h, 300);
+    ck_assert_ptr_nonnull(before);
+
+    hl_heap_lock(h);
+    pid_t pid = fork();
+    ck_assert_int_ne(pid, -1);
+    if (pid == 0) {
+        hl_heap_after_fork_child(h);
+        char *p = hl_malloc(h, 1000);
+        if (!p)
+            _exit(1);
+        memset(p, 0x5a, 1000);
+        hl_free(h, before);
+        hl_free(h, p);
+        _exit(hl_check(h, stderr) == 0 ? 0 : 2);
+    }
+    hl_heap_unlock(h);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: status %#x", status);
+
+    /* the parent's heap is its own, unchanged by the child */
+    ck_assert_int_eq(pthread_mutex_trylock(&h->mu), 0);
+    pthread_mutex_unlock(&h->mu);
+    ck_assert_uint_eq(tl_stats(h).live_blocks, 1);
+    hl_free(h, before);
+    TL_CHECK(h);
+    hl_heap_destroy(h);
+}
+END_TEST
+
 Suite *make_core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -672,6 +798,13 @@ Suite *make_core_suite(void)
     tc = tcase_create("config");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, config_is_validated);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("locking");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, heap_lock_holds_off_other_threads);
+    tcase_add_test(tc, heap_lock_is_a_no_op_without_locking);
+    tcase_add_test(tc, heap_after_fork_child_lets_the_child_allocate);
     suite_add_tcase(s, tc);
     return s;
 }

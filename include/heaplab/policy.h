@@ -122,10 +122,9 @@ enum {
 static inline hl_word hl_hdr(const hl_block *b) { return *(const hl_word *)(const void *)b; }
 static inline size_t hl_block_size(const hl_block *b) { return (size_t)(hl_hdr(b) & HL_SIZE_MASK); }
 static inline int hl_block_used(const hl_block *b) { return (int)(hl_hdr(b) & HL_F_USED); }
-static inline unsigned hl_block_kind(const hl_block *b)
-{
-    return (unsigned)((hl_hdr(b) & HL_KIND_MASK) >> HL_KIND_SHIFT);
-}
+/* The kind field of header word w (HL_KIND_CORE, HL_KIND_OFFSET, a policy's). */
+static inline unsigned hl_hdr_kind(hl_word w) { return (unsigned)((w & HL_KIND_MASK) >> HL_KIND_SHIFT); }
+static inline unsigned hl_block_kind(const hl_block *b) { return hl_hdr_kind(hl_hdr(b)); }
 static inline hl_block *hl_block_next(const hl_block *b)
 {
     return (hl_block *)(void *)((char *)(uintptr_t)b + hl_block_size(b));
@@ -217,6 +216,17 @@ struct hl_policy {
 
     int (*check)(hl_heap *h, void *st, struct hl_check *c); /* count violated invariants */
 };
+
+/* The parameters table p declares (its entries before the {NULL} end),
+ * counted up to HL_MAX_PARAMS: what core, the registry and the plugin
+ * loader use.  A table with more has p->params[HL_MAX_PARAMS].name set. */
+static inline size_t hl_policy_nparams(const struct hl_policy *p)
+{
+    size_t n = 0;
+    while (p->params && p->params[n].name && n < HL_MAX_PARAMS)
+        n++;
+    return n;
+}
 
 /* ---- core mechanisms a policy may call ---------------------------------- */
 
