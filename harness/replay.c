@@ -766,12 +766,3 @@ int hl_replay_time_alloc(const struct hl_trace *t, const struct hl_alloc *a, con
     free(lat);
     return 0;
 }
-
-int hl_replay(const struct hl_trace *t, const struct hl_policy_spec *spec, const struct hl_replay_config *cfg,
-              struct hl_result *r)
-{
-    hl_replay_begin(t, spec->label, cfg, r);
-    if (hl_replay_measure(t, spec, cfg, r) != 0)
-        return 1;
-    return hl_replay_time(t, spec, cfg, r);
-}

@@ -101,8 +101,5 @@ int hl_replay_measure(const struct hl_trace *t, const struct hl_policy_spec *spe
  * is the heap's resident bytes after that last pass (hl_resident_bytes). */
 int hl_replay_time(const struct hl_trace *t, const struct hl_policy_spec *spec,
                    const struct hl_replay_config *cfg, struct hl_result *r);
-/* All three, in this process. */
-int hl_replay(const struct hl_trace *t, const struct hl_policy_spec *spec, const struct hl_replay_config *cfg,
-              struct hl_result *r);
 
 #endif
