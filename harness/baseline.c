@@ -56,6 +56,7 @@
 
 #include "baseline.h"
 #include "commands.h"
+#include "util.h"
 
 extern char **environ;
 
@@ -812,10 +813,8 @@ static int internal_only(void)
 
 static int parse_fd(const char *s)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    return errno || *end || end == s || v < 0 || v > INT_MAX ? -1 : (int)v;
+    uint64_t v;
+    return hl_parse_u64(s, INT_MAX, &v) ? -1 : (int)v;
 }
 
 int hl_cmd_baseline(int argc, char **argv)

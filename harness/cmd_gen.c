@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "gen.h"
 #include "trace.h"
+#include "util.h"
 
 static void usage(FILE *out)
 {
@@ -66,22 +67,6 @@ static int fail(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fputc('\n', stderr);
     return 2;
-}
-
-/* A decimal number, digits only. */
-static int parse_num(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (!*s)
-        return -1;
-    for (; *s; s++) {
-        unsigned d = (unsigned)(unsigned char)*s - '0';
-        if (d > 9 || v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
 }
 
 enum {
@@ -161,7 +146,7 @@ static int run(int argc, char **argv)
         for (k = 0; k < NNUMOPTS && numopts[k].code != c; k++)
             ;
         if (k < NNUMOPTS) {
-            if (parse_num(optarg, &value[k]) != 0) {
+            if (hl_parse_u64(optarg, UINT64_MAX, &value[k]) != 0) {
                 char msg[64];
                 snprintf(msg, sizeof msg, "%s: expected a number, got '%%s'", numopts[k].name);
                 return fail(msg, optarg);

@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "heaplab/policies.h"
+#include "util.h"
 
 static int initialised_global = 42; /* .data */
 static char uninitialised_global[64]; /* .bss */
@@ -80,13 +81,10 @@ static void mapping_of(const void *addr, char *out, size_t len)
 
 int hl_cmd_layout(int argc, char **argv)
 {
-    unsigned long long reserve_mib = 1229; /* 1.2 GiB */
+    uint64_t reserve_mib = 1229; /* 1.2 GiB */
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--reserve") == 0 && i + 1 < argc) {
-            char *end;
-            errno = 0;
-            reserve_mib = strtoull(argv[++i], &end, 10);
-            if (errno || *end || reserve_mib == 0 || reserve_mib > (1ull << 26)) {
+            if (hl_parse_u64(argv[++i], 1ull << 26, &reserve_mib) || reserve_mib == 0) {
                 fprintf(stderr, "heaplab: layout: --reserve: expected MiB between 1 and %llu\n", 1ull << 26);
                 return 2;
             }
@@ -152,14 +150,14 @@ int hl_cmd_layout(int argc, char **argv)
     size_t len = (size_t)reserve_mib << 20;
     char *r = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (r == MAP_FAILED) {
-        printf("\nReserving %llu MiB failed: %s\n", reserve_mib, strerror(errno));
+        printf("\nReserving %llu MiB failed: %s\n", (unsigned long long)reserve_mib, strerror(errno));
     } else {
         vm(&size1, &rss1);
         size_t page = (size_t)sysconf(_SC_PAGESIZE);
         for (size_t off = 0; off < ((size_t)8 << 20) && off < len; off += page)
             r[off] = 1;
         vm(&size2, &rss2);
-        printf("\nOvercommit: mapping %llu MiB (MAP_NORESERVE) succeeds whatever the RAM,\n", reserve_mib);
+        printf("\nOvercommit: mapping %llu MiB (MAP_NORESERVE) succeeds whatever the RAM,\n", (unsigned long long)reserve_mib);
         printf("because nothing is backed until it is touched:\n");
         printf("  after the mmap:         VmSize %+8ld KiB   VmRSS %+6ld KiB\n", size1 - size0, rss1 - rss0);
         printf("  after touching 8 MiB:   VmSize %+8ld KiB   VmRSS %+6ld KiB\n", size2 - size0, rss2 - rss0);

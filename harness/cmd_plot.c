@@ -343,19 +343,6 @@ static int parse_num(const char *s, double *out)
     return 0;
 }
 
-static int parse_count(const char *s, uint64_t *out)
-{
-    if (!*s || strspn(s, "0123456789") != strlen(s))
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 enum state { ST_USED, ST_FREE, ST_MAPPED };
 
 static int parse_state(const char *s, enum state *out)
@@ -528,7 +515,7 @@ static int check_record(struct csv *c, const struct kind *k, const int idx[MAXCO
                 return bad_input(c->path, c->line, "%s: '%s' is not a number", k->cols[i].name, v);
             break;
         case C_COUNT:
-            if (parse_count(v, &rec->count[i]))
+            if (hl_parse_u64(v, UINT64_MAX, &rec->count[i]))
                 return bad_input(c->path, c->line, "%s: '%s' is not a non-negative integer", k->cols[i].name,
                                  v);
             rec->num[i] = (double)rec->count[i];

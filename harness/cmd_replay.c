@@ -20,6 +20,7 @@
 #include "replay.h"
 #include "runner.h"
 #include "trace.h"
+#include "util.h"
 
 static const char usage_text[] =
     "usage: heaplab replay [-p POLICY|all]... [options] TRACE...\n"
@@ -62,19 +63,6 @@ static int usage_error(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fputs("\n", stderr);
     return 2;
-}
-
-static int parse_u64(const char *s, unsigned long long max, unsigned long long *out)
-{
-    char *end;
-    errno = 0;
-    if (!*s || *s == '-')
-        return -1;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end || v > max)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 /* baselines */
@@ -169,11 +157,11 @@ int hl_cmd_replay(int argc, char **argv)
     size_t nspecs = 0;
     const char *preset = "linux";
     long align = -1, source = -1;
-    unsigned long long mmap = 0, check_every = 0, repeat = 0;
+    uint64_t mmap = 0, check_every = 0, repeat = 0;
     int have_mmap = 0, have_repeat = 0;
     /* metrics */
     const char *timeline_path = NULL, *heapmap_path = NULL;
-    unsigned long long every = 0, trim = 0;
+    uint64_t every = 0, trim = 0;
     int have_trim = 0;
     struct hl_trace_opts topts = {HL_DIALECT_AUTO};
     char err[256];
@@ -182,7 +170,7 @@ int hl_cmd_replay(int argc, char **argv)
     const char **mm_files = calloc((size_t)argc + 1, sizeof *mm_files);
     struct hl_mm *mms = NULL;
     size_t nmm = 0, nmm_loaded = 0;
-    unsigned long long mm_max_heap = 0;
+    uint64_t mm_max_heap = 0;
     long mm_timeout = -1;
     int perf_index = 0;
     /* baselines: rows after the policies and solutions of each trace */
@@ -199,7 +187,7 @@ int hl_cmd_replay(int argc, char **argv)
     const char *outpath = NULL, *savepath = NULL;
     struct hl_run_opts ropts = {1, 1, 0};
     while ((c = getopt_long(argc, argv, "p:j:f:o:h", longopts, NULL)) != -1) {
-        unsigned long long v;
+        uint64_t v;
         switch (c) {
         case 'p':
             if (strncmp(optarg, "mm:", 3) == 0) { /* a malloc-lab solution */
@@ -225,14 +213,14 @@ int hl_cmd_replay(int argc, char **argv)
             preset = optarg;
             break;
         case OPT_ALIGN:
-            if (parse_u64(optarg, 16, &v) || (v != 8 && v != 16)) {
+            if (hl_parse_u64_prefixed(optarg, 16, &v) || (v != 8 && v != 16)) {
                 rc = usage_error("--align: expected 8 or 16, got '%s'", optarg);
                 goto out;
             }
             align = (long)v;
             break;
         case OPT_MMAP:
-            if (parse_u64(optarg, (unsigned long long)1 << 46, &mmap)) {
+            if (hl_parse_u64_prefixed(optarg, (uint64_t)1 << 46, &mmap)) {
                 rc = usage_error("--mmap-threshold: expected a number of bytes, got '%s'", optarg);
                 goto out;
             }
@@ -256,7 +244,7 @@ int hl_cmd_replay(int argc, char **argv)
             heapmap_path = optarg;
             break;
         case OPT_EVERY:
-            if (parse_u64(optarg, (unsigned long long)1 << 62, &every) || every == 0) {
+            if (hl_parse_u64_prefixed(optarg, (uint64_t)1 << 62, &every) || every == 0) {
                 rc = usage_error("--every: expected a positive count, got '%s'", optarg);
                 goto out;
             }
@@ -274,27 +262,27 @@ int hl_cmd_replay(int argc, char **argv)
             }
             break;
         case OPT_TRIM:
-            if (parse_u64(optarg, (unsigned long long)1 << 46, &trim)) {
+            if (hl_parse_u64_prefixed(optarg, (uint64_t)1 << 46, &trim)) {
                 rc = usage_error("--trim-threshold: expected a number of bytes, got '%s'", optarg);
                 goto out;
             }
             have_trim = 1;
             break;
         case OPT_CHECK_EVERY:
-            if (parse_u64(optarg, (unsigned long long)1 << 62, &check_every) || check_every == 0) {
+            if (hl_parse_u64_prefixed(optarg, (uint64_t)1 << 62, &check_every) || check_every == 0) {
                 rc = usage_error("--check-every: expected a positive count, got '%s'", optarg);
                 goto out;
             }
             break;
         case OPT_REPEAT:
-            if (parse_u64(optarg, 1000, &repeat) || repeat == 0) {
+            if (hl_parse_u64_prefixed(optarg, 1000, &repeat) || repeat == 0) {
                 rc = usage_error("--repeat: expected 1..1000, got '%s'", optarg);
                 goto out;
             }
             have_repeat = 1;
             break;
         case 'j':
-            if (parse_u64(optarg, 256, &v) || v == 0) {
+            if (hl_parse_u64_prefixed(optarg, 256, &v) || v == 0) {
                 rc = usage_error("--jobs: expected 1..256, got '%s'", optarg);
                 goto out;
             }
@@ -316,13 +304,13 @@ int hl_cmd_replay(int argc, char **argv)
             savepath = optarg;
             break;
         case OPT_MM_MAX_HEAP:
-            if (parse_u64(optarg, (unsigned long long)1 << 40, &mm_max_heap) || mm_max_heap == 0) {
+            if (hl_parse_u64_prefixed(optarg, (uint64_t)1 << 40, &mm_max_heap) || mm_max_heap == 0) {
                 rc = usage_error("--mm-max-heap: expected a number of bytes, got '%s'", optarg);
                 goto out;
             }
             break;
         case OPT_MM_TIMEOUT:
-            if (parse_u64(optarg, 86400, &v)) {
+            if (hl_parse_u64_prefixed(optarg, 86400, &v)) {
                 rc = usage_error("--mm-timeout: expected seconds (0 = no limit), got '%s'", optarg);
                 goto out;
             }

@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "conformance.h"
 #include "heaplab/policies.h"
+#include "util.h"
 
 static const char usage_text[] =
     "usage: heaplab selftest -p POLICY [options] [CHECK|GROUP...]\n"
@@ -138,10 +139,8 @@ int hl_cmd_selftest(int argc, char **argv)
             verbose = 1;
             break;
         case OPT_TIMEOUT: {
-            char *end;
-            errno = 0;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (errno || *end || !*optarg || *optarg == '-' || v == 0 || v > 86400) {
+            uint64_t v;
+            if (hl_parse_u64(optarg, 86400, &v) || v == 0) {
                 fprintf(stderr, "heaplab: --timeout: expected seconds, 1..86400, got '%s'\n", optarg);
                 rc = 2;
                 goto out;

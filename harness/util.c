@@ -40,3 +40,37 @@ int hl_path_search(const char *prog, char *buf, size_t len)
         path += n + 1;
     }
 }
+
+/* Digits of base (up to 16) only, at least one, the value no larger than max. */
+static int parse_digits(const char *s, unsigned base, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!*s)
+        return -1;
+    for (; *s; s++) {
+        unsigned c = (unsigned char)*s, d;
+        if (c - '0' < 10)
+            d = c - '0';
+        else if ((c | 0x20) - 'a' < 6)
+            d = (c | 0x20) - 'a' + 10;
+        else
+            return -1;
+        if (d >= base || d > max || v > (max - d) / base)
+            return -1;
+        v = v * base + d;
+    }
+    *out = v;
+    return 0;
+}
+
+int hl_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    return parse_digits(s, 10, max, out);
+}
+
+int hl_parse_u64_prefixed(const char *s, uint64_t max, uint64_t *out)
+{
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        return parse_digits(s + 2, 16, max, out);
+    return parse_digits(s, s[0] == '0' ? 8 : 10, max, out);
+}

@@ -5,6 +5,7 @@
 #define HEAPLAB_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Whether s ends with suffix. */
 int hl_ends_with(const char *s, const char *suffix);
@@ -14,5 +15,14 @@ int hl_ends_with(const char *s, const char *suffix);
  * element is the current folder; no PATH, or an empty one, is
  * /usr/local/bin:/usr/bin:/bin), into buf.  0, or -1 when there is none. */
 int hl_path_search(const char *prog, char *buf, size_t len);
+
+/* s as a number no larger than max, into *out: decimal digits only, so no
+ * sign, no blanks, nothing after the digits.  0, or -1 (and *out left
+ * alone) when s is empty, holds anything else or exceeds max. */
+int hl_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+/* As hl_parse_u64, but written as a C integer literal without suffix:
+ * 0x or 0X then hex digits, 0 then octal digits, else decimal. */
+int hl_parse_u64_prefixed(const char *s, uint64_t max, uint64_t *out);
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include <check.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -72,12 +73,64 @@ START_TEST(path_search)
 }
 END_TEST
 
+/* Digits only: no sign, blank or suffix; max is allowed, max + 1 is not. */
+START_TEST(parse_u64)
+{
+    uint64_t v = 7;
+    ck_assert_int_eq(hl_parse_u64("0", 10, &v), 0);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_int_eq(hl_parse_u64("010", 10, &v), 0); /* decimal, not octal */
+    ck_assert_uint_eq(v, 10);
+    ck_assert_int_eq(hl_parse_u64("86400", 86400, &v), 0);
+    ck_assert_uint_eq(v, 86400);
+    ck_assert_int_eq(hl_parse_u64("18446744073709551615", UINT64_MAX, &v), 0);
+    ck_assert_uint_eq(v, UINT64_MAX);
+    v = 7;
+    ck_assert_int_eq(hl_parse_u64("86401", 86400, &v), -1);
+    ck_assert_int_eq(hl_parse_u64("18446744073709551616", UINT64_MAX, &v), -1);
+    ck_assert_int_eq(hl_parse_u64("99999999999999999999", UINT64_MAX, &v), -1);
+    ck_assert_int_eq(hl_parse_u64("1", 0, &v), -1);
+    static const char *const bad[] = {"", "-1", "-0", "+1", " 1", "1 ", "12x", "0x10", "1k", "1.5", "\t", "1e3"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_msg(hl_parse_u64(bad[i], UINT64_MAX, &v) == -1, "'%s' accepted", bad[i]);
+    ck_assert_uint_eq(v, 7); /* left alone on failure */
+}
+END_TEST
+
+/* A C literal: 0x hex, 0 octal, else decimal. */
+START_TEST(parse_u64_prefixed)
+{
+    uint64_t v = 7;
+    ck_assert_int_eq(hl_parse_u64_prefixed("16", 16, &v), 0);
+    ck_assert_uint_eq(v, 16);
+    ck_assert_int_eq(hl_parse_u64_prefixed("0x10", 16, &v), 0);
+    ck_assert_uint_eq(v, 16);
+    ck_assert_int_eq(hl_parse_u64_prefixed("0XfF", 255, &v), 0);
+    ck_assert_uint_eq(v, 255);
+    ck_assert_int_eq(hl_parse_u64_prefixed("010", 16, &v), 0);
+    ck_assert_uint_eq(v, 8);
+    ck_assert_int_eq(hl_parse_u64_prefixed("0", 16, &v), 0);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_int_eq(hl_parse_u64_prefixed("0xffffffffffffffff", UINT64_MAX, &v), 0);
+    ck_assert_uint_eq(v, UINT64_MAX);
+    v = 7;
+    ck_assert_int_eq(hl_parse_u64_prefixed("0x11", 16, &v), -1);
+    ck_assert_int_eq(hl_parse_u64_prefixed("0x10000000000000000", UINT64_MAX, &v), -1);
+    static const char *const bad[] = {"", "-1", "+1", " 1", "12x", "0x", "0x-1", "08", "0b1", "ff", "1k"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_msg(hl_parse_u64_prefixed(bad[i], UINT64_MAX, &v) == -1, "'%s' accepted", bad[i]);
+    ck_assert_uint_eq(v, 7);
+}
+END_TEST
+
 Suite *make_util_suite(void)
 {
     Suite *s = suite_create("util");
     TCase *tc = tcase_create("util");
     tcase_add_test(tc, ends_with);
     tcase_add_test(tc, path_search);
+    tcase_add_test(tc, parse_u64);
+    tcase_add_test(tc, parse_u64_prefixed);
     suite_add_tcase(s, tc);
     return s;
 }
