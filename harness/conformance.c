@@ -29,6 +29,7 @@
 
 #include "conformance.h"
 #include "pattern.h"
+#include "util.h"
 
 /* ---- assertions ------------------------------------------------------------- */
 
@@ -1056,17 +1057,6 @@ static void random_operations_keep_the_heap_consistent(const struct hl_policy_sp
 static int diag_fd = -1;
 static const char *diag_expect;
 
-/* Append s to buf[*n..cap) (async-signal-safe: no stdio in the handler). */
-static void put(char *buf, size_t *n, size_t cap, const char *s)
-{
-    size_t len = strlen(s);
-    if (len > cap - 1 - *n)
-        len = cap - 1 - *n;
-    memcpy(buf + *n, s, len);
-    *n += len;
-    buf[*n] = 0;
-}
-
 static void check_diagnosis(int sig)
 {
     (void)sig;
@@ -1082,12 +1072,12 @@ static void check_diagnosis(int sig)
         *nl = 0;
     size_t k = 0;
     char *m = cf_out->message;
-    put(m, &k, sizeof cf_out->message, "aborted without the diagnosis '");
-    put(m, &k, sizeof cf_out->message, diag_expect);
-    put(m, &k, sizeof cf_out->message, n > 0 ? "': heaplab said '" : "': heaplab said nothing");
+    hl_msg_put(m, sizeof cf_out->message, &k, "aborted without the diagnosis '");
+    hl_msg_put(m, sizeof cf_out->message, &k, diag_expect);
+    hl_msg_put(m, sizeof cf_out->message, &k, n > 0 ? "': heaplab said '" : "': heaplab said nothing");
     if (n > 0) {
-        put(m, &k, sizeof cf_out->message, buf);
-        put(m, &k, sizeof cf_out->message, "'");
+        hl_msg_put(m, sizeof cf_out->message, &k, buf);
+        hl_msg_put(m, sizeof cf_out->message, &k, "'");
     }
     _exit(3);
 }

@@ -677,45 +677,26 @@ static int call_check(const struct hl_mm *m, uint64_t op)
 
 /* ---- crashes and exits inside the solution ----------------------------------------------------- */
 
-/* Async-signal-safe formatting. */
-static void put(char *b, size_t len, size_t *k, const char *s)
-{
-    while (*s && *k + 1 < len)
-        b[(*k)++] = *s++;
-    b[*k] = 0;
-}
-
-static void put_u(char *b, size_t len, size_t *k, uint64_t v)
-{
-    char d[24];
-    int i = 23;
-    d[i] = 0;
-    do
-        d[--i] = (char)('0' + v % 10);
-    while ((v /= 10) && i > 0);
-    put(b, len, k, d + i);
-}
-
 /* " in mm_free at op 17", " in mm_init before op 1", " in the timed pass" */
 static void put_where(char *b, size_t len, size_t *k)
 {
     const char *in = run.in;
     if (in) {
-        put(b, len, k, " in ");
-        put(b, len, k, in);
+        hl_msg_put(b, len, k, " in ");
+        hl_msg_put(b, len, k, in);
     }
     if (run.timed) {
-        put(b, len, k, " in the timed pass");
+        hl_msg_put(b, len, k, " in the timed pass");
         return;
     }
     uint64_t nops = run.t ? run.t->nops : 0;
     if (run.op == 0) {
-        put(b, len, k, " before op 1");
+        hl_msg_put(b, len, k, " before op 1");
     } else if (run.op > nops) {
-        put(b, len, k, " while freeing what the trace left live");
+        hl_msg_put(b, len, k, " while freeing what the trace left live");
     } else {
-        put(b, len, k, in && in == run.m->check_name ? " after op " : " at op ");
-        put_u(b, len, k, run.op);
+        hl_msg_put(b, len, k, in && in == run.m->check_name ? " after op " : " at op ");
+        hl_msg_put_u64(b, len, k, run.op);
     }
 }
 
@@ -727,24 +708,24 @@ static void report_fatal(const char *what, const char *note)
         /* a failure the replay already reported stays the row's status */
         if (run.r->ok || strcmp(run.r->status, "not run") == 0) {
             size_t k = 0;
-            put(run.r->status, sizeof run.r->status, &k, what);
+            hl_msg_put(run.r->status, sizeof run.r->status, &k, what);
             put_where(run.r->status, sizeof run.r->status, &k);
-            put(run.r->status, sizeof run.r->status, &k, note);
+            hl_msg_put(run.r->status, sizeof run.r->status, &k, note);
         }
         run.r->ok = 0;
         _exit(1);
     }
     char line[512];
     size_t k = 0;
-    put(line, sizeof line, &k, "heaplab: ");
-    put(line, sizeof line, &k, run.r ? run.r->trace : "");
-    put(line, sizeof line, &k, ": ");
-    put(line, sizeof line, &k, run.m->label);
-    put(line, sizeof line, &k, ": ");
-    put(line, sizeof line, &k, what);
+    hl_msg_put(line, sizeof line, &k, "heaplab: ");
+    hl_msg_put(line, sizeof line, &k, run.r ? run.r->trace : "");
+    hl_msg_put(line, sizeof line, &k, ": ");
+    hl_msg_put(line, sizeof line, &k, run.m->label);
+    hl_msg_put(line, sizeof line, &k, ": ");
+    hl_msg_put(line, sizeof line, &k, what);
     put_where(line, sizeof line, &k);
-    put(line, sizeof line, &k, note);
-    put(line, sizeof line, &k, "\n");
+    hl_msg_put(line, sizeof line, &k, note);
+    hl_msg_put(line, sizeof line, &k, "\n");
     ssize_t w = write(2, line, k);
     (void)w;
 }
@@ -772,13 +753,13 @@ static void on_fatal(int sig)
         return; /* not the solution's: the runner reports it */
     char what[96];
     size_t k = 0;
-    put(what, sizeof what, &k, "crashed by signal ");
-    put_u(what, sizeof what, &k, (uint64_t)sig);
+    hl_msg_put(what, sizeof what, &k, "crashed by signal ");
+    hl_msg_put_u64(what, sizeof what, &k, (uint64_t)sig);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (names[i].sig == sig) {
-            put(what, sizeof what, &k, " (");
-            put(what, sizeof what, &k, names[i].name);
-            put(what, sizeof what, &k, ")");
+            hl_msg_put(what, sizeof what, &k, " (");
+            hl_msg_put(what, sizeof what, &k, names[i].name);
+            hl_msg_put(what, sizeof what, &k, ")");
         }
     report_fatal(what, "");
 }
@@ -790,9 +771,9 @@ static void on_exit_call(int status, void *arg)
         return;
     char what[64];
     size_t k = 0;
-    put(what, sizeof what, &k, "the solution called exit(");
-    put_u(what, sizeof what, &k, (uint64_t)(unsigned)status);
-    put(what, sizeof what, &k, ")");
+    hl_msg_put(what, sizeof what, &k, "the solution called exit(");
+    hl_msg_put_u64(what, sizeof what, &k, (uint64_t)(unsigned)status);
+    hl_msg_put(what, sizeof what, &k, ")");
     report_fatal(what, "");
 }
 
@@ -811,9 +792,9 @@ static void on_tick(int sig)
         return;
     char what[64];
     size_t k = 0;
-    put(what, sizeof what, &k, "no answer for ");
-    put_u(what, sizeof what, &k, run.stalled);
-    put(what, sizeof what, &k, " s");
+    hl_msg_put(what, sizeof what, &k, "no answer for ");
+    hl_msg_put_u64(what, sizeof what, &k, run.stalled);
+    hl_msg_put(what, sizeof what, &k, " s");
     report_fatal(what, " (an endless loop? --mm-timeout)");
 }
 

@@ -1,5 +1,5 @@
 /*
- * util.c - small string and file helpers the harness's parts share.
+ * util.c - small string, number, message and file helpers the harness's parts share.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,4 +73,22 @@ int hl_parse_u64_prefixed(const char *s, uint64_t max, uint64_t *out)
     if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
         return parse_digits(s + 2, 16, max, out);
     return parse_digits(s, s[0] == '0' ? 8 : 10, max, out);
+}
+
+void hl_msg_put(char *buf, size_t cap, size_t *n, const char *s)
+{
+    while (*s && *n + 1 < cap)
+        buf[(*n)++] = *s++;
+    buf[*n] = 0;
+}
+
+void hl_msg_put_u64(char *buf, size_t cap, size_t *n, uint64_t v)
+{
+    char d[21]; /* 20 digits for UINT64_MAX */
+    size_t i = sizeof d - 1;
+    d[i] = 0;
+    do
+        d[--i] = (char)('0' + v % 10);
+    while (v /= 10);
+    hl_msg_put(buf, cap, n, d + i);
 }

@@ -1,5 +1,5 @@
 /*
- * util.h - small string and file helpers the harness's parts share.
+ * util.h - small string, number, message and file helpers the harness's parts share.
  */
 #ifndef HEAPLAB_UTIL_H
 #define HEAPLAB_UTIL_H
@@ -24,5 +24,14 @@ int hl_parse_u64(const char *s, uint64_t max, uint64_t *out);
 /* As hl_parse_u64, but written as a C integer literal without suffix:
  * 0x or 0X then hex digits, 0 then octal digits, else decimal. */
 int hl_parse_u64_prefixed(const char *s, uint64_t max, uint64_t *out);
+
+/* Append s to buf, whose first *n bytes are in use, and advance *n; what
+ * does not fit in cap bytes is dropped and buf stays NUL-terminated (cap
+ * must be at least 1 and *n below cap).  Async-signal-safe: it calls
+ * nothing, so signal handlers build their messages with it. */
+void hl_msg_put(char *buf, size_t cap, size_t *n, const char *s);
+
+/* As hl_msg_put, for v in decimal. */
+void hl_msg_put_u64(char *buf, size_t cap, size_t *n, uint64_t v);
 
 #endif

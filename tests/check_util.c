@@ -123,6 +123,47 @@ START_TEST(parse_u64_prefixed)
 }
 END_TEST
 
+/* Appends up to cap - 1 bytes in all, always NUL-terminated. */
+START_TEST(msg_put)
+{
+    char buf[8];
+    size_t n = 0;
+    memset(buf, 'x', sizeof buf);
+    hl_msg_put(buf, sizeof buf, &n, "");
+    ck_assert_uint_eq(n, 0);
+    ck_assert_str_eq(buf, "");
+    hl_msg_put(buf, sizeof buf, &n, "ab");
+    hl_msg_put_u64(buf, sizeof buf, &n, 0);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_str_eq(buf, "ab0");
+    hl_msg_put(buf, sizeof buf, &n, "cdefgh"); /* cut at the cap */
+    ck_assert_uint_eq(n, 7);
+    ck_assert_str_eq(buf, "ab0cdef");
+    hl_msg_put(buf, sizeof buf, &n, "z"); /* full: nothing more */
+    hl_msg_put_u64(buf, sizeof buf, &n, 9);
+    ck_assert_uint_eq(n, 7);
+    ck_assert_str_eq(buf, "ab0cdef");
+
+    char one[1] = {'x'};
+    n = 0;
+    hl_msg_put(one, sizeof one, &n, "abc");
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(one[0], 0);
+
+    char big[32];
+    n = 0;
+    hl_msg_put_u64(big, sizeof big, &n, UINT64_MAX);
+    hl_msg_put(big, sizeof big, &n, " ");
+    hl_msg_put_u64(big, sizeof big, &n, 1234);
+    ck_assert_str_eq(big, "18446744073709551615 1234");
+    ck_assert_uint_eq(n, strlen(big));
+    char small[6];
+    n = 0;
+    hl_msg_put_u64(small, sizeof small, &n, 1234567); /* digits cut like text */
+    ck_assert_str_eq(small, "12345");
+}
+END_TEST
+
 Suite *make_util_suite(void)
 {
     Suite *s = suite_create("util");
@@ -131,6 +172,7 @@ Suite *make_util_suite(void)
     tcase_add_test(tc, path_search);
     tcase_add_test(tc, parse_u64);
     tcase_add_test(tc, parse_u64_prefixed);
+    tcase_add_test(tc, msg_put);
     suite_add_tcase(s, tc);
     return s;
 }
