@@ -33,7 +33,7 @@
 
 int hl_cache_find(const hl_heap *h, const hl_block *b)
 {
-    size_t i = (hl_block_size(b) - HL_MIN_BLOCK) >> 3;
+    size_t i = hl_cache_bin_of(hl_block_size(b));
     if (i >= HL_CACHE_CLASSES)
         return 0;
     const hl_block *x = h->bins[i].head;
@@ -62,7 +62,7 @@ uint64_t hl_cache_bytes(const hl_heap *h, uint64_t *blocks)
 {
     uint64_t bytes = 0, n = 0;
     for (size_t i = 0; i < HL_CACHE_CLASSES; i++) {
-        bytes += (uint64_t)h->bins[i].count * (HL_MIN_BLOCK + 8 * i);
+        bytes += (uint64_t)h->bins[i].count * hl_cache_bin_size(i);
         n += h->bins[i].count;
     }
     if (blocks)
@@ -75,7 +75,7 @@ void hl_cache_check(hl_heap *h, struct hl_check *c)
     uint64_t bytes = 0, blocks = 0;
     for (size_t i = 0; i < HL_CACHE_CLASSES; i++) {
         const struct hl_cache_bin *bin = &h->bins[i];
-        size_t size = HL_MIN_BLOCK + 8 * i;
+        size_t size = hl_cache_bin_size(i);
         HL_CHECK(c, bin->count <= h->cache_max, "cache: bin of %zu-byte blocks holds %u, more than %u", size,
                  bin->count, h->cache_max);
         uint32_t n = 0;

@@ -121,7 +121,11 @@ struct hl_mapped {
  * 1048 bytes (requests up to 1040, or 1032 on a 16-aligned heap, as
  * glibc's tcache). */
 #define HL_CACHE_CLASSES 128u
-#define HL_CACHE_MAX_BLOCK (HL_MIN_BLOCK + 8u * (HL_CACHE_CLASSES - 1))
+
+/* The bin of blocks of `size` bytes (HL_CACHE_CLASSES or more: none), and
+ * the block size of bin i. */
+static inline size_t hl_cache_bin_of(size_t size) { return (size - HL_MIN_BLOCK) >> 3; }
+static inline size_t hl_cache_bin_size(size_t i) { return HL_MIN_BLOCK + 8 * i; }
 
 /* A cached block keeps its header (in use, as far as the policy and the
  * neighbours' coalescing know); its payload holds the next block of the
@@ -195,7 +199,7 @@ static inline struct hl_cached *hl_cached_of(const hl_block *b) { return hl_bloc
 /* A cached block of exactly `size` bytes, taken out of the cache, or NULL. */
 static inline hl_block *hl_cache_get(hl_heap *h, size_t size)
 {
-    size_t i = (size - HL_MIN_BLOCK) >> 3;
+    size_t i = hl_cache_bin_of(size);
     if (i >= HL_CACHE_CLASSES)
         return NULL;
     struct hl_cache_bin *bin = &h->bins[i];
@@ -214,7 +218,7 @@ static inline hl_block *hl_cache_get(hl_heap *h, size_t size)
 static inline int hl_cache_put(hl_heap *h, hl_block *b)
 {
     size_t size = hl_block_size(b);
-    size_t i = (size - HL_MIN_BLOCK) >> 3;
+    size_t i = hl_cache_bin_of(size);
     if (i >= HL_CACHE_CLASSES || h->bins[i].count >= h->cache_max)
         return 0;
     /* what coalescing would have looked at: an overrun into the next

@@ -536,7 +536,9 @@ static inline void account_alloc(hl_heap *h, hl_block *b)
         h->peak_live_bytes = live;
 }
 
-HOT void *malloc_locked(hl_heap *h, size_t n)
+/* malloc past the front cache: the mmap path, the policy or core's
+ * mechanism; with the cache on, a flush of it before giving up. */
+HOT void *malloc_uncached(hl_heap *h, size_t n)
 {
     if (n >= h->mmap_threshold)
         return hl_large_alloc(h, n, h->align);
@@ -545,14 +547,9 @@ HOT void *malloc_locked(hl_heap *h, size_t n)
         errno = ENOMEM;
         return NULL;
     }
-    hl_block *b;
-    if (h->cache_max && (b = hl_cache_get(h, size)) != NULL) {
-        account_alloc(h, b);
-        return hl_block_payload(b);
-    }
     if (size > h->max_block)
         return hl_large_alloc(h, n, h->align);
-    b = h->alloc ? h->alloc(h, h->st, size) : core_alloc(h, size);
+    hl_block *b = h->alloc ? h->alloc(h, h->st, size) : core_alloc(h, size);
     if (!b && h->cache_max && hl_cache_bytes(h, NULL)) {
         /* what the cache holds may coalesce into what is missing */
         hl_cache_flush(h);
@@ -566,18 +563,59 @@ HOT void *malloc_locked(hl_heap *h, size_t n)
     return hl_block_payload(b);
 }
 
-/* Give block b (validated, in use, counted live) back: to the front cache
- * when it takes it, else to the policy or core's mechanism. */
-HOT void release_block(hl_heap *h, hl_block *b)
+/* A front-cache hit for an n-byte request, counted live, or NULL. */
+HOT void *malloc_from_cache(hl_heap *h, size_t n)
+{
+    if (n >= h->mmap_threshold)
+        return NULL;
+    size_t size = hl_request_size(h, n);
+    hl_block *b = size ? hl_cache_get(h, size) : NULL;
+    if (!b)
+        return NULL;
+    account_alloc(h, b);
+    return hl_block_payload(b);
+}
+
+HOT void *malloc_locked(hl_heap *h, size_t n)
+{
+    void *p;
+    if (h->cache_max && (p = malloc_from_cache(h, n)) != NULL)
+        return p;
+    return malloc_uncached(h, n);
+}
+
+/* Heap block b (validated, counted live) leaves the program's hands. */
+HOT void account_free(hl_heap *h, hl_block *b)
 {
     h->live_bytes -= hl_block_size(b);
     h->live_blocks--;
-    if (h->cache_max && hl_cache_put(h, b))
-        return;
+}
+
+/* A freed heap block goes to the policy, or to core's mechanism. */
+HOT void give_back(hl_heap *h, hl_block *b)
+{
     if (h->release)
         h->release(h, h->st, b);
     else
         core_free(h, b);
+}
+
+/* The same, out of line: the front cache's misses and its flush, which
+ * the small functions of its hits must not inline. */
+static __attribute__((noinline)) void give_back_full(hl_heap *h, hl_block *b) { give_back(h, b); }
+
+void hl_cache_release(hl_heap *h, hl_block *b) { give_back_full(h, b); }
+
+/* free of heap block b (validated, counted live) with the front cache on:
+ * its double-free check, then the cache, or the policy when its bin is
+ * full. */
+HOT void free_to_cache(hl_heap *h, hl_block *b, const void *p)
+{
+    if (hl_cache_holds(h, b))
+        hl_corrupt("free(): double free", p);
+    account_free(h, b);
+    if (!hl_cache_put(h, b))
+        give_back_full(h, b);
 }
 
 HOT void free_locked(hl_heap *h, void *p)
@@ -593,18 +631,12 @@ HOT void free_locked(hl_heap *h, void *p)
         b = real_block(h, o, "free(): invalid pointer"); /* reads the offset: kill it after */
         *wp(o) = dead_word(h, o);
     }
-    if (h->cache_max && hl_cache_holds(h, b))
-        hl_corrupt("free(): double free", p);
-    release_block(h, b);
-}
-
-/* The flush of the front cache (cache.c) hands blocks back through here. */
-void hl_cache_release(hl_heap *h, hl_block *b)
-{
-    if (h->release)
-        h->release(h, h->st, b);
-    else
-        core_free(h, b);
+    if (h->cache_max) {
+        free_to_cache(h, b, p);
+        return;
+    }
+    account_free(h, b);
+    give_back(h, b);
 }
 
 /*
@@ -614,44 +646,23 @@ void hl_cache_release(hl_heap *h, hl_block *b)
  * entry, the full path would make every hit save and restore the
  * registers it needs: a third of a hit's instructions).
  */
-static __attribute__((noinline)) void *malloc_full(hl_heap *h, size_t n) { return malloc_locked(h, n); }
+static __attribute__((noinline)) void *malloc_full(hl_heap *h, size_t n) { return malloc_uncached(h, n); }
 static __attribute__((noinline)) void free_full(hl_heap *h, void *p) { free_locked(h, p); }
-static __attribute__((noinline)) void release_full(hl_heap *h, hl_block *b)
-{
-    if (h->release)
-        h->release(h, h->st, b);
-    else
-        core_free(h, b);
-}
 
 static __attribute__((noinline)) void *malloc_cached(hl_heap *h, size_t n)
 {
-    if (n < h->mmap_threshold) {
-        size_t size = hl_request_size(h, n);
-        hl_block *b = size ? hl_cache_get(h, size) : NULL;
-        if (b) {
-            account_alloc(h, b);
-            return hl_block_payload(b);
-        }
-    }
-    return malloc_full(h, n);
+    void *p = malloc_from_cache(h, n);
+    return p ? p : malloc_full(h, n);
 }
 
 static __attribute__((noinline)) void free_cached(hl_heap *h, void *p)
 {
     hl_block *b = checked(h, p, "free(): invalid pointer", "free(): double free");
     hl_word w = *wp(b);
-    if (!(w & (HL_F_MAPPED | HL_KIND_MASK)) || hl_hdr_kind(w) >= HL_KIND_POLICY) {
-        /* a heap block (not mapped, not behind an offset header) */
-        if (hl_cache_holds(h, b))
-            hl_corrupt("free(): double free", p);
-        h->live_bytes -= hl_block_size(b);
-        h->live_blocks--;
-        if (!hl_cache_put(h, b))
-            release_full(h, b);
-        return;
-    }
-    free_full(h, p);
+    if (!(w & (HL_F_MAPPED | HL_KIND_MASK)) || hl_hdr_kind(w) >= HL_KIND_POLICY)
+        free_to_cache(h, b, p); /* a heap block: not mapped, not behind an offset header */
+    else
+        free_full(h, p);
 }
 
 /* Each a test and a tail call: neither path pays for the other's frame. */
@@ -669,11 +680,9 @@ void hl_free_unlocked(hl_heap *h, void *p)
 
 void *hl_malloc(hl_heap *h, size_t n)
 {
-    if (!h->lock)
-        return malloc_locked(h, n);
-    pthread_mutex_lock(&h->mu);
+    LOCK(h);
     void *p = malloc_locked(h, n);
-    pthread_mutex_unlock(&h->mu);
+    UNLOCK(h);
     return p;
 }
 
@@ -681,13 +690,9 @@ void hl_free(hl_heap *h, void *p)
 {
     if (!p)
         return;
-    if (!h->lock) {
-        free_locked(h, p);
-        return;
-    }
-    pthread_mutex_lock(&h->mu);
+    LOCK(h);
     free_locked(h, p);
-    pthread_mutex_unlock(&h->mu);
+    UNLOCK(h);
 }
 
 void *hl_calloc_unlocked(hl_heap *h, size_t nmemb, size_t size)

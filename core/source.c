@@ -20,8 +20,8 @@
  *   tlsf, rbtree and first fit over the classic traces, most of its time
  *   (docs/metrics.md).  What lazy decommit keeps is visible:
  *   hl_resident_bytes counts it, and heaplab replay prints it as the RSS
- *   after the run.  Kernels without MADV_FREE (before
- *   4.5) get MADV_DONTNEED.
+ *   after the run.  Kernels without MADV_FREE (before 4.5) get
+ *   MADV_DONTNEED.
  *
  *   Even lazy, giving pages back costs: MADV_FREE moves each page to the
  *   kernel's lazy-free list, and a heap that trims 3 MiB and grows it back
@@ -86,7 +86,6 @@ void hl_source_close(struct hl_source *s)
         munmap(s->base, (size_t)(s->limit - s->base));
     s->base = s->brk = s->committed = s->kept = s->limit = NULL;
 }
-
 
 void *hl_source_grow_slow(struct hl_source *s, size_t n)
 {

@@ -11,11 +11,11 @@
 
 #include "testutil.h"
 
-static hl_heap *cached_heap(const char *policy, unsigned cache)
+static hl_heap *cached_heap(const struct hl_policy *pol, unsigned cache)
 {
+    ck_assert_ptr_nonnull(pol);
     struct hl_config cfg;
-    hl_config_default(&cfg, hl_policy_lookup(policy));
-    ck_assert_ptr_nonnull(cfg.policy);
+    hl_config_default(&cfg, pol);
     cfg.cache = cache;
     return tl_heap(&cfg);
 }
@@ -23,10 +23,7 @@ static hl_heap *cached_heap(const char *policy, unsigned cache)
 START_TEST(a_freed_block_serves_the_next_request_of_its_size)
 {
     TL_POLICY(pol);
-    struct hl_config cfg;
-    hl_config_default(&cfg, pol);
-    cfg.cache = 7;
-    hl_heap *h = tl_heap(&cfg);
+    hl_heap *h = cached_heap(pol, 7);
     char *keep = hl_malloc(h, 40), *p = hl_malloc(h, 100), *q = hl_malloc(h, 100);
     ck_assert_ptr_nonnull(keep);
     ck_assert_ptr_nonnull(q);
@@ -62,10 +59,7 @@ static int count_state(const struct hl_block_info *bi, void *arg)
 START_TEST(the_walk_reports_a_cached_block_free)
 {
     TL_POLICY(pol);
-    struct hl_config cfg;
-    hl_config_default(&cfg, pol);
-    cfg.cache = 3;
-    hl_heap *h = tl_heap(&cfg);
+    hl_heap *h = cached_heap(pol, 3);
     char *a = hl_malloc(h, 64), *b = hl_malloc(h, 64), *c = hl_malloc(h, 64);
     ck_assert_ptr_nonnull(c);
     hl_free(h, b);
@@ -86,7 +80,7 @@ END_TEST
 START_TEST(a_bin_holds_at_most_n_blocks)
 {
     enum { N = 5, M = 12 };
-    hl_heap *h = cached_heap("tlsf", N);
+    hl_heap *h = cached_heap(hl_policy_lookup("tlsf"), N);
     char *p[M], *sep[M];
     for (int i = 0; i < M; i++) {
         p[i] = hl_malloc(h, 200);
@@ -140,7 +134,7 @@ END_TEST
 
 START_TEST(the_checker_sees_a_clobbered_cached_block)
 {
-    hl_heap *h = cached_heap("tlsf", 7);
+    hl_heap *h = cached_heap(hl_policy_lookup("tlsf"), 7);
     char *a = hl_malloc(h, 100), *b = hl_malloc(h, 100);
     ck_assert_ptr_nonnull(b);
     hl_free(h, a);
@@ -155,7 +149,7 @@ END_TEST
 
 START_TEST(reset_empties_the_cache)
 {
-    hl_heap *h = cached_heap("rbtree", 7);
+    hl_heap *h = cached_heap(hl_policy_lookup("rbtree"), 7);
     for (int i = 0; i < 20; i++)
         hl_free(h, hl_malloc(h, (size_t)(16 + 40 * i)));
     ck_assert_uint_gt(tl_stats(h).cached_bytes, 0);
