@@ -176,21 +176,23 @@ int hl_policy_parse(const char *text, struct hl_policy_spec *out, char *err, siz
     return 0;
 }
 
+static void describe_param(const struct hl_param *pa, FILE *out)
+{
+    if (pa->choices) {
+        fprintf(out, "  %s=", pa->name);
+        for (size_t k = 0; pa->choices[k]; k++)
+            fprintf(out, "%s%s", k ? "|" : "", pa->choices[k]);
+        fprintf(out, " (default %s)  %s\n", pa->choices[pa->def], pa->help ? pa->help : "");
+    } else {
+        fprintf(out, "  %s=%ld..%ld (default %ld)  %s\n", pa->name, pa->min, pa->max, pa->def,
+                pa->help ? pa->help : "");
+    }
+}
+
 void hl_policy_describe(const struct hl_policy *p, FILE *out)
 {
     fprintf(out, "%-12s %s\n", p->name, p->summary ? p->summary : "");
-    for (size_t i = 0; i < hl_policy_nparams(p); i++) {
-        const struct hl_param *pa = &p->params[i];
-        if (pa->choices) {
-            fprintf(out, "  %s=", pa->name);
-            for (size_t k = 0; pa->choices[k]; k++)
-                fprintf(out, "%s%s", k ? "|" : "", pa->choices[k]);
-            fprintf(out, " (default %s)  %s\n", pa->choices[pa->def], pa->help ? pa->help : "");
-        } else {
-            fprintf(out, "  %s=%ld..%ld (default %ld)  %s\n", pa->name, pa->min, pa->max, pa->def,
-                    pa->help ? pa->help : "");
-        }
-    }
-    const struct hl_param *c = &cache_param;
-    fprintf(out, "  %s=%ld..%ld (default %ld)  %s\n", c->name, c->min, c->max, c->def, c->help);
+    for (size_t i = 0; i < hl_policy_nparams(p); i++)
+        describe_param(&p->params[i], out);
+    describe_param(&cache_param, out);
 }
