@@ -17,7 +17,21 @@
 #   make SANITIZER=address|undefined|thread [test]   the same in build-$(SANITIZER)/
 #   make V=1             show the compile lines
 #
-# Layers depend one way: harness -> policies -> core.
+# Layers depend one way, and the include paths below make it so: a file sees
+# the headers of its own layer and of the layers under it, nothing else, so a
+# back-edge is a compile error.
+#
+#   harness/cli          the heaplab command: main.c and one cmd_*.c a subcommand
+#   harness/conformance  the conformance suite (heaplab selftest, plugins, tests)
+#   harness/adapters     allocators behind the replay's struct hl_alloc: production
+#                        allocators (baseline), malloc-lab solutions and their memlib
+#   harness/replay       the replay engine: traces, generators, replay, runner,
+#                        metrics, output
+#   harness/util         helpers every harness layer shares
+#   policies             the placement policies, against include/heaplab/policy.h
+#   core                 the heap: blocks, sources, the mmap path, cache, checker
+#   lib                  data structures any layer may use (the red-black tree)
+#   include              the public headers
 
 SANITIZER ?=
 ifeq ($(SANITIZER),)
@@ -34,7 +48,31 @@ endif
 CC ?= cc
 OPT ?= -O2 -g
 WARN := -std=c11 -Wall -Wextra -Werror
-CPPFLAGS += -D_GNU_SOURCE -Iinclude -Icore -Ipolicies -Iharness
+CPPFLAGS += -D_GNU_SOURCE -Iinclude
+
+# each layer's include path: its own folder and those of the layers under it
+INC_lib := -Ilib
+INC_core := -Icore
+INC_policies := -Ipolicies -Ilib
+INC_util := -Iharness/util
+INC_replay := -Iharness/replay -Ilib $(INC_util)
+INC_adapters := -Iharness/adapters $(INC_replay)
+INC_conformance := -Iharness/conformance $(INC_replay)
+INC_cli := -Iharness/cli $(INC_adapters) -Iharness/conformance
+# the tests are white-box: every layer's headers
+INC_tests := -Itests $(INC_core) $(INC_policies) $(INC_cli)
+INC_bench := $(INC_cli)
+
+$(BUILD)/lib/%.o: CPPFLAGS += $(INC_lib)
+$(BUILD)/core/%.o: CPPFLAGS += $(INC_core)
+$(BUILD)/policies/%.o: CPPFLAGS += $(INC_policies)
+$(BUILD)/harness/util/%.o: CPPFLAGS += $(INC_util)
+$(BUILD)/harness/replay/%.o: CPPFLAGS += $(INC_replay)
+$(BUILD)/harness/adapters/%.o: CPPFLAGS += $(INC_adapters)
+$(BUILD)/harness/conformance/%.o: CPPFLAGS += $(INC_conformance)
+$(BUILD)/harness/cli/%.o: CPPFLAGS += $(INC_cli)
+$(BUILD)/tests/%.o: CPPFLAGS += $(INC_tests)
+$(BUILD)/bench/%.o: CPPFLAGS += $(INC_bench)
 DEPFLAGS = -MMD -MP
 ALL_CFLAGS = $(WARN) $(OPT) $(SANFLAGS) $(CFLAGS)
 LDLIBS += -lpthread -lm -lz -ldl
@@ -60,9 +98,9 @@ else
 TRACES ?= $(sort $(wildcard traces/*.rep))
 endif
 
-CORE_SRC := $(sort $(wildcard core/*.c))
+CORE_SRC := $(sort $(wildcard lib/*.c core/*.c))
 POLICY_SRC := $(sort $(wildcard policies/*.c))
-HARNESS_SRC := $(filter-out harness/main.c,$(sort $(wildcard harness/*.c)))
+HARNESS_SRC := $(filter-out harness/cli/main.c,$(sort $(wildcard harness/*/*.c)))
 TEST_SRC := $(sort $(wildcard tests/*.c))
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
@@ -90,7 +128,7 @@ $(BUILD)/%.o: %.c
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # heaplab plot runs the scripts in plots/ (HEAPLAB_PLOTS overrides at run time)
-$(BUILD)/harness/cmd_plot.o: CPPFLAGS += -DHEAPLAB_PLOTS_DIR='"$(CURDIR)/plots"'
+$(BUILD)/harness/cli/cmd_plot.o: CPPFLAGS += -DHEAPLAB_PLOTS_DIR='"$(CURDIR)/plots"'
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
@@ -113,14 +151,14 @@ $(HARNESS_LIB): $(HARNESS_OBJ)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BIN): $(BUILD)/harness/main.o $(HARNESS_LIB) $(LIB)
+$(BIN): $(BUILD)/harness/cli/main.o $(HARNESS_LIB) $(LIB)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(EXPORT_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # malloc-lab solutions (-p mm:FILE): heaplab compiles them against
 # include/malloclab (HEAPLAB_MM_INCLUDE overrides at run time); the lab's
 # memlib functions reach them through EXPORT_LDFLAGS, as core does plugins
-$(BUILD)/harness/malloclab.o: CPPFLAGS += -DHEAPLAB_MALLOCLAB_INCLUDE='"$(CURDIR)/include/malloclab"'
+$(BUILD)/harness/adapters/malloclab.o: CPPFLAGS += -DHEAPLAB_MALLOCLAB_INCLUDE='"$(CURDIR)/include/malloclab"'
 
 $(TEST_BIN): $(TEST_OBJ) $(HARNESS_LIB) $(LIB)
 	@mkdir -p $(dir $@)
@@ -186,4 +224,4 @@ bench: deps
 clean:
 	rm -rf build build-address build-undefined build-thread
 
--include $(LIB_OBJ:.o=.d) $(HARNESS_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(BUILD)/harness/main.d
+-include $(LIB_OBJ:.o=.d) $(HARNESS_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(BUILD)/harness/cli/main.d

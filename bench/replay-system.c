@@ -10,7 +10,7 @@
  * program loads the trace with heaplab's parser and calls the very function
  * the baseline child calls, hl_replay_time_alloc over hl_alloc_system: the
  * untimed warm-up pass, REPEAT timed passes (default 1) and the latency
- * pass, each timed pass in pass_system (harness/replay.c).  `make bench`
+ * pass, each timed pass in pass_system (harness/replay/replay.c).  `make bench`
  * runs it under valgrind --tool=callgrind --toggle-collect=pass_system and
  * counts the instructions of one timed pass.  It prints "ops N ops_per_sec X"
  * (the rate means little under valgrind).  Exit status 2 on bad input.

@@ -1,7 +1,7 @@
 /*
  * check_conformance.c - every conformance check on every built-in policy.
  *
- * The checks themselves live in harness/conformance.c, where `heaplab
+ * The checks themselves live in harness/conformance/, where `heaplab
  * selftest` runs them on any policy, plugins included; this suite runs
  * them through the same runner (each in a forked child) for each policy in
  * the registry, one Check test per (check, policy), in the TCases the

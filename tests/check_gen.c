@@ -1,5 +1,5 @@
 /*
- * check_gen.c - the trace generators (harness/gen.h) and `heaplab gen`:
+ * check_gen.c - the trace generators (harness/replay/gen.h) and `heaplab gen`:
  * determinism, the exact operation count, valid and balanced output, each
  * pattern's defining shape, a clean replay of every pattern under every
  * policy, the committed traces/ set against traces/gen.list, the command's

@@ -641,9 +641,9 @@ static void run_with_crashy(unsigned after, struct hl_result rows[3])
     parse("t2.rep", T2, &t);
     struct hl_policy_spec ff = spec_of("first-fit"), bf = spec_of("best-fit"), cr;
     hl_policy_spec_default(&crashy, &cr);
-    struct hl_job jobs[3] = {{.trace = &t, .kind = HL_JOB_POLICY, .spec = &ff, .label = ff.label},
-                             {.trace = &t, .kind = HL_JOB_POLICY, .spec = &cr, .label = cr.label},
-                             {.trace = &t, .kind = HL_JOB_POLICY, .spec = &bf, .label = bf.label}};
+    struct hl_job jobs[3] = {{.trace = &t, .label = ff.label, .ops = &hl_policy_job, .target = &ff},
+                             {.trace = &t, .label = cr.label, .ops = &hl_policy_job, .target = &cr},
+                             {.trace = &t, .label = bf.label, .ops = &hl_policy_job, .target = &bf}};
     struct hl_replay_config cfg = preset("linux");
     struct hl_run_opts o = {.jobs = 2, .fork = 1, .progress = 0};
     ck_assert_int_eq(hl_run(jobs, 3, &cfg, &o, rows), 1);
@@ -822,8 +822,8 @@ START_TEST(out_of_memory_names_the_op)
     parse("oom.rep", "20000\n3\n3\n1\na 0 40000\na 1 40000\na 2 10\n", &t);
     parse("t2.rep", T2, &ok);
     struct hl_policy_spec sp = spec_of("best-fit");
-    struct hl_job jobs[2] = {{.trace = &t, .kind = HL_JOB_POLICY, .spec = &sp, .label = sp.label},
-                             {.trace = &ok, .kind = HL_JOB_POLICY, .spec = &sp, .label = sp.label}};
+    struct hl_job jobs[2] = {{.trace = &t, .label = sp.label, .ops = &hl_policy_job, .target = &sp},
+                             {.trace = &ok, .label = sp.label, .ops = &hl_policy_job, .target = &sp}};
     struct hl_replay_config cfg = preset("linux");
     cfg.region_capacity = 64 * KiB;
     struct hl_run_opts o = {.jobs = 2, .fork = 1, .progress = 0};

@@ -1,14 +1,17 @@
 /*
- * check_util.c - the harness's shared helpers (harness/util.c).
+ * check_util.c - the harness's shared helpers (harness/util/util.c).
  */
 #include <check.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -164,6 +167,66 @@ START_TEST(msg_put)
 }
 END_TEST
 
+static int child_writes(void *arg)
+{
+    int *shared = arg;
+    *shared = 42;
+    return 3;
+}
+
+static int child_crashes(void *arg)
+{
+    (void)arg;
+    raise(SIGSEGV);
+    return 0;
+}
+
+/* A forked child hands back through shared memory; its exit status and a
+ * crash read the same wherever the harness reports them. */
+START_TEST(child_run)
+{
+    int *shared = hl_shared_alloc(sizeof *shared);
+    ck_assert_ptr_nonnull(shared);
+    int status;
+    char how[96];
+    ck_assert_int_eq(hl_child_run(child_writes, shared, &status), 0);
+    ck_assert_int_eq(*shared, 42);
+    ck_assert_str_eq(hl_child_status(status, how, sizeof how), "exited with status 3");
+    ck_assert_int_eq(hl_child_run(child_crashes, NULL, &status), 0);
+    ck_assert_str_eq(hl_child_status(status, how, sizeof how), "crashed by signal 11 (Segmentation fault)");
+    char tiny[12];
+    ck_assert_str_eq(hl_child_status(status, tiny, sizeof tiny), "crashed by ");
+    hl_shared_free(shared, sizeof *shared);
+}
+END_TEST
+
+/* The signal handler's words are hl_child_status's. */
+START_TEST(msg_put_signal)
+{
+    char buf[96];
+    size_t n = 0;
+    hl_msg_put(buf, sizeof buf, &n, "mm_free: ");
+    hl_msg_put_signal(buf, sizeof buf, &n, SIGBUS);
+    ck_assert_str_eq(buf, "mm_free: crashed by signal 7 (Bus error)");
+}
+END_TEST
+
+/* A program started by path: its exit status comes back, and one that
+ * does not exist is an error, not a child that exits 127. */
+START_TEST(child_spawn)
+{
+    char *argv[] = {"sh", "-c", "echo quiet; exit 5", NULL};
+    int status;
+    pid_t pid = hl_child_spawn("/bin/sh", argv, NULL, 1);
+    ck_assert_int_gt(pid, 0);
+    ck_assert_int_eq(hl_child_wait(pid, &status), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 5);
+    char *none[] = {"heaplab-no-such-program", NULL};
+    ck_assert_int_eq(hl_child_spawn("/nonexistent/heaplab-no-such-program", none, NULL, 1), -1);
+}
+END_TEST
+
 Suite *make_util_suite(void)
 {
     Suite *s = suite_create("util");
@@ -173,6 +236,9 @@ Suite *make_util_suite(void)
     tcase_add_test(tc, parse_u64);
     tcase_add_test(tc, parse_u64_prefixed);
     tcase_add_test(tc, msg_put);
+    tcase_add_test(tc, child_run);
+    tcase_add_test(tc, msg_put_signal);
+    tcase_add_test(tc, child_spawn);
     suite_add_tcase(s, tc);
     return s;
 }

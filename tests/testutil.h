@@ -1,7 +1,7 @@
 /*
  * testutil.h - helpers shared by the Check suites: the policy loop, the
  * malloc-lab traces, temporary folders, per-block byte patterns (the PRNG
- * and patterns themselves are harness/pattern.h's), heap construction.
+ * and patterns themselves are harness/replay/pattern.h's), heap construction.
  *
  * The policy loop: a test body registered with
  *     tcase_add_loop_test(tc, fn, 0, hl_policy_count())

@@ -43,7 +43,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,7 +54,7 @@
 #include <unistd.h>
 
 #include "baseline.h"
-#include "commands.h"
+#include "child.h"
 #include "util.h"
 
 extern char **environ;
@@ -541,17 +540,13 @@ int hl_baseline_run(enum hl_baseline_phase ph, const struct hl_trace *t, const s
     snprintf(tfd_s, sizeof tfd_s, "%d", tfd);
     snprintf(pfd_s, sizeof pfd_s, "%d", pfd[1]);
     char *argv[] = {"heaplab", "__baseline", tfd_s, pfd_s, NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, 2, 1); /* nothing of the child's in our results */
-    pid_t pid;
-    int err = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, env);
-    posix_spawn_file_actions_destroy(&fa);
+    pid_t pid = hl_child_spawn("/proc/self/exe", argv, env, 0); /* its output on our stderr, not in our results */
+    int err = errno;
     close(pfd[1]);
     pfd[1] = -1;
     close(tfd);
     tfd = -1;
-    if (err) {
+    if (pid < 0) {
         row_fail(r, "cannot start the baseline", strerror(err));
         goto out;
     }
@@ -573,24 +568,20 @@ int hl_baseline_run(enum hl_baseline_phase ph, const struct hl_trace *t, const s
         }
     }
     int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) {
-            row_fail(r, "cannot wait for the baseline", strerror(errno));
-            goto out;
-        }
+    if (hl_child_wait(pid, &status) < 0) {
+        row_fail(r, "cannot wait for the baseline", strerror(errno));
+        goto out;
+    }
+    char how[96];
+    hl_child_status(status, how, sizeof how);
     if (WIFSIGNALED(status)) {
         r->ok = 0;
         const char *where = stage >= 0 ? stage_name[stage] : "while starting (loading the library)";
-        snprintf(r->status, sizeof r->status, "crashed by signal %d (%s) %s", WTERMSIG(status),
-                 strsignal(WTERMSIG(status)), where);
+        snprintf(r->status, sizeof r->status, "%s %s", how, where);
     } else if (stage != STAGE_DONE) {
         r->ok = 0;
-        if (stage >= 0)
-            snprintf(r->status, sizeof r->status, "the baseline exited with status %d %s", WEXITSTATUS(status),
-                     stage_name[stage]);
-        else
-            snprintf(r->status, sizeof r->status, "the baseline exited with status %d before reporting",
-                     WEXITSTATUS(status));
+        snprintf(r->status, sizeof r->status, "the baseline %s %s", how,
+                 stage >= 0 ? stage_name[stage] : "before reporting");
     }
     rc = r->ok ? 0 : 1;
 out:
@@ -816,6 +807,18 @@ static int parse_fd(const char *s)
     uint64_t v;
     return hl_parse_u64(s, INT_MAX, &v) ? -1 : (int)v;
 }
+
+static int job_measure(const struct hl_job *j, const struct hl_replay_config *cfg, struct hl_result *r)
+{
+    return hl_baseline_run(HL_BASELINE_MEASURE, j->trace, j->target, cfg, r);
+}
+
+static int job_time(const struct hl_job *j, const struct hl_replay_config *cfg, struct hl_result *r)
+{
+    return hl_baseline_run(HL_BASELINE_TIME, j->trace, j->target, cfg, r);
+}
+
+const struct hl_job_ops hl_baseline_job = {job_measure, job_time};
 
 int hl_cmd_baseline(int argc, char **argv)
 {

@@ -432,15 +432,15 @@ int hl_cmd_replay(int argc, char **argv)
     for (int i = 0; i < ntraces; i++)
         for (size_t k = 0; k < nspecs; k++)
             jobs[(size_t)i * per_trace + k] =
-                (struct hl_job){.trace = &traces[i], .kind = HL_JOB_POLICY, .spec = &specs[k], .label = specs[k].label};
+                (struct hl_job){.trace = &traces[i], .label = specs[k].label, .ops = &hl_policy_job, .target = &specs[k]};
     for (int i = 0; i < ntraces; i++) /* malloc-lab solutions */
         for (size_t k = 0; k < nmm; k++)
             jobs[(size_t)i * per_trace + nspecs + k] =
-                (struct hl_job){.trace = &traces[i], .kind = HL_JOB_MM, .label = mms[k].label, .mm = &mms[k]};
+                (struct hl_job){.trace = &traces[i], .label = mms[k].label, .ops = &hl_mm_job, .target = &mms[k]};
     for (int i = 0; i < ntraces; i++) /* baselines */
         for (size_t k = 0; k < nbases; k++)
             jobs[(size_t)i * per_trace + nspecs + nmm + k] = (struct hl_job){
-                .trace = &traces[i], .kind = HL_JOB_BASELINE, .label = bases[k].label, .baseline = &bases[k]};
+                .trace = &traces[i], .label = bases[k].label, .ops = &hl_baseline_job, .target = &bases[k]};
     ropts.progress = nrows > 1 && isatty(2);
     /* metrics: the sample files, opened only now that every trace is read */
     if (open_samples(timeline_path, hl_timeline_header, &cfg.timeline) != 0 ||

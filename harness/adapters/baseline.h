@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "replay.h"
+#include "runner.h"
 
 struct hl_baseline {
     char label[256];    /* the row's policy column: "baseline:NAME" or "baseline:PATH" */
@@ -90,5 +91,11 @@ enum hl_baseline_phase {
  * is ok, 1 otherwise (the status says what happened). */
 int hl_baseline_run(enum hl_baseline_phase ph, const struct hl_trace *t, const struct hl_baseline *b,
                     const struct hl_replay_config *cfg, struct hl_result *r);
+
+/* A runner row on a production allocator (target: const struct hl_baseline *). */
+extern const struct hl_job_ops hl_baseline_job;
+
+/* heaplab __baseline: the child of a baseline row (internal). */
+int hl_cmd_baseline(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "replay.h"
 #include "result.h"
+#include "runner.h"
 #include "trace.h"
 
 #define HL_MM_DEFAULT_MAX_HEAP ((size_t)20 << 20) /* the lab's MAX_HEAP */
@@ -64,7 +65,7 @@ void hl_mm_unload(struct hl_mm *m);
 /* The flags heaplab compiles a solution with (for messages and docs). */
 extern const char *const hl_mm_cflags[];
 
-/* The two phases of a row (runner.h's HL_JOB_MM), as hl_replay_measure and
+/* The two phases of a row (hl_mm_job below), as hl_replay_measure and
  * hl_replay_time: the checked pass on a fresh heap after mm_init (fills
  * the footprint columns: peak_heap_bytes is the largest mem_heapsize, as
  * the lab's driver measures it), then the timed passes, each after
@@ -74,6 +75,9 @@ int hl_mm_measure(const struct hl_trace *t, const struct hl_mm *m, const struct 
                   struct hl_result *r);
 int hl_mm_time(const struct hl_trace *t, const struct hl_mm *m, const struct hl_replay_config *cfg,
                struct hl_result *r);
+
+/* A runner row on a solution (target: const struct hl_mm *). */
+extern const struct hl_job_ops hl_mm_job;
 
 /* ---- the performance index ------------------------------------------------------ */
 

@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "conformance.h"
 #include "pattern.h"
 #include "util.h"
@@ -1710,43 +1711,44 @@ static void describe(struct hl_conformance_result *r, const char *what, const ch
     snprintf(r->message, sizeof r->message, "%s%s%s", what, *tail ? ": " : "", tail);
 }
 
+struct cf_child {
+    const struct hl_conformance_check *c;
+    const struct hl_policy_spec *spec;
+    unsigned timeout;
+    struct cf_shared *sh;
+    FILE *err;
+};
+
+static int cf_child_main(void *arg)
+{
+    const struct cf_child *ch = arg;
+    cf_out = ch->sh;
+    if (ch->err)
+        dup2(fileno(ch->err), 2);
+    signal(SIGALRM, SIG_DFL);
+    alarm(ch->timeout);
+    ch->c->run(ch->spec);
+    exit(0); /* exit, not _exit: a leak checker in the build gets its say */
+}
+
 int hl_conformance_run(const struct hl_conformance_check *c, const struct hl_policy_spec *spec, unsigned timeout,
                        struct hl_conformance_result *r)
 {
     memset(r, 0, sizeof *r);
     if (!timeout)
         timeout = c->timeout;
-    struct cf_shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (sh == MAP_FAILED) {
+    struct cf_shared *sh = hl_shared_alloc(sizeof *sh);
+    if (!sh) {
         snprintf(r->message, sizeof r->message, "cannot map the result page: %s", strerror(errno));
         return 1;
     }
     FILE *err = tmpfile(); /* the child's stderr */
-    fflush(NULL);          /* nothing buffered may be written twice */
-    pid_t pid = fork();
-    if (pid == 0) {
-        cf_out = sh;
-        if (err)
-            dup2(fileno(err), 2);
-        signal(SIGALRM, SIG_DFL);
-        alarm(timeout);
-        c->run(spec);
-        exit(0); /* exit, not _exit: a leak checker in the build gets its say */
-    }
-    if (pid < 0) {
-        snprintf(r->message, sizeof r->message, "cannot fork: %s", strerror(errno));
-        if (err)
-            fclose(err);
-        munmap(sh, sizeof *sh);
-        return 1;
-    }
+    struct cf_child child = {c, spec, timeout, sh, err};
     int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) {
-            snprintf(r->message, sizeof r->message, "waitpid: %s", strerror(errno));
-            status = -1;
-            break;
-        }
+    if (hl_child_run(cf_child_main, &child, &status) != 0) {
+        snprintf(r->message, sizeof r->message, "cannot run the check: %s", strerror(errno));
+        status = -1;
+    }
     char tail[256] = "";
     if (err) {
         ssize_t n = pread(fileno(err), r->output, sizeof r->output - 1, 0);
@@ -1766,15 +1768,11 @@ int hl_conformance_run(const struct hl_conformance_check *c, const struct hl_pol
         describe(r, what, "");
     } else if (sig == SIGABRT && c->must_abort) {
         describe(r, "aborted before the misuse the check makes", tail);
-    } else if (sig) {
-        snprintf(what, sizeof what, "crashed by signal %d (%s)", sig, strsignal(sig));
-        describe(r, what, tail);
-    } else if (sh->message[0]) {
+    } else if (!sig && sh->message[0]) {
         snprintf(r->message, sizeof r->message, "%s", sh->message);
     } else {
-        snprintf(what, sizeof what, "exited with status %d", code);
-        describe(r, what, tail);
+        describe(r, hl_child_status(status, what, sizeof what), tail);
     }
-    munmap(sh, sizeof *sh);
+    hl_shared_free(sh, sizeof *sh);
     return r->ok ? 0 : 1;
 }

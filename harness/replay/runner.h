@@ -10,24 +10,26 @@
 
 #include "replay.h"
 
-struct hl_mm;
-struct hl_baseline;
+struct hl_job;
 
-/* What a row replays the trace on. */
-enum hl_job_kind {
-    HL_JOB_POLICY, /* a heaplab heap under a policy spec */
-    HL_JOB_MM,     /* a malloc-lab solution (malloclab.h) */
-    HL_JOB_BASELINE, /* a production allocator, in a child that preloads it (baseline.h) */
+/* How a row replays: a method table, one per kind of allocator (a heaplab
+ * policy here; a malloc-lab solution, malloclab.h; a production allocator,
+ * baseline.h).  measure: the checked pass and footprint; time: the timed
+ * passes.  Each returns 0 when the row is still ok. */
+struct hl_job_ops {
+    int (*measure)(const struct hl_job *j, const struct hl_replay_config *cfg, struct hl_result *r);
+    int (*time)(const struct hl_job *j, const struct hl_replay_config *cfg, struct hl_result *r);
 };
 
 struct hl_job {
     const struct hl_trace *trace;
-    enum hl_job_kind kind;
-    const struct hl_policy_spec *spec; /* HL_JOB_POLICY */
-    const char *label;                 /* the row's policy column */
-    const struct hl_mm *mm;            /* HL_JOB_MM */
-    const struct hl_baseline *baseline; /* HL_JOB_BASELINE */
+    const char *label;              /* the row's policy column */
+    const struct hl_job_ops *ops;
+    const void *target;             /* what ops replays on: a struct hl_policy_spec, hl_mm, hl_baseline */
 };
+
+/* A heaplab heap under a policy spec (target: const struct hl_policy_spec *). */
+extern const struct hl_job_ops hl_policy_job;
 
 struct hl_run_opts {
     unsigned jobs; /* children at once for the checked passes (timed passes: one) */

@@ -1,7 +1,7 @@
 /*
  * runner.c - replays in forked children.
  *
- * The rows live in one anonymous shared mapping (MAP_SHARED|MAP_ANONYMOUS):
+ * The rows live in one anonymous shared mapping (hl_shared_alloc, child.h):
  * a child writes its row there and exits; the parent reads it after
  * waitpid.  A child killed by a signal leaves its row as far as it got; the
  * parent writes the status ("crashed by signal 11 (Segmentation fault) in
@@ -23,32 +23,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "malloclab.h"
-#include "baseline.h"
+#include "child.h"
 #include "runner.h"
 
 enum phase { MEASURE, TIME };
 
 static const char *const phase_name[] = {"the checked pass", "the timed pass"};
 
+static int policy_measure(const struct hl_job *j, const struct hl_replay_config *cfg, struct hl_result *r)
+{
+    return hl_replay_measure(j->trace, j->target, cfg, r);
+}
+
+static int policy_time(const struct hl_job *j, const struct hl_replay_config *cfg, struct hl_result *r)
+{
+    return hl_replay_time(j->trace, j->target, cfg, r);
+}
+
+const struct hl_job_ops hl_policy_job = {policy_measure, policy_time};
+
 static int run_phase(enum phase ph, const struct hl_job *j, const struct hl_replay_config *cfg,
                      struct hl_result *r)
 {
-    switch (j->kind) {
-    case HL_JOB_POLICY:
-        return ph == MEASURE ? hl_replay_measure(j->trace, j->spec, cfg, r)
-                             : hl_replay_time(j->trace, j->spec, cfg, r);
-    case HL_JOB_MM: /* a malloc-lab solution: its own memory system and wrappers */
-        return ph == MEASURE ? hl_mm_measure(j->trace, j->mm, cfg, r) : hl_mm_time(j->trace, j->mm, cfg, r);
-    case HL_JOB_BASELINE: /* the measure phase: footprint and checked pass; the time phase: timed passes */
-        return hl_baseline_run(ph == MEASURE ? HL_BASELINE_MEASURE : HL_BASELINE_TIME, j->trace, j->baseline, cfg,
-                               r);
-    }
-    return 1;
+    return ph == MEASURE ? j->ops->measure(j, cfg, r) : j->ops->time(j, cfg, r);
 }
 
 static void progress(const struct hl_run_opts *o, enum phase ph, size_t done, size_t n,
@@ -72,17 +72,15 @@ static void where(const struct hl_result *r, enum phase ph, char *buf, size_t le
 /* The parent's account of a child that did not finish its row. */
 static void reap(struct hl_result *r, enum phase ph, int status)
 {
-    char op[40];
+    char op[40], how[96];
     where(r, ph, op, sizeof op);
-    if (WIFSIGNALED(status)) {
+    hl_child_status(status, how, sizeof how);
+    int failed = WIFSIGNALED(status) || WEXITSTATUS(status) != 0;
+    if (WIFSIGNALED(status) || (failed && (r->ok || strcmp(r->status, "not run") == 0))) {
+        /* a child that exited non-zero without saying why: a sanitizer's
+         * report, an exit inside the allocator */
         r->ok = 0;
-        snprintf(r->status, sizeof r->status, "crashed by signal %d (%s)%s in %s", WTERMSIG(status),
-                 strsignal(WTERMSIG(status)), op, phase_name[ph]);
-    } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && (r->ok || strcmp(r->status, "not run") == 0)) {
-        /* the child left without saying why (a sanitizer's report, an exit
-         * inside the allocator) */
-        r->ok = 0;
-        snprintf(r->status, sizeof r->status, "replay exited with status %d%s in %s", WEXITSTATUS(status), op,
+        snprintf(r->status, sizeof r->status, "%s%s%s in %s", WIFSIGNALED(status) ? "" : "replay ", how, op,
                  phase_name[ph]);
     }
 }
@@ -171,6 +169,23 @@ static void spool_collect(struct spool *sp, size_t n, const struct hl_replay_con
 
 /* ---- children ---------------------------------------------------------------------- */
 
+struct child {
+    enum phase ph;
+    size_t i;
+    const struct hl_job *job;
+    const struct hl_replay_config *cfg;
+    struct hl_result *row; /* in the shared mapping */
+    const struct spool *sp;
+};
+
+static int child_main(void *arg)
+{
+    const struct child *c = arg;
+    int rc = c->ph == MEASURE && c->sp && c->sp->dir[0] ? spool_child(c->sp, c->i, c->job, c->cfg, c->row)
+                                                         : run_phase(c->ph, c->job, c->cfg, c->row);
+    return rc == 0 ? 0 : 1;
+}
+
 static void run_children(enum phase ph, const struct hl_job *jobs, size_t n, const struct hl_replay_config *cfg,
                          const struct hl_run_opts *o, struct hl_result *rows, unsigned width,
                          const struct spool *sp)
@@ -191,13 +206,8 @@ static void run_children(enum phase ph, const struct hl_job *jobs, size_t n, con
                 done++;
                 continue;
             }
-            fflush(NULL); /* nothing buffered may be written twice */
-            pid[i] = fork();
-            if (pid[i] == 0) {
-                int rc = ph == MEASURE && sp && sp->dir[0] ? spool_child(sp, i, &jobs[i], cfg, &rows[i])
-                                                           : run_phase(ph, &jobs[i], cfg, &rows[i]);
-                _exit(rc == 0 ? 0 : 1);
-            }
+            struct child c = {ph, i, &jobs[i], cfg, &rows[i], sp};
+            pid[i] = hl_child_fork(child_main, &c);
             if (pid[i] < 0) {
                 rows[i].ok = 0;
                 snprintf(rows[i].status, sizeof rows[i].status, "cannot fork: %s", strerror(errno));
@@ -209,12 +219,9 @@ static void run_children(enum phase ph, const struct hl_job *jobs, size_t n, con
         if (running == 0)
             break;
         int status;
-        pid_t p = waitpid(-1, &status, 0);
-        if (p < 0) {
-            if (errno == EINTR)
-                continue;
+        pid_t p = hl_child_wait(-1, &status);
+        if (p < 0)
             break;
-        }
         for (size_t i = 0; i < n; i++)
             if (pid[i] == p) {
                 pid[i] = 0;
@@ -233,8 +240,8 @@ int hl_run(const struct hl_job *jobs, size_t n, const struct hl_replay_config *c
     struct hl_result *rows = out;
     size_t len = (n ? n : 1) * sizeof *rows;
     if (opts->fork) {
-        rows = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (rows == MAP_FAILED)
+        rows = hl_shared_alloc(len);
+        if (!rows)
             return -1;
     }
     for (size_t i = 0; i < n; i++)
@@ -243,7 +250,7 @@ int hl_run(const struct hl_job *jobs, size_t n, const struct hl_replay_config *c
         struct spool sp;
         if (spool_open(&sp, cfg) != 0) {
             int e = errno;
-            munmap(rows, len);
+            hl_shared_free(rows, len);
             errno = e;
             return -1;
         }
@@ -269,7 +276,7 @@ int hl_run(const struct hl_job *jobs, size_t n, const struct hl_replay_config *c
             rc = 1;
     if (opts->fork) {
         memcpy(out, rows, len);
-        munmap(rows, len);
+        hl_shared_free(rows, len);
     }
     return rc;
 }

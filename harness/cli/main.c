@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "baseline.h"
 #include "commands.h"
 #include "heaplab/policies.h"
 

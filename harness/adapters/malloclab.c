@@ -32,7 +32,6 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +41,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "malloclab.h"
 #include "malloclab/memlib.h"
 #include "metrics.h"
@@ -52,7 +52,6 @@
 #define HEAPLAB_MALLOCLAB_INCLUDE ""
 #endif
 
-extern char **environ;
 
 const char *const hl_mm_cflags[] = {"-std=gnu11", "-O2", "-g", "-shared", "-fPIC", "-DDRIVER", NULL};
 
@@ -345,21 +344,10 @@ static int write_all(const char *path, const char *a, size_t alen, const char *b
 /* Run argv (the compiler), its output on our stderr; its exit status, or -1. */
 static int run_compiler(char *const argv[])
 {
-    posix_spawn_file_actions_t fa;
-    pid_t pid;
     int status;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, 2, 1);
-    fflush(NULL);
-    int e = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (e != 0) {
-        errno = e;
+    pid_t pid = hl_child_spawn(argv[0], argv, NULL, 0);
+    if (pid < 0 || hl_child_wait(pid, &status) < 0)
         return -1;
-    }
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
     return WEXITSTATUS(status);
@@ -738,13 +726,6 @@ static char alt_stack[64 * 1024]; /* a solution that recurses without end still 
 
 static void on_fatal(int sig)
 {
-    static const struct {
-        int sig;
-        const char *name;
-    } names[] = {{SIGSEGV, "Segmentation fault"},       {SIGBUS, "Bus error"},
-                 {SIGFPE, "Floating point exception"},   {SIGILL, "Illegal instruction"},
-                 {SIGABRT, "Aborted"},                   {SIGTRAP, "Trace/breakpoint trap"},
-                 {SIGSYS, "Bad system call"}};
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
@@ -753,14 +734,7 @@ static void on_fatal(int sig)
         return; /* not the solution's: the runner reports it */
     char what[96];
     size_t k = 0;
-    hl_msg_put(what, sizeof what, &k, "crashed by signal ");
-    hl_msg_put_u64(what, sizeof what, &k, (uint64_t)sig);
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (names[i].sig == sig) {
-            hl_msg_put(what, sizeof what, &k, " (");
-            hl_msg_put(what, sizeof what, &k, names[i].name);
-            hl_msg_put(what, sizeof what, &k, ")");
-        }
+    hl_msg_put_signal(what, sizeof what, &k, sig);
     report_fatal(what, "");
 }
 
@@ -1350,38 +1324,58 @@ out:
     return rc ? 1 : 0;
 }
 
+static int job_measure(const struct hl_job *j, const struct hl_replay_config *cfg, struct hl_result *r)
+{
+    return hl_mm_measure(j->trace, j->target, cfg, r);
+}
+
+static int job_time(const struct hl_job *j, const struct hl_replay_config *cfg, struct hl_result *r)
+{
+    return hl_mm_time(j->trace, j->target, cfg, r);
+}
+
+const struct hl_job_ops hl_mm_job = {job_measure, job_time};
+
 /* ---- the performance index ---------------------------------------------------------------------- */
+
+struct libc_child {
+    const struct hl_trace *t;
+    const struct hl_replay_config *cfg;
+    double *rate; /* shared */
+};
+
+static int libc_child(void *arg)
+{
+    const struct libc_child *c = arg;
+    struct hl_alloc a;
+    struct hl_result r;
+    hl_result_init(&r);
+    hl_alloc_system(&a);
+    if (hl_replay_time_alloc(c->t, &a, c->cfg, &r) == 0)
+        *c->rate = r.ops_per_sec;
+    return 0;
+}
 
 int hl_mm_libc_time(const struct hl_trace *traces, size_t n, const struct hl_replay_config *cfg, double *ops,
                     double *secs)
 {
     size_t len = (n ? n : 1) * sizeof(double);
-    double *rate = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (rate == MAP_FAILED)
+    double *rate = hl_shared_alloc(len);
+    if (!rate)
         return -1;
     *ops = *secs = 0;
     for (size_t i = 0; i < n; i++) {
         rate[i] = NAN;
-        fflush(NULL);
-        pid_t pid = fork();
-        if (pid == 0) {
-            struct hl_alloc a;
-            struct hl_result r;
-            hl_result_init(&r);
-            hl_alloc_system(&a);
-            if (hl_replay_time_alloc(&traces[i], &a, cfg, &r) == 0)
-                rate[i] = r.ops_per_sec;
-            _exit(0);
-        }
+        struct libc_child c = {&traces[i], cfg, &rate[i]};
         int status;
-        if (pid < 0 || waitpid(pid, &status, 0) < 0)
+        if (hl_child_run(libc_child, &c, &status) != 0)
             continue;
         if (!isnan(rate[i]) && rate[i] > 0) {
             *ops += (double)traces[i].nops;
             *secs += (double)traces[i].nops / rate[i];
         }
     }
-    munmap(rate, len);
+    hl_shared_free(rate, len);
     return 0;
 }
 

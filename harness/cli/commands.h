@@ -8,7 +8,6 @@
 int hl_cmd_replay(int argc, char **argv);
 int hl_cmd_gen(int argc, char **argv);
 int hl_cmd_layout(int argc, char **argv);
-int hl_cmd_baseline(int argc, char **argv); /* internal: a baseline row's child (baseline.c) */
 int hl_cmd_plot(int argc, char **argv);
 int hl_cmd_selftest(int argc, char **argv);
 

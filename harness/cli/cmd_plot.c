@@ -40,6 +40,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "commands.h"
 #include "heaplab/policies.h"
 #include "trace.h"
@@ -1063,31 +1064,15 @@ static int read_heapmap(const struct kind *k, char **files, int nfiles, struct i
 
 /* ---- the plotting stacks ----------------------------------------------------------- */
 
-/* Run argv[0] with argv (no shell); quiet: its output to /dev/null.  The
- * exit status, or -1 when it could not run or was killed. */
+/* Run argv[0] with argv (no shell); its output on our stderr (the
+ * script's chatter goes with the diagnostics), or to /dev/null when quiet.
+ * The exit status, or -1 when it could not run or was killed. */
 static int run(const char *const argv[], int quiet)
 {
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        if (quiet && fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        } else {
-            dup2(2, 1); /* the script's chatter goes with the diagnostics */
-        }
-        if (fd > 2)
-            close(fd);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
     int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -1;
+    pid_t pid = hl_child_spawn(argv[0], (char *const *)argv, NULL, quiet);
+    if (pid < 0 || hl_child_wait(pid, &st) < 0)
+        return -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
