@@ -15,6 +15,7 @@
 #   make traces          regenerate the generated traces in traces/ (traces/gen.list)
 #   make examples        build the example policy plugin(s) in $(BUILD)/examples/
 #   make SANITIZER=address|undefined|thread [test]   the same in build-$(SANITIZER)/
+#   make layers          check that no #include climbs out of its layer (make test runs it)
 #   make V=1             show the compile lines
 #
 # Layers depend one way, and the include paths below make it so: a file sees
@@ -119,7 +120,7 @@ BENCH_TOOLS := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))
 
 OUT ?= out
 
-.PHONY: all test demo plots scaling bench deps clean traces examples
+.PHONY: all test demo plots scaling bench deps layers clean traces examples
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -182,7 +183,13 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(HARNESS_LIB) $(LIB)
 deps:
 	@scripts/install-deps
 
-test: deps
+# the include paths keep each layer to its own headers and those under it;
+# a relative path ("../core/core.h") would walk around them
+layers:
+	@if grep -rn '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*\.\./' lib core policies harness; then \
+	    echo "make layers: an #include climbs out of its layer (use the layer's include path)" >&2; exit 1; fi
+
+test: deps layers
 	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN) examples
 	@HEAPLAB_BIN=$(abspath $(BIN)) HEAPLAB_MALLOCLAB=$(abspath $(MALLOCLAB)) \
 		HEAPLAB_SRCDIR=$(CURDIR) $(TEST_BIN)
