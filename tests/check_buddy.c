@@ -16,6 +16,7 @@
 
 #include "heaplab/heap.h"
 #include "heaplab/policies.h"
+#include "testutil.h"
 #include "heaplab/policy.h"
 
 #define DEF_MIN 5
@@ -582,6 +583,7 @@ END_TEST
 
 START_TEST(double_free_aborts)
 {
+    tl_expect_abort("heaplab: free(): double free at 0x");
     hl_heap *h = make(HL_SOURCE_REGION, DEF_MIN, 16, 0);
     void *p = hl_malloc(h, 100);
     hl_free(h, p);
@@ -591,6 +593,7 @@ END_TEST
 
 START_TEST(double_free_of_a_merged_upper_half_aborts)
 {
+    tl_expect_abort("heaplab: free(): double free at 0x");
     hl_heap *h = make(HL_SOURCE_REGION, DEF_MIN, 16, 0);
     void *a = hl_malloc(h, 24), *b = hl_malloc(h, 24);
     ck_assert_ptr_eq(b, (char *)a + 32);
@@ -602,6 +605,7 @@ END_TEST
 
 START_TEST(overrun_into_the_buddy_header_aborts_on_free)
 {
+    tl_expect_abort("heaplab: free(): buddy: heap corruption next to the block at 0x");
     hl_heap *h = make(HL_SOURCE_REGION, DEF_MIN, 16, 0);
     char *a = hl_malloc(h, 24), *b = hl_malloc(h, 24);
     ck_assert_ptr_eq(b, a + 32);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "heaplab/policies.h"
+#include "testutil.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -278,6 +279,7 @@ END_TEST
 
 START_TEST(double_free_of_a_slot_aborts)
 {
+    tl_expect_abort("heaplab: free(): double free at 0x");
     hl_heap *h = pool_heap("pool", 16);
     void *p = hl_malloc(h, 20);
     ck_assert(is_slot(p));
@@ -288,6 +290,7 @@ END_TEST
 
 START_TEST(double_free_after_reuse_by_a_neighbour_aborts)
 {
+    tl_expect_abort("heaplab: free(): double free at 0x");
     hl_heap *h = pool_heap("pool:classes=pow2x1.5", 16);
     void *p = hl_malloc(h, 40), *q = hl_malloc(h, 40);
     hl_free(h, q);
@@ -298,6 +301,7 @@ END_TEST
 
 START_TEST(freeing_a_run_header_aborts)
 {
+    tl_expect_abort("heaplab: free(): invalid pointer at 0x");
     hl_heap *h = pool_heap("pool", 16);
     char *p = hl_malloc(h, 20); /* the first slot of a fresh run */
     hl_free(h, p - 32);         /* the run block's payload: its struct run */
@@ -306,6 +310,7 @@ END_TEST
 
 START_TEST(free_of_a_slot_that_overran_the_next_header_aborts)
 {
+    tl_expect_abort("heaplab: heap corruption: bad header after the block at 0x");
     hl_heap *h = pool_heap("pool", 16);
     char *a = hl_malloc(h, 50), *b = hl_malloc(h, 50);
     ck_assert_ptr_eq(b, a + 64);
@@ -316,6 +321,7 @@ END_TEST
 
 START_TEST(free_of_the_last_slot_of_a_run_that_overran_aborts)
 {
+    tl_expect_abort("heaplab: heap corruption: bad header after the block at 0x");
     hl_heap *h = pool_heap("pool", 16);
     char *s[8];
     for (int i = 0; i < 8; i++) /* the 8 slots of a fresh 4096-byte run */

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -184,5 +185,48 @@ static inline struct hl_stats tl_stats(hl_heap *h)
 
 /* Two stats snapshots are identical (nothing was allocated or freed). */
 #define TL_STATS_EQ(a, b) ck_assert_msg(memcmp(&(a), &(b), sizeof(a)) == 0, "heap stats changed")
+
+/* ---- a test that must end in a diagnosed abort ------------------------------------------- */
+
+/* For a test registered with tcase_add_test_raise_signal(..., SIGABRT):
+ * call tl_expect_abort("heaplab: free(): double free at ") first.  The
+ * test's stderr goes to a file (nothing alarming in make test's output);
+ * when the abort comes, its first line must start with `line`, else the
+ * test ends with exit status 3 and the line it got, which Check reports as
+ * a failure (no SIGABRT). */
+static char tl_abort_line[256];
+static int tl_abort_log = -1, tl_abort_stderr = -1;
+
+static inline void tl_on_abort(int sig)
+{
+    char got[512];
+    ssize_t n = pread(tl_abort_log, got, sizeof got - 1, 0);
+    got[n > 0 ? n : 0] = 0;
+    size_t want = strlen(tl_abort_line);
+    if (strncmp(got, tl_abort_line, want) == 0 && strchr(got, '\n') == got + strlen(got) - 1) {
+        signal(sig, SIG_DFL);
+        raise(sig); /* pending until the handler returns, then fatal */
+        return;
+    }
+    static const char head[] = "expected one line starting '";
+    ssize_t w = write(tl_abort_stderr, head, sizeof head - 1);
+    w = write(tl_abort_stderr, tl_abort_line, want);
+    w = write(tl_abort_stderr, "', got: ", 8);
+    w = write(tl_abort_stderr, got, strlen(got));
+    (void)w;
+    _exit(3);
+}
+
+static inline void tl_expect_abort(const char *line)
+{
+    snprintf(tl_abort_line, sizeof tl_abort_line, "%s", line);
+    FILE *log = tmpfile();
+    ck_assert_ptr_nonnull(log);
+    fflush(stderr);
+    tl_abort_log = fileno(log);
+    tl_abort_stderr = dup(2);
+    dup2(tl_abort_log, 2);
+    signal(SIGABRT, tl_on_abort);
+}
 
 #endif
