@@ -92,9 +92,9 @@ endif
 
 # The CS:APP malloc-lab traces live beside the project when present; they are
 # not ours and are never copied in.  Otherwise the project's own traces.
-MALLOCLAB ?= ../shared/traces/malloclab
-ifneq ($(wildcard $(MALLOCLAB)/*.rep),)
-TRACES ?= $(sort $(wildcard $(MALLOCLAB)/*.rep))
+HEAPLAB_MALLOCLAB ?= ../shared/traces/malloclab
+ifneq ($(wildcard $(HEAPLAB_MALLOCLAB)/*.rep),)
+TRACES ?= $(sort $(wildcard $(HEAPLAB_MALLOCLAB)/*.rep))
 else
 TRACES ?= $(sort $(wildcard traces/*.rep))
 endif
@@ -127,6 +127,18 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# heaplab --version: VERSION, and the commit when built from a git clone
+# (the header is rewritten only when that changes)
+VERSION_TEXT = $(shell cat VERSION)$(shell git describe --always --dirty --match=none 2>/dev/null | sed 's/^/ (git /; s/$$/)/')
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define HEAPLAB_VERSION "%s"\n' "$(VERSION_TEXT)" > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/harness/cli/cli.o: $(BUILD)/version.h
+$(BUILD)/harness/cli/cli.o: CPPFLAGS += -I$(BUILD)
+.PHONY: FORCE
+FORCE:
 
 # heaplab plot runs the scripts in plots/ (HEAPLAB_PLOTS overrides at run time)
 $(BUILD)/harness/cli/cmd_plot.o: CPPFLAGS += -DHEAPLAB_PLOTS_DIR='"$(CURDIR)/plots"'
@@ -191,7 +203,7 @@ layers:
 
 test: deps layers
 	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN) examples
-	@HEAPLAB_BIN=$(abspath $(BIN)) HEAPLAB_MALLOCLAB=$(abspath $(MALLOCLAB)) \
+	@HEAPLAB_BIN=$(abspath $(BIN)) HEAPLAB_MALLOCLAB=$(abspath $(HEAPLAB_MALLOCLAB)) \
 		HEAPLAB_SRCDIR=$(CURDIR) $(TEST_BIN)
 
 # the main job: every policy and the production allocators on $(TRACES),
@@ -226,7 +238,7 @@ scaling: deps
 # a benchmark, never a test: it prints and writes figures, nothing fails on a time
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN) $(BENCH_TOOLS)
-	@MALLOCLAB=$(MALLOCLAB) CC="$(CC)" scripts/bench $(BIN) bench/results
+	@HEAPLAB_MALLOCLAB=$(HEAPLAB_MALLOCLAB) CC="$(CC)" scripts/bench $(BIN) bench/results
 
 clean:
 	rm -rf build build-address build-undefined build-thread
