@@ -153,28 +153,101 @@ START_TEST(layout_shows_the_segments_and_overcommit)
 }
 END_TEST
 
+/* Every usage error: exit 2, one line on stderr that starts with
+ * "heaplab:" and says what is wrong (with the nearest valid word when one
+ * is near), nothing on stdout. */
 START_TEST(usage_errors_exit_2_with_one_line)
 {
-    static const char *const bad[][4] = {
-        {"no-such-command", NULL},
-        {"replay", NULL}, /* no trace */
-        {"replay", "-p", "no-such-policy", "traces/handmade-basic.rep"},
-        {"replay", "-p", "tlsf:sl=7", "traces/handmade-basic.rep"},
-        {"replay", "--align", "4", "traces/handmade-basic.rep"},
-        {"replay", "--repeat", "0", "traces/handmade-basic.rep"},
-        {"replay", "-f", "xml", "traces/handmade-basic.rep"},
-        {"replay", "--source", "sbrk", "--no-fork"},
-        {"layout", "--reserve", "0", NULL},
+    static const struct {
+        const char *args[5];
+        const char *says;
+    } bad[] = {
+        {{"no-such-command"}, "heaplab: unknown command 'no-such-command' (see 'heaplab --help')"},
+        {{"replya"}, "heaplab: unknown command 'replya' (did you mean 'replay'? see 'heaplab --help')"},
+        {{"--verison"}, "heaplab: unknown option '--verison' (see 'heaplab --help')"},
+        {{"replay"}, "heaplab: replay: which traces?"},
+        {{"replay", "-p", "no-such-policy", "traces/handmade-basic.rep"}, "heaplab: replay: unknown policy 'no-such-policy'"},
+        {{"replay", "-p", "bestfit", "traces/handmade-basic.rep"},
+         "heaplab: replay: unknown policy 'bestfit' (did you mean 'best-fit'? see 'heaplab policies')"},
+        {{"replay", "-p", "tlsf:sl=7", "traces/handmade-basic.rep"},
+         "heaplab: replay: tlsf:sl=7: tlsf refuses this configuration (Invalid argument); sl: second-level classes "
+         "per power of two: 4, 8, 16 or 32"},
+        {{"replay", "-p", "mm", "traces/handmade-basic.rep"}, "a malloc-lab solution is named -p mm:FILE"},
+        {{"replay", "--polcy", "tlsf", "traces/handmade-basic.rep"},
+         "heaplab: replay: unknown option '--polcy' (did you mean '--policy'? see 'heaplab replay --help')"},
+        {{"replay", "-x", "traces/handmade-basic.rep"}, "heaplab: replay: unknown option '-x'"},
+        {{"replay", "--no-fork=1", "traces/handmade-basic.rep"}, "heaplab: replay: option '--no-fork' takes no value"},
+        {{"replay", "traces/handmade-basic.rep", "--repeat"}, "heaplab: replay: option '--repeat' needs a value"},
+        {{"replay", "--align", "4", "traces/handmade-basic.rep"}, "heaplab: --align: expected 8 or 16, got '4'"},
+        {{"replay", "--repeat", "0", "traces/handmade-basic.rep"}, "heaplab: --repeat: expected 1..1000"},
+        {{"replay", "-f", "xml", "traces/handmade-basic.rep"}, "heaplab: --format: expected table, csv or json"},
+        {{"replay", "--mm-max-heap", "20q", "traces/handmade-basic.rep"}, "(k, m, g allowed), got '20q'"},
+        {{"replay", "--source", "sbrk", "--no-fork"}, "heaplab: --source sbrk moves the real program break"},
+        {{"layout", "--reserve", "0"}, "heaplab: layout: --reserve: expected MiB between 1 and"},
+        {{"layout", "extra"}, "heaplab: layout: unexpected argument 'extra'"},
+        {{"policies", "--help=1"}, "heaplab: policies: option '--help' takes no value"},
+        {{"policies", "-v", "first_fit"}, "heaplab: policies: unknown policy 'first_fit' (did you mean 'first-fit'?"},
+        {{"selftest", "-p", "mm:mm.c"}, "selftest takes policies, not lab solutions"},
+        {{"selftest", "-p", "tlsf:sl=7"}, "heaplab: selftest: tlsf:sl=7: tlsf refuses this configuration"},
+        {{"gen", "random", "--sede", "1"}, "heaplab: gen: unknown option '--sede' (did you mean '--seed'?"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct run *r = heaplab(bad[i][0], bad[i][1], bad[i][2], bad[i][3], NULL);
+        const char *const *a = bad[i].args;
+        struct run *r = heaplab(a[0], a[1], a[2], a[3], a[4], NULL);
         if (!r)
             return;
-        ck_assert_msg(r->status == 2, "case %zu (%s %s): exit %d", i, bad[i][0], bad[i][1] ? bad[i][1] : "",
-                      r->status);
-        ck_assert_msg(r->err[0], "case %zu: nothing said on stderr", i);
+        ck_assert_msg(r->status == 2, "case %zu (%s %s): exit %d", i, a[0], a[1] ? a[1] : "", r->status);
+        ck_assert_msg(strncmp(r->err, "heaplab: ", 9) == 0, "case %zu: %s", i, r->err);
+        ck_assert_msg(strstr(r->err, bad[i].says), "case %zu: stderr '%s' lacks '%s'", i, r->err, bad[i].says);
+        ck_assert_msg(strchr(r->err, '\n') == r->err + strlen(r->err) - 1, "case %zu: not one line: %s", i, r->err);
         ck_assert_str_eq(r->out, "");
     }
+}
+END_TEST
+
+/* --help on every command: its usage on stdout, exit 0; --version. */
+START_TEST(help_on_every_command_and_version)
+{
+    static const char *const cmds[] = {"policies", "replay", "gen", "layout", "plot", "selftest"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        struct run *r = heaplab(cmds[i], "--help", NULL);
+        if (!r)
+            return;
+        ck_assert_msg(r->status == 0, "%s --help: exit %d: %s", cmds[i], r->status, r->err);
+        char want[64];
+        snprintf(want, sizeof want, "usage: heaplab %s", cmds[i]);
+        ck_assert_msg(strncmp(r->out, want, strlen(want)) == 0, "%s --help: %s", cmds[i], r->out);
+        ck_assert_str_eq(r->err, "");
+    }
+    struct run *r = heaplab("--version", NULL);
+    ck_assert_int_eq(r->status, 0);
+    ck_assert_msg(strncmp(r->out, "heaplab ", 8) == 0 && r->out[8] >= '0' && r->out[8] <= '9', "%s", r->out);
+    ck_assert_ptr_eq(strchr(r->out, '\n'), r->out + strlen(r->out) - 1);
+}
+END_TEST
+
+/* policies with names: only those, a plugin by its path. */
+START_TEST(policies_named_and_plugin_parameters)
+{
+    struct run *r = heaplab("policies", "--list", "tlsf", "first-fit", NULL);
+    if (!r)
+        return;
+    ck_assert_int_eq(r->status, 0);
+    ck_assert_str_eq(r->out, "tlsf\tO(1)\nfirst-fit\tO(n)\n");
+    /* HEAPLAB_BIN is BUILD/heaplab; make examples builds BUILD/examples/ */
+    const char *bin = getenv("HEAPLAB_BIN");
+    const char *slash = strrchr(bin, '/');
+    char so[4096];
+    snprintf(so, sizeof so, "%.*s/examples/policy-template.so", slash ? (int)(slash - bin) : 1,
+             slash ? bin : ".");
+    if (access(so, R_OK) != 0) {
+        fprintf(stderr, "cli: policies_named_and_plugin_parameters: SKIPPED: no %s (make examples)\n", so);
+        return;
+    }
+    r = heaplab("policies", "-v", so, NULL);
+    ck_assert_msg(r->status == 0, "%s", r->err);
+    ck_assert_msg(strncmp(r->out, "template ", 9) == 0, "%s", r->out);
+    ck_assert_msg(strstr(r->out, "\n  fit=first|best (default first)"), "%s", r->out);
 }
 END_TEST
 
@@ -196,7 +269,7 @@ START_TEST(a_bad_trace_stops_the_run_before_any_row)
         ck_assert_int_eq(r->status, 2);
         ck_assert_str_eq(r->out, ""); /* never half-reports */
         char want[300];
-        snprintf(want, sizeof want, "%s:6: ", badf);
+        snprintf(want, sizeof want, "heaplab: %s:6: ", badf);
         ck_assert_msg(strncmp(r->err, want, strlen(want)) == 0, "stderr: %s", r->err);
         ck_assert_ptr_eq(strchr(r->err, '\n'), r->err + strlen(r->err) - 1); /* one line */
     }
@@ -252,6 +325,8 @@ Suite *make_cli_suite(void)
     tcase_add_test(tc, policies_verbose_shows_parameters_and_defaults);
     tcase_add_test(tc, layout_shows_the_segments_and_overcommit);
     tcase_add_test(tc, usage_errors_exit_2_with_one_line);
+    tcase_add_test(tc, help_on_every_command_and_version);
+    tcase_add_test(tc, policies_named_and_plugin_parameters);
     tcase_add_test(tc, a_bad_trace_stops_the_run_before_any_row);
     tcase_add_test(tc, replay_all_on_the_bundled_traces_is_ok);
     tcase_add_test(tc, table_shows_rss_after_and_the_regimes);

@@ -813,7 +813,7 @@ START_TEST(cli_errors_exit_2_with_one_line)
         {{"gen", "random", "-n", "0", NULL}, "-n: expected a positive count"},
         {{"gen", "random", "-n", "12x", NULL}, "-n: expected a number, got '12x'"},
         {{"gen", "random", "--seed", "-1", NULL}, "--seed: expected a number"},
-        {{"gen", "random", "-n", NULL}, "-n: missing value"},
+        {{"gen", "random", "-n", NULL}, "option '-n' needs a value"},
         {{"gen", "random", "--frobnicate", NULL}, "unknown option '--frobnicate'"},
         {{"gen", "random", "steady", NULL}, "unexpected argument 'steady'"},
         {{"gen", "random", "--sizes", "normal", NULL}, "--sizes: expected uniform or exp"},

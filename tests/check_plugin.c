@@ -666,10 +666,11 @@ START_TEST(plugin_without_entry_symbol)
         !compile("plugin_without_entry_symbol", "nosym", "int not_a_policy(void) { return 0; }\n", 1, so, sizeof so))
         return;
     char status[256], want[700];
-    snprintf(want, sizeof want, "heaplab: %s: no hl_policy_entry symbol", so);
+    snprintf(want, sizeof want, "heaplab: replay: %s: no hl_policy_entry symbol", so);
     struct run r = replay_one(so, "two.rep", status, sizeof status);
     assert_load_error(&r, want);
     run_free(&r);
+    snprintf(want, sizeof want, "heaplab: selftest: %s: no hl_policy_entry symbol", so);
     r = selftest(so);
     assert_load_error(&r, want);
     run_free(&r);
@@ -683,10 +684,11 @@ START_TEST(plugin_built_for_another_abi)
         !compile("plugin_built_for_another_abi", "oldabi", src_old_abi, 0, so, sizeof so))
         return;
     char status[256], want[800];
-    snprintf(want, sizeof want, "heaplab: %s: built for policy ABI 0, heaplab has %d", so, HL_POLICY_ABI);
+    snprintf(want, sizeof want, "heaplab: replay: %s: built for policy ABI 0, heaplab has %d", so, HL_POLICY_ABI);
     struct run r = replay_one(so, "two.rep", status, sizeof status);
     assert_load_error(&r, want);
     run_free(&r);
+    snprintf(want, sizeof want, "heaplab: selftest: %s: built for policy ABI 0, heaplab has %d", so, HL_POLICY_ABI);
     r = selftest(so);
     assert_load_error(&r, want);
     run_free(&r);

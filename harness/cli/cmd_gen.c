@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "gen.h"
 #include "trace.h"
@@ -141,7 +142,7 @@ static int run(int argc, char **argv)
     const char *outpath = NULL;
     int c;
     optind = 0; /* glibc: a full reset, so the command can run twice in one process */
-    while ((c = getopt_long(argc, argv, ":n:o:h", longopts, NULL)) != -1) {
+    while ((c = hl_cli_getopt(argc, argv, "n:o:h", longopts, "gen")) != -1) {
         size_t k;
         for (k = 0; k < NNUMOPTS && numopts[k].code != c; k++)
             ;
@@ -169,14 +170,8 @@ static int run(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
-        case ':':
-            return fail("%s: missing value", argv[optind - 1]);
-        default:
-            if (optopt) {
-                char opt[3] = {'-', (char)optopt, '\0'};
-                return fail("unknown option '%s' (see 'heaplab gen --help')", opt);
-            }
-            return fail("unknown option '%s' (see 'heaplab gen --help')", argv[optind - 1]);
+        default: /* hl_cli_getopt said what is wrong */
+            return 2;
         }
     }
     if (optind >= argc)
@@ -248,9 +243,5 @@ static int run(int argc, char **argv)
 
 int hl_cmd_gen(int argc, char **argv)
 {
-    int saved = opterr;
-    opterr = 0; /* the messages are this command's own */
-    int rc = run(argc, argv);
-    opterr = saved;
-    return rc;
+    return run(argc, argv);
 }

@@ -13,12 +13,14 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "heaplab/policies.h"
 #include "util.h"
@@ -81,17 +83,38 @@ static void mapping_of(const void *addr, char *out, size_t len)
 
 int hl_cmd_layout(int argc, char **argv)
 {
+    static const struct option longopts[] = {
+        {"reserve", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
     uint64_t reserve_mib = 1229; /* 1.2 GiB */
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--reserve") == 0 && i + 1 < argc) {
-            if (hl_parse_u64(argv[++i], 1ull << 26, &reserve_mib) || reserve_mib == 0) {
-                fprintf(stderr, "heaplab: layout: --reserve: expected MiB between 1 and %llu\n", 1ull << 26);
+    int c;
+    optind = 1;
+    while ((c = hl_cli_getopt(argc, argv, "h", longopts, "layout")) != -1) {
+        switch (c) {
+        case 'r':
+            if (hl_parse_u64(optarg, 1ull << 26, &reserve_mib) || reserve_mib == 0) {
+                hl_cli_error("layout", "--reserve: expected MiB between 1 and %llu, got '%s'", 1ull << 26, optarg);
                 return 2;
             }
-        } else {
-            fprintf(stderr, "usage: heaplab layout [--reserve MIB]\n");
-            return strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0 ? 0 : 2;
+            break;
+        case 'h':
+            fputs("usage: heaplab layout [--reserve MIB]\n"
+                  "\n"
+                  "Where this process's text, data, heap, mappings and stack live: the\n"
+                  "program break before and after malloc, a large malloc served by mmap,\n"
+                  "and a reservation of MIB mebibytes (default 1229, 1.2 GiB) that costs\n"
+                  "no memory until touched (overcommit).\n",
+                  stdout);
+            return 0;
+        default: /* hl_cli_getopt said what is wrong */
+            return 2;
         }
+    }
+    if (optind < argc) {
+        hl_cli_error("layout", "unexpected argument '%s' (see 'heaplab layout --help')", argv[optind]);
+        return 2;
     }
     int local = 0;
     void *brk_before = sbrk(0);

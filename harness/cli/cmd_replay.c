@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "baseline.h"
+#include "cli.h"
 #include "commands.h"
 #include "heaplab/policies.h"
 #include "malloclab.h"
@@ -95,6 +96,12 @@ static int close_samples(const char *path, FILE *f)
     return 0;
 }
 
+/* A row of each trace, in -p order: specs[i], or mms[i] when mm. */
+struct column {
+    int mm;
+    size_t i;
+};
+
 /* malloc-lab solutions (-p mm:FILE, --mm-max-heap, --perf-index) */
 enum { OPT_MM_MAX_HEAP = 768, OPT_MM_TIMEOUT, OPT_PERF_INDEX };
 
@@ -153,7 +160,7 @@ int hl_cmd_replay(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct hl_policy_spec *specs = calloc(hl_policy_count() + (size_t)argc, sizeof *specs);
+    struct hl_policy_spec *specs = calloc(hl_policy_count() * (size_t)argc + 1, sizeof *specs);
     size_t nspecs = 0;
     const char *preset = "linux";
     long align = -1, source = -1;
@@ -168,6 +175,9 @@ int hl_cmd_replay(int argc, char **argv)
     int c, rc = 0;
     /* malloc-lab solutions: rows after the policies of each trace */
     const char **mm_files = calloc((size_t)argc + 1, sizeof *mm_files);
+    /* the rows of a trace in -p order, policies and solutions alike */
+    struct column *cols = calloc(hl_policy_count() * (size_t)argc + 1, sizeof *cols);
+    size_t ncols = 0;
     struct hl_mm *mms = NULL;
     size_t nmm = 0, nmm_loaded = 0;
     uint64_t mm_max_heap = 0;
@@ -177,28 +187,33 @@ int hl_cmd_replay(int argc, char **argv)
     struct hl_baseline *bases = NULL;
     size_t nbases = 0;
     int have_baseline = 0;
-    if (!specs || !mm_files) {
+    if (!specs || !mm_files || !cols) {
         free(specs);
         free(mm_files);
+        free(cols);
         return usage_error("%s", strerror(ENOMEM));
     }
     optind = 1;
     enum hl_format fmt = HL_FORMAT_TABLE;
     const char *outpath = NULL, *savepath = NULL;
     struct hl_run_opts ropts = {1, 1, 0};
-    while ((c = getopt_long(argc, argv, "p:j:f:o:h", longopts, NULL)) != -1) {
+    while ((c = hl_cli_getopt(argc, argv, "p:j:f:o:h", longopts, "replay")) != -1) {
         uint64_t v;
         switch (c) {
         case 'p':
-            if (strncmp(optarg, "mm:", 3) == 0) { /* a malloc-lab solution */
+            if (strncmp(optarg, "mm:", 3) == 0 && optarg[3]) { /* a malloc-lab solution */
+                cols[ncols++] = (struct column){1, nmm};
                 mm_files[nmm++] = optarg + 3;
             } else if (strcmp(optarg, "all") == 0) {
-                for (size_t i = 0; i < hl_policy_count(); i++)
+                for (size_t i = 0; i < hl_policy_count(); i++) {
+                    cols[ncols++] = (struct column){0, nspecs};
                     hl_policy_spec_default(hl_policy_at(i), &specs[nspecs++]);
-            } else if (hl_policy_parse(optarg, &specs[nspecs], err, sizeof err) == 0) {
+                }
+            } else if (hl_cli_policy("replay", optarg, &specs[nspecs]) == 0) {
+                cols[ncols++] = (struct column){0, nspecs};
                 nspecs++;
             } else {
-                rc = usage_error("%s", err);
+                rc = 2;
                 goto out;
             }
             break;
@@ -220,8 +235,8 @@ int hl_cmd_replay(int argc, char **argv)
             align = (long)v;
             break;
         case OPT_MMAP:
-            if (hl_parse_u64_prefixed(optarg, (uint64_t)1 << 46, &mmap)) {
-                rc = usage_error("--mmap-threshold: expected a number of bytes, got '%s'", optarg);
+            if (hl_parse_size(optarg, (uint64_t)1 << 46, &mmap)) {
+                rc = usage_error("--mmap-threshold: expected a size in bytes (k, m, g allowed), got '%s'", optarg);
                 goto out;
             }
             have_mmap = 1;
@@ -262,8 +277,8 @@ int hl_cmd_replay(int argc, char **argv)
             }
             break;
         case OPT_TRIM:
-            if (hl_parse_u64_prefixed(optarg, (uint64_t)1 << 46, &trim)) {
-                rc = usage_error("--trim-threshold: expected a number of bytes, got '%s'", optarg);
+            if (hl_parse_size(optarg, (uint64_t)1 << 46, &trim)) {
+                rc = usage_error("--trim-threshold: expected a size in bytes (k, m, g allowed), got '%s'", optarg);
                 goto out;
             }
             have_trim = 1;
@@ -304,8 +319,8 @@ int hl_cmd_replay(int argc, char **argv)
             savepath = optarg;
             break;
         case OPT_MM_MAX_HEAP:
-            if (hl_parse_u64_prefixed(optarg, (uint64_t)1 << 40, &mm_max_heap) || mm_max_heap == 0) {
-                rc = usage_error("--mm-max-heap: expected a number of bytes, got '%s'", optarg);
+            if (hl_parse_size(optarg, (uint64_t)1 << 40, &mm_max_heap) || mm_max_heap == 0) {
+                rc = usage_error("--mm-max-heap: expected a size in bytes (k, m, g allowed), got '%s'", optarg);
                 goto out;
             }
             break;
@@ -322,8 +337,7 @@ int hl_cmd_replay(int argc, char **argv)
         case 'h':
             fputs(usage_text, stdout);
             goto out;
-        default:
-            fputs(usage_text, stderr);
+        default: /* hl_cli_getopt said what is wrong */
             rc = 2;
             goto out;
         }
@@ -371,28 +385,18 @@ int hl_cmd_replay(int argc, char **argv)
         }
     }
     if (nspecs == 0 && nmm == 0 && !have_baseline)
-        for (size_t i = 0; i < hl_policy_count(); i++)
+        for (size_t i = 0; i < hl_policy_count(); i++) {
+            cols[ncols++] = (struct column){0, nspecs};
             hl_policy_spec_default(hl_policy_at(i), &specs[nspecs++]);
+        }
     /* a parameter in range can still be one the policy refuses (tlsf:sl=7):
      * find out now, not as a failed row */
-    for (size_t k = 0; k < nspecs; k++) {
-        struct hl_config hc;
-        hl_config_default(&hc, specs[k].policy);
-        hc.policy_params = specs[k].params;
-        hc.region_capacity = 1 << 20;
-        hc.align = cfg.align;
-        hl_heap *probe = hl_heap_create(&hc);
-        if (!probe) {
-            fprintf(stderr, "heaplab: %s: the policy refuses this configuration (%s)\n", specs[k].label,
-                    strerror(errno));
-            rc = 2;
+    for (size_t k = 0; k < nspecs; k++)
+        if ((rc = hl_cli_policy_check("replay", &specs[k], cfg.align)) != 0)
             goto out;
-        }
-        hl_heap_destroy(probe);
-    }
     int ntraces = argc - optind;
     if (ntraces <= 0) {
-        fputs(usage_text, stderr);
+        hl_cli_error("replay", "which traces? (heaplab replay [-p POLICY]... TRACE...; see 'heaplab replay --help')");
         rc = 2;
         goto out;
     }
@@ -408,7 +412,7 @@ int hl_cmd_replay(int argc, char **argv)
 
     /* read every trace before replaying anything: bad input never half-reports */
     struct hl_trace *traces = calloc((size_t)ntraces, sizeof *traces);
-    size_t per_trace = nspecs + nmm + nbases; /* the policies, the malloc-lab solutions, the baselines */
+    size_t per_trace = ncols + nbases; /* the policies and malloc-lab solutions in -p order, the baselines */
     struct hl_result *rows = calloc((size_t)ntraces * per_trace + 1, sizeof *rows);
     int loaded = 0;
     if (!traces || !rows) {
@@ -417,7 +421,7 @@ int hl_cmd_replay(int argc, char **argv)
     }
     for (; loaded < ntraces; loaded++) {
         if (hl_trace_load(argv[optind + loaded], &topts, &traces[loaded], err, sizeof err) != 0) {
-            fprintf(stderr, "%s\n", err);
+            fprintf(stderr, "heaplab: %s\n", err); /* "FILE:LINE: what is wrong" */
             rc = 2;
             goto done;
         }
@@ -429,18 +433,15 @@ int hl_cmd_replay(int argc, char **argv)
         rc = usage_error("%s", strerror(ENOMEM));
         goto done;
     }
-    for (int i = 0; i < ntraces; i++)
-        for (size_t k = 0; k < nspecs; k++)
-            jobs[(size_t)i * per_trace + k] =
-                (struct hl_job){.trace = &traces[i], .label = specs[k].label, .ops = &hl_policy_job, .target = &specs[k]};
-    for (int i = 0; i < ntraces; i++) /* malloc-lab solutions */
-        for (size_t k = 0; k < nmm; k++)
-            jobs[(size_t)i * per_trace + nspecs + k] =
-                (struct hl_job){.trace = &traces[i], .label = mms[k].label, .ops = &hl_mm_job, .target = &mms[k]};
-    for (int i = 0; i < ntraces; i++) /* baselines */
-        for (size_t k = 0; k < nbases; k++)
-            jobs[(size_t)i * per_trace + nspecs + nmm + k] = (struct hl_job){
-                .trace = &traces[i], .label = bases[k].label, .ops = &hl_baseline_job, .target = &bases[k]};
+    for (int i = 0; i < ntraces; i++) {
+        struct hl_job *row = &jobs[(size_t)i * per_trace];
+        for (size_t k = 0; k < ncols; k++) /* policies and malloc-lab solutions, in -p order */
+            row[k] = cols[k].mm ? (struct hl_job){&traces[i], mms[cols[k].i].label, &hl_mm_job, &mms[cols[k].i]}
+                                : (struct hl_job){&traces[i], specs[cols[k].i].label, &hl_policy_job,
+                                                  &specs[cols[k].i]};
+        for (size_t k = 0; k < nbases; k++) /* baselines */
+            row[ncols + k] = (struct hl_job){&traces[i], bases[k].label, &hl_baseline_job, &bases[k]};
+    }
     ropts.progress = nrows > 1 && isatty(2);
     /* metrics: the sample files, opened only now that every trace is read */
     if (open_samples(timeline_path, hl_timeline_header, &cfg.timeline) != 0 ||
@@ -496,6 +497,7 @@ out:
         hl_mm_unload(&mms[i]);
     free(mms);
     free(mm_files);
+    free(cols);
     free(bases);
     free(specs);
     return rc;

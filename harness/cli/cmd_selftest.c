@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "conformance.h"
 #include "heaplab/policies.h"
@@ -112,22 +113,21 @@ int hl_cmd_selftest(int argc, char **argv)
     size_t nspecs = 0;
     unsigned timeout = 0;
     int verbose = 0, list = 0, c, rc = 0;
-    char err[512];
     if (!specs) {
         fprintf(stderr, "heaplab: %s\n", strerror(ENOMEM));
         return 2;
     }
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:lvh", longopts, NULL)) != -1) {
+    while ((c = hl_cli_getopt(argc, argv, "p:lvh", longopts, "selftest")) != -1) {
         switch (c) {
         case 'p':
             if (strcmp(optarg, "all") == 0) {
                 for (size_t i = 0; i < hl_policy_count(); i++)
                     hl_policy_spec_default(hl_policy_at(i), &specs[nspecs++]);
-            } else if (hl_policy_parse(optarg, &specs[nspecs], err, sizeof err) == 0) {
+            } else if (hl_cli_policy("selftest", optarg, &specs[nspecs]) == 0 &&
+                       hl_cli_policy_check("selftest", &specs[nspecs], 0) == 0) {
                 nspecs++;
             } else {
-                fprintf(stderr, "heaplab: %s\n", err);
                 rc = 2;
                 goto out;
             }
@@ -151,8 +151,7 @@ int hl_cmd_selftest(int argc, char **argv)
         case 'h':
             fputs(usage_text, stdout);
             goto out;
-        default:
-            fputs(usage_text, stderr);
+        default: /* hl_cli_getopt said what is wrong */
             rc = 2;
             goto out;
         }
@@ -179,8 +178,8 @@ int hl_cmd_selftest(int argc, char **argv)
         goto out;
     }
     if (nspecs == 0) {
-        fputs("heaplab: selftest: which policy? (-p NAME or -p ./my_policy.so)\n", stderr);
-        fputs(usage_text, stderr);
+        fputs("heaplab: selftest: which policy? (-p NAME or -p ./my_policy.so; see 'heaplab selftest --help')\n",
+              stderr);
         rc = 2;
         goto out;
     }

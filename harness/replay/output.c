@@ -87,6 +87,10 @@ void hl_output_csv_row(const struct hl_result *r, FILE *out)
 
 static void json_string(const char *s, FILE *out)
 {
+    if (!*s) { /* not available, as a missing number */
+        fputs("null", out);
+        return;
+    }
     fputc('"', out);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
@@ -254,9 +258,10 @@ static void table(const struct hl_result *rows, size_t n, FILE *out)
     fprintf(out, "%-*s  %-*s  %9s  %12s  %12s  %6s  %9s  %9s  %s\n", tw, "trace", pw, "policy", "ops", "peak_live",
             "peak_heap", "util", "rss_after", "ops/s", "status");
     for (size_t i = 0; i < n; i++)
+        /* a failed row's util is of a replay cut short: no figure, as for its ops/s */
         table_row(out, tw, pw, rows[i].trace, rows[i].policy, rows[i].ops, rows[i].peak_live_bytes,
-                  rows[i].peak_heap_bytes, rows[i].util, rows[i].rss_after_bytes, rows[i].ops_per_sec,
-                  rows[i].status);
+                  rows[i].peak_heap_bytes, rows[i].ok ? rows[i].util : HL_NA_F, rows[i].rss_after_bytes,
+                  rows[i].ops_per_sec, rows[i].status);
 
     /* aggregates, policies in order of first appearance */
     int first = 1;

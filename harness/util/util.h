@@ -25,6 +25,18 @@ int hl_parse_u64(const char *s, uint64_t max, uint64_t *out);
  * 0x or 0X then hex digits, 0 then octal digits, else decimal. */
 int hl_parse_u64_prefixed(const char *s, uint64_t max, uint64_t *out);
 
+/* A size in bytes: a number as hl_parse_u64_prefixed reads it, optionally
+ * followed by k, m or g (KiB, MiB, GiB; either case), no larger than max.
+ * 0, or -1 (and *out left alone). */
+int hl_parse_size(const char *s, uint64_t max, uint64_t *out);
+
+/* The candidate nearest to word, for "did you mean": within an edit
+ * distance that grows with the word (1 below 4 letters, 2 below 9, else
+ * 3; a swap of neighbours counts one), or else the only candidate that
+ * starts with word (3 letters at least).  NULL when none is near. NULL
+ * entries of cands are skipped. */
+const char *hl_suggest(const char *word, const char *const *cands, size_t n);
+
 /* Append s to buf, whose first *n bytes are in use, and advance *n; what
  * does not fit in cap bytes is dropped and buf stays NUL-terminated (cap
  * must be at least 1 and *n below cap).  Async-signal-safe: it calls
