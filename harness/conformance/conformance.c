@@ -10,15 +10,10 @@
  * a plugin as well as a built-in one.  Both go through hl_conformance_run:
  * each check in a forked child of its own, on heaps of its own, so a
  * policy that crashes fails that check and nothing else.
- *
- * Inside a check the CF_ assertions stand in for Check's ck_assert family:
- * the first one that fails writes "file:line: what" to the page the child
- * shares with its parent and ends the child.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,190 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cf.h"
 #include "child.h"
-#include "conformance.h"
-#include "pattern.h"
-#include "util.h"
-
-/* ---- assertions ------------------------------------------------------------- */
-
-/* What a check's child hands back to its parent. */
-struct cf_shared {
-    int diagnosed;      /* a misuse check: heaplab printed the expected diagnosis, then aborted */
-    char message[512];  /* why the check failed, "file:line: what" */
-};
-
-static struct cf_shared *cf_out; /* the child's shared page; NULL outside a check */
-
-static const char *cf_base(const char *file)
-{
-    const char *s = strrchr(file, '/');
-    return s ? s + 1 : file;
-}
-
-static _Noreturn void cf_fail(const char *file, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static _Noreturn void cf_fail(const char *file, int line, const char *fmt, ...)
-{
-    char what[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    if (cf_out)
-        snprintf(cf_out->message, sizeof cf_out->message, "%s:%d: %s", cf_base(file), line, what);
-    else
-        fprintf(stderr, "%s:%d: %s\n", cf_base(file), line, what);
-    _exit(1);
-}
-
-#define CF_FAIL(...) cf_fail(__FILE__, __LINE__, __VA_ARGS__)
-#define CF_ASSERT_MSG(cond, ...)                                                                   \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            CF_FAIL(__VA_ARGS__);                                                                  \
-    } while (0)
-#define CF_ASSERT(cond) CF_ASSERT_MSG(cond, "assertion '%s' failed", #cond)
-
-#define CF_CMP(type, fmt, a, op, b)                                                                \
-    do {                                                                                           \
-        type cf_a_ = (type)(a), cf_b_ = (type)(b);                                                 \
-        if (!(cf_a_ op cf_b_))                                                                     \
-            CF_FAIL("assertion '%s %s %s' failed: %s == " fmt ", %s == " fmt, #a, #op, #b, #a, cf_a_, #b, \
-                    cf_b_);                                                                        \
-    } while (0)
-#define CF_UINT_EQ(a, b) CF_CMP(uintmax_t, "%ju", a, ==, b)
-#define CF_UINT_GE(a, b) CF_CMP(uintmax_t, "%ju", a, >=, b)
-#define CF_UINT_GT(a, b) CF_CMP(uintmax_t, "%ju", a, >, b)
-#define CF_UINT_LE(a, b) CF_CMP(uintmax_t, "%ju", a, <=, b)
-#define CF_INT_EQ(a, b) CF_CMP(intmax_t, "%jd", a, ==, b)
-#define CF_INT_GE(a, b) CF_CMP(intmax_t, "%jd", a, >=, b)
-#define CF_INT_GT(a, b) CF_CMP(intmax_t, "%jd", a, >, b)
-#define CF_INT_LT(a, b) CF_CMP(intmax_t, "%jd", a, <, b)
-typedef const void *cf_ptr;
-#define CF_PTR_EQ(a, b) CF_CMP(cf_ptr, "%p", a, ==, b)
-#define CF_PTR_NE(a, b) CF_CMP(cf_ptr, "%p", a, !=, b)
-#define CF_NONNULL(p) CF_ASSERT_MSG((p) != NULL, "'%s' is NULL", #p)
-#define CF_NULL(p)                                                                                 \
-    do {                                                                                           \
-        const void *cf_p_ = (p);                                                                   \
-        CF_ASSERT_MSG(cf_p_ == NULL, "'%s' is %p, not NULL", #p, cf_p_);                           \
-    } while (0)
-
-/* ---- per-block patterns (pattern.h) ---------------------------------------------- */
-
-#define CF_ASSERT_PATTERN(p, n, id)                                                                \
-    do {                                                                                           \
-        long cf_bad_ = pat_verify((p), (n), (id));                                                 \
-        CF_ASSERT_MSG(cf_bad_ < 0, "block %p (id %llu, %zu bytes): pattern broken at byte %ld",    \
-                      (void *)(p), (unsigned long long)(id), (size_t)(n), cf_bad_);                \
-    } while (0)
-
-/* ---- heaps ------------------------------------------------------------------------ */
-
-/* Whether the policy lays its blocks out with core's boundary-tag mechanism,
- * and so coalesces with both neighbours, packs to the heap's alignment and
- * trims the top as core does.  A policy with its own alloc hook (a buddy
- * system, a pool) keeps the contract but not those properties: the checks
- * of those properties apply to the others only. */
-static int cf_core_mechanism(const struct hl_policy *p) { return p->alloc == NULL; }
-
-static hl_heap *cf_heap(const struct hl_config *cfg)
-{
-    hl_heap *h = hl_heap_create(cfg);
-    CF_ASSERT_MSG(h != NULL, "hl_heap_create(%s): %s", cfg->policy->name, strerror(errno));
-    return h;
-}
-
-/* The default configuration under the spec's policy and parameters, for
- * checks to adjust. */
-static struct hl_config config_of(const struct hl_policy_spec *spec)
-{
-    struct hl_config c;
-    hl_config_default(&c, spec->policy);
-    c.policy_params = spec->params;
-    c.cache = spec->cache;
-    return c;
-}
-
-/* A heap whose mmap threshold is fixed at `threshold` (0: no mmap path). */
-static struct hl_config fixed_threshold(const struct hl_policy_spec *spec, size_t threshold)
-{
-    struct hl_config c = config_of(spec);
-    c.mmap_threshold = threshold;
-    c.mmap_dynamic = 0;
-    return c;
-}
-
-/* A heap with the default configuration (region source). */
-static hl_heap *cf_default_heap(const struct hl_policy_spec *spec)
-{
-    struct hl_config cfg = config_of(spec);
-    return cf_heap(&cfg);
-}
-
-/* The checker, describing every violation on stderr. */
-#define CF_CHECK(h)                                                                                \
-    do {                                                                                           \
-        int cf_v_ = hl_check((h), stderr);                                                         \
-        CF_ASSERT_MSG(cf_v_ == 0, "hl_check (%s): %d violations", hl_heap_policy(h)->name, cf_v_); \
-    } while (0)
-
-static struct hl_stats cf_stats(hl_heap *h)
-{
-    struct hl_stats st;
-    hl_stats(h, &st);
-    return st;
-}
-
-/* Two stats snapshots are identical (nothing was allocated or freed). */
-#define CF_STATS_EQ(a, b) CF_ASSERT_MSG(memcmp(&(a), &(b), sizeof(a)) == 0, "heap stats changed")
-
-#define KiB ((size_t)1024)
-#define MiB ((size_t)1024 * 1024)
-#define THRESHOLD ((size_t)HL_DEFAULT_MMAP_THRESHOLD)
-
-static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
-
-/* ---- walk helpers ------------------------------------------------------------ */
-
-enum { MAX_BLOCKS = 8192 };
-
-struct blocks {
-    size_t n;
-    struct hl_block_info b[MAX_BLOCKS];
-};
-
-static int record_block(const struct hl_block_info *bi, void *arg)
-{
-    struct blocks *bl = arg;
-    CF_ASSERT_MSG(bl->n < MAX_BLOCKS, "more than %d blocks in the walk", MAX_BLOCKS);
-    bl->b[bl->n++] = *bi;
-    return 0;
-}
-
-/* static: 256 KiB is more than a test's stack should carry */
-static struct blocks walked;
-
-static struct blocks *walk_all(hl_heap *h)
-{
-    walked.n = 0;
-    CF_INT_EQ(hl_walk(h, record_block, &walked), 0);
-    return &walked;
-}
-
-/* The walked block of state `st` that holds [p, p+n), or NULL. */
-static const struct hl_block_info *holder(const struct blocks *bl, const void *p, size_t n,
-                                          enum hl_block_state st)
-{
-    const char *c = p;
-    for (size_t i = 0; i < bl->n; i++) {
-        const char *a = bl->b[i].addr;
-        if (bl->b[i].state == st && a < c && c + n <= a + bl->b[i].size)
-            return &bl->b[i];
-    }
-    return NULL;
-}
 
 /* ---- malloc(0), free(NULL), realloc edge cases ------------------------------- */
 
@@ -304,7 +117,7 @@ static void realloc_keeps_content(const struct hl_policy_spec *spec)
     static const size_t sizes[] = {1,         8,         24,        100,       1000,      4000, 65536,
                                    THRESHOLD - 1, THRESHOLD, THRESHOLD + 4096, 1 * MiB};
     enum { NS = sizeof sizes / sizeof sizes[0] };
-    struct hl_config cfgs[2] = {fixed_threshold(spec, THRESHOLD), fixed_threshold(spec, 0)};
+    struct hl_config cfgs[2] = {cf_fixed_threshold(spec, THRESHOLD), cf_fixed_threshold(spec, 0)};
     for (int c = 0; c < 2; c++) {
         hl_heap *h = cf_heap(&cfgs[c]);
         uint64_t id = 1000;
@@ -333,7 +146,7 @@ static void realloc_keeps_content(const struct hl_policy_spec *spec)
                     CF_ASSERT_MSG(q != NULL, "realloc %zu -> %zu failed (config %d, layout %d)", from, to, c,
                                   layout);
                     CF_UINT_GE(hl_usable_size(h, q), to);
-                    CF_ASSERT_PATTERN(q, min_size(from, to), id + 1);
+                    CF_ASSERT_PATTERN(q, cf_min_size(from, to), id + 1);
                     CF_ASSERT_PATTERN(before, 64, id);
                     if (guard)
                         CF_ASSERT_PATTERN(guard, 64, id + 2);
@@ -367,7 +180,7 @@ static void realloc_keeps_content(const struct hl_policy_spec *spec)
 static void realloc_creeps_into_a_free_neighbour(const struct hl_policy_spec *spec)
 {
     for (int c = 0; c < 2; c++) {
-        struct hl_config cfg = fixed_threshold(spec, 0);
+        struct hl_config cfg = cf_fixed_threshold(spec, 0);
         cfg.align = c ? 8 : 16;
         hl_heap *h = cf_heap(&cfg);
         char *lo = hl_malloc(h, 500), *a = hl_malloc(h, 100), *f = hl_malloc(h, 600);
@@ -405,7 +218,7 @@ static void realloc_creeps_into_a_free_neighbour(const struct hl_policy_spec *sp
 static void calloc_zeroes_memory_used_before(const struct hl_policy_spec *spec)
 {
     static const size_t sizes[] = {1, 16, 24, 100, 1000, 5000, 65536, 200000};
-    struct hl_config cfgs[2] = {config_of(spec), fixed_threshold(spec, 0)};
+    struct hl_config cfgs[2] = {cf_config_of(spec), cf_fixed_threshold(spec, 0)};
     for (int c = 0; c < 2; c++) {
         hl_heap *h = cf_heap(&cfgs[c]);
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
@@ -473,19 +286,9 @@ static const size_t huge_sizes[] = {
     (size_t)PTRDIFF_MAX, (size_t)1 << 48,
 };
 
-/* expr (an allocation of about n bytes) fails with ENOMEM */
-#define EXPECT_ENOMEM(expr, n)                                                                     \
-    do {                                                                                           \
-        errno = 0;                                                                                 \
-        void *r_ = (expr);                                                                         \
-        CF_ASSERT_MSG(r_ == NULL, "%s (n = %#zx) returned %p", #expr, (size_t)(n), r_);            \
-        CF_ASSERT_MSG(errno == ENOMEM, "%s (n = %#zx): errno %d, not ENOMEM", #expr, (size_t)(n),  \
-                      errno);                                                                      \
-    } while (0)
-
 static void huge_requests_fail_with_enomem(const struct hl_policy_spec *spec)
 {
-    struct hl_config cfgs[3] = {config_of(spec), fixed_threshold(spec, 0), config_of(spec)};
+    struct hl_config cfgs[3] = {cf_config_of(spec), cf_fixed_threshold(spec, 0), cf_config_of(spec)};
     cfgs[2].align = 8;
     for (int c = 0; c < 3; c++) {
         hl_heap *h = cf_heap(&cfgs[c]);
@@ -498,16 +301,16 @@ static void huge_requests_fail_with_enomem(const struct hl_policy_spec *spec)
         struct hl_stats before = cf_stats(h);
         for (size_t i = 0; i < sizeof huge_sizes / sizeof huge_sizes[0]; i++) {
             size_t n = huge_sizes[i];
-            EXPECT_ENOMEM(hl_malloc(h, n), n);
-            EXPECT_ENOMEM(hl_calloc(h, n, 1), n);
-            EXPECT_ENOMEM(hl_calloc(h, 1, n), n);
-            EXPECT_ENOMEM(hl_realloc(h, NULL, n), n);
-            EXPECT_ENOMEM(hl_realloc(h, small, n), n);
-            EXPECT_ENOMEM(hl_realloc(h, big, n), n);
-            EXPECT_ENOMEM(hl_memalign(h, 16, n), n);
-            EXPECT_ENOMEM(hl_memalign(h, 64, n), n);
-            EXPECT_ENOMEM(hl_memalign(h, 4096, n), n);
-            EXPECT_ENOMEM(hl_memalign(h, 65536, n), n);
+            CF_EXPECT_ENOMEM(hl_malloc(h, n), n);
+            CF_EXPECT_ENOMEM(hl_calloc(h, n, 1), n);
+            CF_EXPECT_ENOMEM(hl_calloc(h, 1, n), n);
+            CF_EXPECT_ENOMEM(hl_realloc(h, NULL, n), n);
+            CF_EXPECT_ENOMEM(hl_realloc(h, small, n), n);
+            CF_EXPECT_ENOMEM(hl_realloc(h, big, n), n);
+            CF_EXPECT_ENOMEM(hl_memalign(h, 16, n), n);
+            CF_EXPECT_ENOMEM(hl_memalign(h, 64, n), n);
+            CF_EXPECT_ENOMEM(hl_memalign(h, 4096, n), n);
+            CF_EXPECT_ENOMEM(hl_memalign(h, 65536, n), n);
             void *out = &before;
             CF_INT_EQ(hl_posix_memalign(h, &out, 64, n), ENOMEM);
             CF_PTR_EQ(out, &before);
@@ -515,14 +318,14 @@ static void huge_requests_fail_with_enomem(const struct hl_policy_spec *spec)
             CF_PTR_EQ(out, &before);
         }
         /* nmemb * size wraps around: never a small block */
-        EXPECT_ENOMEM(hl_calloc(h, SIZE_MAX / 2 + 1, 2), SIZE_MAX);
-        EXPECT_ENOMEM(hl_calloc(h, 2, SIZE_MAX / 2 + 1), SIZE_MAX);
-        EXPECT_ENOMEM(hl_calloc(h, SIZE_MAX / 16 + 2, 16), SIZE_MAX); /* wraps to 16 */
-        EXPECT_ENOMEM(hl_calloc(h, (size_t)1 << 32, (size_t)1 << 32), SIZE_MAX);
-        EXPECT_ENOMEM(hl_calloc(h, SIZE_MAX, SIZE_MAX), SIZE_MAX);
+        CF_EXPECT_ENOMEM(hl_calloc(h, SIZE_MAX / 2 + 1, 2), SIZE_MAX);
+        CF_EXPECT_ENOMEM(hl_calloc(h, 2, SIZE_MAX / 2 + 1), SIZE_MAX);
+        CF_EXPECT_ENOMEM(hl_calloc(h, SIZE_MAX / 16 + 2, 16), SIZE_MAX); /* wraps to 16 */
+        CF_EXPECT_ENOMEM(hl_calloc(h, (size_t)1 << 32, (size_t)1 << 32), SIZE_MAX);
+        CF_EXPECT_ENOMEM(hl_calloc(h, SIZE_MAX, SIZE_MAX), SIZE_MAX);
         /* an alignment no heap can give */
-        EXPECT_ENOMEM(hl_memalign(h, (size_t)1 << 63, 1), 1);
-        EXPECT_ENOMEM(hl_memalign(h, (size_t)1 << 40, 1), 1);
+        CF_EXPECT_ENOMEM(hl_memalign(h, (size_t)1 << 63, 1), 1);
+        CF_EXPECT_ENOMEM(hl_memalign(h, (size_t)1 << 40, 1), 1);
         void *out = &before;
         CF_INT_EQ(hl_posix_memalign(h, &out, (size_t)1 << 63, 1), ENOMEM);
         CF_PTR_EQ(out, &before);
@@ -573,7 +376,7 @@ static void check_aligned(hl_heap *h, size_t align)
 
 static void results_are_aligned(const struct hl_policy_spec *spec)
 {
-    struct hl_config cfg = config_of(spec);
+    struct hl_config cfg = cf_config_of(spec);
     hl_heap *h = cf_heap(&cfg);
     check_aligned(h, 16);
     hl_heap_destroy(h);
@@ -654,7 +457,7 @@ static void memalign_all(hl_heap *h)
 
 static void memalign_every_power_of_two(const struct hl_policy_spec *spec)
 {
-    struct hl_config cfgs[3] = {config_of(spec), fixed_threshold(spec, 0), config_of(spec)};
+    struct hl_config cfgs[3] = {cf_config_of(spec), cf_fixed_threshold(spec, 0), cf_config_of(spec)};
     cfgs[2].align = 8;
     for (int c = 0; c < 3; c++) {
         hl_heap *h = cf_heap(&cfgs[c]);
@@ -670,7 +473,7 @@ static void usable_size_covers_the_request(const struct hl_policy_spec *spec)
     static const size_t large[] = {4095, 4096, 10000, 65535, THRESHOLD - 1, THRESHOLD, 500000};
     enum { NSMALL = 2049, NL = sizeof large / sizeof large[0] };
     static char *v[NSMALL + NL];
-    struct hl_config cfg = config_of(spec);
+    struct hl_config cfg = cf_config_of(spec);
     for (int c = 0; c < 2; c++) {
         cfg.align = c ? 8 : 16;
         hl_heap *h = cf_heap(&cfg);
@@ -717,8 +520,8 @@ static void mmap_threshold_boundary(const struct hl_policy_spec *spec)
     CF_UINT_EQ(st.live_blocks, 1);
     CF_UINT_EQ(st.heap_bytes, st.extent_bytes + st.mapped_bytes);
     pat_fill(at, THRESHOLD, 1);
-    CF_NONNULL(holder(walk_all(h), at, THRESHOLD, HL_BLOCK_MAPPED));
-    CF_NONNULL(holder(walk_all(h), below, THRESHOLD - 1, HL_BLOCK_USED));
+    CF_NONNULL(cf_holder(cf_walk_all(h), at, THRESHOLD, HL_BLOCK_MAPPED));
+    CF_NONNULL(cf_holder(cf_walk_all(h), below, THRESHOLD - 1, HL_BLOCK_USED));
     CF_CHECK(h);
 
     hl_free(h, at);
@@ -737,7 +540,7 @@ static void mmap_threshold_boundary(const struct hl_policy_spec *spec)
 static void explicit_threshold_stays_fixed(const struct hl_policy_spec *spec)
 {
     const size_t t = 64 * KiB;
-    struct hl_config cfg = fixed_threshold(spec, t);
+    struct hl_config cfg = cf_fixed_threshold(spec, t);
     hl_heap *h = cf_heap(&cfg);
     for (int round = 0; round < 3; round++) {
         struct hl_stats st0 = cf_stats(h);
@@ -788,7 +591,7 @@ static void dynamic_threshold_rises_like_glibc(const struct hl_policy_spec *spec
     CF_UINT_EQ(st.mmap_calls, maps);
     CF_UINT_EQ(st.mapped_blocks, 0);
     CF_UINT_EQ(st.live_blocks, 1);
-    CF_NONNULL(holder(walk_all(h), again, 200 * KiB, HL_BLOCK_USED));
+    CF_NONNULL(cf_holder(cf_walk_all(h), again, 200 * KiB, HL_BLOCK_USED));
 
     /* at or above the new threshold: mapped */
     char *over = hl_malloc(h, (size_t)raised);
@@ -809,7 +612,7 @@ static void dynamic_threshold_rises_like_glibc(const struct hl_policy_spec *spec
 
 static void threshold_zero_means_no_mmap(const struct hl_policy_spec *spec)
 {
-    struct hl_config cfg = config_of(spec);
+    struct hl_config cfg = cf_config_of(spec);
     cfg.mmap_threshold = 0;
     hl_heap *h = cf_heap(&cfg);
     CF_UINT_EQ(cf_stats(h).mmap_threshold, 0);
@@ -824,7 +627,7 @@ static void threshold_zero_means_no_mmap(const struct hl_policy_spec *spec)
         struct hl_stats st = cf_stats(h);
         CF_UINT_EQ(st.mmap_calls, 1);
         CF_UINT_EQ(st.mapped_blocks, 1);
-        CF_NONNULL(holder(walk_all(h), in, cap, HL_BLOCK_USED));
+        CF_NONNULL(cf_holder(cf_walk_all(h), in, cap, HL_BLOCK_USED));
         hl_free(h, in);
         hl_free(h, out);
         CF_CHECK(h);
@@ -865,7 +668,7 @@ static void threshold_zero_means_no_mmap(const struct hl_policy_spec *spec)
 static void small_region_runs_out_and_recovers(const struct hl_policy_spec *spec)
 {
     const struct hl_policy *pol = spec->policy;
-    struct hl_config cfg = fixed_threshold(spec, 0);
+    struct hl_config cfg = cf_fixed_threshold(spec, 0);
     cfg.region_capacity = 1 * MiB;
     hl_heap *h = cf_heap(&cfg);
     enum { MAXN = 200 };
@@ -891,10 +694,10 @@ static void small_region_runs_out_and_recovers(const struct hl_policy_spec *spec
     /* still failing cleanly, and nothing changes (past a policy's block-size
      * cap a request would be mapped, so stay at or below it) */
     const size_t m = hl_heap_max_request(h) < 4 * MiB ? hl_heap_max_request(h) / 2 : 2 * MiB;
-    EXPECT_ENOMEM(hl_malloc(h, m), m);
-    EXPECT_ENOMEM(hl_calloc(h, 1, m), m);
-    EXPECT_ENOMEM(hl_memalign(h, 4096, m), m);
-    EXPECT_ENOMEM(hl_realloc(h, v[0], m), m);
+    CF_EXPECT_ENOMEM(hl_malloc(h, m), m);
+    CF_EXPECT_ENOMEM(hl_calloc(h, 1, m), m);
+    CF_EXPECT_ENOMEM(hl_memalign(h, 4096, m), m);
+    CF_EXPECT_ENOMEM(hl_realloc(h, v[0], m), m);
     struct hl_stats again = cf_stats(h);
     CF_STATS_EQ(full, again);
     CF_CHECK(h);
@@ -942,12 +745,6 @@ static void small_region_runs_out_and_recovers(const struct hl_policy_spec *spec
  */
 enum { STRESS_OPS = 100000, STRESS_SLOTS = 1024, STRESS_CHECK_EVERY = 1000, STRESS_VERIFY_EVERY = 5000 };
 
-struct slot {
-    char *p;
-    size_t n;
-    uint64_t id;
-};
-
 /* Heavy tail: half tiny, a few percent at tens of KiB, under 1% at or above
  * the mmap threshold (up to 1 MiB). */
 static size_t stress_size(struct pat_rng *r)
@@ -964,7 +761,7 @@ static size_t stress_size(struct pat_rng *r)
     return THRESHOLD + pat_below(r, 896 * KiB);
 }
 
-static void stress_checkpoint(hl_heap *h, const struct slot *s, size_t live, int verify, long op)
+static void stress_checkpoint(hl_heap *h, const struct cf_slot *s, size_t live, int verify, long op)
 {
     int v = hl_check(h, stderr);
     CF_ASSERT_MSG(v == 0, "%s: hl_check found %d violations after %ld operations", hl_heap_policy(h)->name, v, op);
@@ -978,15 +775,15 @@ static void stress_checkpoint(hl_heap *h, const struct slot *s, size_t live, int
 
 static void random_operations_keep_the_heap_consistent(const struct hl_policy_spec *spec)
 {
-    struct hl_config cfg = fixed_threshold(spec, THRESHOLD);
+    struct hl_config cfg = cf_fixed_threshold(spec, THRESHOLD);
     hl_heap *h = cf_heap(&cfg);
-    static struct slot s[STRESS_SLOTS];
+    static struct cf_slot s[STRESS_SLOTS];
     memset(s, 0, sizeof s);
     struct pat_rng r = {20240601};
     uint64_t next_id = 1;
     size_t live = 0;
     for (long op = 1; op <= STRESS_OPS; op++) {
-        struct slot *x = &s[pat_below(&r, STRESS_SLOTS)];
+        struct cf_slot *x = &s[pat_below(&r, STRESS_SLOTS)];
         size_t k = pat_below(&r, 100);
         if (!x->p) {
             size_t n = stress_size(&r);
@@ -1023,7 +820,7 @@ static void random_operations_keep_the_heap_consistent(const struct hl_policy_sp
                 live--;
             } else {
                 CF_ASSERT_MSG(q != NULL, "realloc to %zu bytes failed at op %ld", n, op);
-                CF_ASSERT_PATTERN(q, min_size(x->n, n), x->id);
+                CF_ASSERT_PATTERN(q, cf_min_size(x->n, n), x->id);
                 x->p = q;
                 x->n = n;
                 x->id = next_id++;
@@ -1047,62 +844,13 @@ static void random_operations_keep_the_heap_consistent(const struct hl_policy_sp
 
 /* ---- misuse that must abort ------------------------------------------------------------- */
 
-/*
- * heaplab's diagnosis goes to stderr, which these checks send to a
- * temporary file; a SIGABRT handler checks it names the misuse expected,
- * says so on the shared page and lets the abort proceed (else it exits 3
- * with what heaplab said instead).  The runner passes such a check only
- * when the child died of SIGABRT after the handler saw the diagnosis: so
- * only when heaplab itself caught the misuse.
- */
-static int diag_fd = -1;
-static const char *diag_expect;
-
-static void check_diagnosis(int sig)
-{
-    (void)sig;
-    char buf[256];
-    ssize_t n = pread(diag_fd, buf, sizeof buf - 1, 0);
-    buf[n > 0 ? n : 0] = 0;
-    if (n > 0 && strstr(buf, diag_expect)) {
-        cf_out->diagnosed = 1;
-        return; /* abort() goes on and kills the process with SIGABRT */
-    }
-    char *nl = strchr(buf, '\n');
-    if (nl)
-        *nl = 0;
-    size_t k = 0;
-    char *m = cf_out->message;
-    hl_msg_put(m, sizeof cf_out->message, &k, "aborted without the diagnosis '");
-    hl_msg_put(m, sizeof cf_out->message, &k, diag_expect);
-    hl_msg_put(m, sizeof cf_out->message, &k, n > 0 ? "': heaplab said '" : "': heaplab said nothing");
-    if (n > 0) {
-        hl_msg_put(m, sizeof cf_out->message, &k, buf);
-        hl_msg_put(m, sizeof cf_out->message, &k, "'");
-    }
-    _exit(3);
-}
-
-static void expect_abort(const char *diagnosis)
-{
-    CF_NONNULL(cf_out); /* only in the runner's child */
-    FILE *f = tmpfile();
-    CF_NONNULL(f);
-    diag_fd = dup(fileno(f));
-    CF_INT_GE(diag_fd, 0);
-    diag_expect = diagnosis;
-    fflush(stderr);
-    CF_INT_EQ(dup2(diag_fd, 2), 2);
-    signal(SIGABRT, check_diagnosis);
-}
-
 static void double_free_aborts(const struct hl_policy_spec *spec)
 {
     hl_heap *h = cf_default_heap(spec);
     char *p = hl_malloc(h, 100), *guard = hl_malloc(h, 100);
     CF_NONNULL(guard);
     hl_free(h, p);
-    expect_abort("free(): double free");
+    cf_expect_abort("free(): double free");
     hl_free(h, p);
     CF_FAIL("double free was not detected");
 }
@@ -1114,7 +862,7 @@ static void free_of_interior_pointer_aborts(const struct hl_policy_spec *spec)
     CF_NONNULL(guard);
     /* zeros in front of the pointer: whatever the tag says, the USED bit is clear */
     memset(p, 0, 256);
-    expect_abort("heaplab: free(): ");
+    cf_expect_abort("heaplab: free(): ");
     hl_free(h, p + 32);
     CF_FAIL("free of a pointer into a block was not detected");
 }
@@ -1127,7 +875,7 @@ static void free_after_header_overrun_aborts(const struct hl_policy_spec *spec)
     CF_PTR_EQ(b, a + hl_usable_size(h, a) + 8); /* b's header follows a's payload */
     /* a's owner writes 8 bytes too many: b's header becomes 0x62... (USED clear) */
     memset(a, 0x62, hl_usable_size(h, a) + 8);
-    expect_abort("heaplab: free(): ");
+    cf_expect_abort("heaplab: free(): ");
     hl_free(h, b);
     CF_FAIL("free of a block with an overwritten header was not detected");
 }
@@ -1151,7 +899,7 @@ static void free_of_the_overrunning_block_aborts(const struct hl_policy_spec *sp
     memset(a, 0x62, hl_usable_size(h, a) + 8);
     /* freeing a looks at the header after it to coalesce (a buddy system
      * at its buddy's, which is the next block here) */
-    expect_abort("heap corruption");
+    cf_expect_abort("heap corruption");
     hl_free(h, a);
     CF_FAIL("an overrun into the next header was not detected on free");
 }
@@ -1165,7 +913,7 @@ static void double_free_after_coalescing_aborts(const struct hl_policy_spec *spe
     hl_free(h, b); /* b merges into a: b's header is gone */
     CF_UINT_EQ(cf_stats(h).live_blocks, 1);
     CF_CHECK(h);
-    expect_abort("free(): double free");
+    cf_expect_abort("free(): double free");
     hl_free(h, b);
     CF_FAIL("double free of a coalesced block was not detected");
 }
@@ -1178,7 +926,7 @@ static void double_free_after_forward_coalescing_aborts(const struct hl_policy_s
     hl_free(h, b);
     hl_free(h, a); /* a absorbs b */
     CF_CHECK(h);
-    expect_abort("free(): double free");
+    cf_expect_abort("free(): double free");
     hl_free(h, b);
     CF_FAIL("double free of an absorbed block was not detected");
 }
@@ -1189,18 +937,12 @@ static void realloc_of_freed_pointer_aborts(const struct hl_policy_spec *spec)
     char *p = hl_malloc(h, 100), *guard = hl_malloc(h, 100);
     CF_NONNULL(guard);
     hl_free(h, p);
-    expect_abort("realloc(): pointer already freed");
+    cf_expect_abort("realloc(): pointer already freed");
     void *q = hl_realloc(h, p, 200);
     CF_FAIL("realloc of a freed pointer was not detected (returned %p)", q);
 }
 
 /* ---- the sbrk source next to glibc's malloc --------------------------------------------------- */
-
-struct range {
-    char *lo, *hi;
-};
-
-static int overlaps(struct range a, struct range b) { return a.lo < b.hi && b.lo < a.hi; }
 
 /*
  * Runs in its own process (Check's fork mode), so the break games stay
@@ -1214,7 +956,7 @@ static int overlaps(struct range a, struct range b) { return a.lo < b.hi && b.lo
 static void sbrk_heap_beside_libc_malloc(const struct hl_policy_spec *spec)
 {
     const struct hl_policy *pol = spec->policy;
-    struct hl_config cfg = config_of(spec);
+    struct hl_config cfg = cf_config_of(spec);
     cfg.source = HL_SOURCE_SBRK;
     cfg.mmap_threshold = 0; /* everything from the break */
     hl_heap *h = cf_heap(&cfg);
@@ -1222,7 +964,7 @@ static void sbrk_heap_beside_libc_malloc(const struct hl_policy_spec *spec)
     enum { N = 48, GN = 60 * 1024, FN = 4100 };
     char *hp[N], *gp[N], *fp[N];
     size_t hn[N];
-    struct range foreign[2 * N];
+    struct cf_range foreign[2 * N];
     int nforeign = 0, moved_by_others = 0;
     char *heaplab_end = NULL; /* where heaplab's last growth left the break */
     uint64_t segs = 0;
@@ -1252,13 +994,13 @@ static void sbrk_heap_beside_libc_malloc(const struct hl_policy_spec *spec)
         gp[i] = malloc(GN); /* below glibc's mmap threshold: from the break */
         CF_NONNULL(gp[i]);
         pat_fill(gp[i], GN, 1000 + (uint64_t)i);
-        foreign[nforeign++] = (struct range){gp[i], gp[i] + GN};
+        foreign[nforeign++] = (struct cf_range){gp[i], gp[i] + GN};
         fp[i] = NULL;
         if (i % 6 == 5) {
             fp[i] = sbrk(FN);
             CF_PTR_NE(fp[i], (void *)-1);
             pat_fill(fp[i], FN, 2000 + (uint64_t)i);
-            foreign[nforeign++] = (struct range){fp[i], fp[i] + FN};
+            foreign[nforeign++] = (struct cf_range){fp[i], fp[i] + FN};
         }
     }
     CF_INT_GT(moved_by_others, 0);
@@ -1266,14 +1008,14 @@ static void sbrk_heap_beside_libc_malloc(const struct hl_policy_spec *spec)
 
     /* nothing heaplab handed out overlaps anything it does not own */
     for (int i = 0; i < N; i++) {
-        struct range r = {hp[i], hp[i] + hn[i]};
+        struct cf_range r = {hp[i], hp[i] + hn[i]};
         for (int k = 0; k < nforeign; k++)
-            CF_ASSERT_MSG(!overlaps(r, foreign[k]), "heaplab block %p overlaps foreign memory %p", (void *)hp[i],
+            CF_ASSERT_MSG(!cf_overlaps(r, foreign[k]), "heaplab block %p overlaps foreign memory %p", (void *)hp[i],
                           (void *)foreign[k].lo);
     }
-    struct blocks *bl = walk_all(h);
+    struct cf_blocks *bl = cf_walk_all(h);
     for (int i = 0; i < N; i++)
-        CF_NONNULL(holder(bl, hp[i], hn[i], HL_BLOCK_USED));
+        CF_NONNULL(cf_holder(bl, hp[i], hn[i], HL_BLOCK_USED));
     CF_CHECK(h);
 
     /* a last heaplab block at the very top, so there is something to trim */
@@ -1318,20 +1060,20 @@ static void sbrk_heap_beside_libc_malloc(const struct hl_policy_spec *spec)
 
 enum { SIDE_HEAPS = 3, SIDE_SLOTS = 300, SIDE_OPS = 30000 };
 
-static struct slot side[SIDE_HEAPS][SIDE_SLOTS];
+static struct cf_slot side[SIDE_HEAPS][SIDE_SLOTS];
 
 static void side_ownership(hl_heap *const *hs)
 {
-    struct range extent[SIDE_HEAPS];
+    struct cf_range extent[SIDE_HEAPS];
     for (int k = 0; k < SIDE_HEAPS; k++) {
         char *base = hl_heap_base(hs[k]);
-        extent[k] = (struct range){base, base + cf_stats(hs[k]).extent_bytes};
+        extent[k] = (struct cf_range){base, base + cf_stats(hs[k]).extent_bytes};
         for (int j = 0; j < k; j++)
-            CF_ASSERT(!overlaps(extent[j], extent[k]));
+            CF_ASSERT(!cf_overlaps(extent[j], extent[k]));
     }
     for (int k = 0; k < SIDE_HEAPS; k++) {
         CF_CHECK(hs[k]);
-        struct blocks *bl = walk_all(hs[k]);
+        struct cf_blocks *bl = cf_walk_all(hs[k]);
         size_t used = 0, mapped = 0;
         for (size_t i = 0; i < bl->n; i++) {
             used += bl->b[i].state == HL_BLOCK_USED;
@@ -1339,19 +1081,19 @@ static void side_ownership(hl_heap *const *hs)
         }
         size_t live = 0;
         for (int s = 0; s < SIDE_SLOTS; s++) {
-            struct slot *x = &side[k][s];
+            struct cf_slot *x = &side[k][s];
             if (!x->p)
                 continue;
             live++;
             CF_ASSERT_PATTERN(x->p, x->n, x->id);
-            if (holder(bl, x->p, x->n, HL_BLOCK_MAPPED))
+            if (cf_holder(bl, x->p, x->n, HL_BLOCK_MAPPED))
                 continue;
-            CF_ASSERT_MSG(holder(bl, x->p, x->n, HL_BLOCK_USED) != NULL, "heap %d does not hold its block %p", k,
+            CF_ASSERT_MSG(cf_holder(bl, x->p, x->n, HL_BLOCK_USED) != NULL, "heap %d does not hold its block %p", k,
                           (void *)x->p);
-            struct range r = {x->p, x->p + x->n};
+            struct cf_range r = {x->p, x->p + x->n};
             CF_ASSERT(x->p >= extent[k].lo && r.hi <= extent[k].hi);
             for (int j = 0; j < SIDE_HEAPS; j++)
-                CF_ASSERT(j == k || !overlaps(r, extent[j]));
+                CF_ASSERT(j == k || !cf_overlaps(r, extent[j]));
         }
         CF_UINT_EQ(used + mapped, live);
     }
@@ -1379,10 +1121,10 @@ static void heaps_side_by_side_share_nothing(const struct hl_policy_spec *spec)
     struct hl_policy_spec n1, n2;
     side_neighbours(spec, &n1, &n2);
     struct hl_config cfg[SIDE_HEAPS];
-    cfg[0] = config_of(spec);
-    cfg[1] = fixed_threshold(&n1, 64 * KiB);
+    cfg[0] = cf_config_of(spec);
+    cfg[1] = cf_fixed_threshold(&n1, 64 * KiB);
     cfg[1].align = 8;
-    cfg[2] = fixed_threshold(&n2, 0);
+    cfg[2] = cf_fixed_threshold(&n2, 0);
     cfg[2].lock = 0;
     hl_heap *hs[SIDE_HEAPS];
     for (int k = 0; k < SIDE_HEAPS; k++)
@@ -1393,7 +1135,7 @@ static void heaps_side_by_side_share_nothing(const struct hl_policy_spec *spec)
     for (int op = 1; op <= SIDE_OPS; op++) {
         int k = (int)pat_below(&r, SIDE_HEAPS);
         hl_heap *h = hs[k];
-        struct slot *x = &side[k][pat_below(&r, SIDE_SLOTS)];
+        struct cf_slot *x = &side[k][pat_below(&r, SIDE_SLOTS)];
         size_t n = pat_below(&r, 50) == 0 ? 60 * KiB + pat_below(&r, 100 * KiB) : pat_below(&r, 3000);
         if (!x->p) {
             x->p = pat_below(&r, 4) ? hl_malloc(h, n) : hl_memalign(h, 64, n);
@@ -1410,7 +1152,7 @@ static void heaps_side_by_side_share_nothing(const struct hl_policy_spec *spec)
             n += 1;
             char *q = hl_realloc(h, x->p, n);
             CF_NONNULL(q);
-            CF_ASSERT_PATTERN(q, min_size(n, x->n), x->id);
+            CF_ASSERT_PATTERN(q, cf_min_size(n, x->n), x->id);
             x->p = q;
             x->n = n;
             x->id = id++;
@@ -1440,7 +1182,7 @@ static int stop_after_five(const struct hl_block_info *bi, void *arg)
 static void walk_visits_every_block(const struct hl_policy_spec *spec)
 {
     const struct hl_policy *pol = spec->policy;
-    struct hl_config cfg = fixed_threshold(spec, 64 * KiB);
+    struct hl_config cfg = cf_fixed_threshold(spec, 64 * KiB);
     hl_heap *h = cf_heap(&cfg);
     enum { N = 300 };
     char *v[N];
@@ -1456,7 +1198,7 @@ static void walk_visits_every_block(const struct hl_policy_spec *spec)
         v[i] = NULL;
     }
     struct hl_stats st = cf_stats(h);
-    struct blocks *bl = walk_all(h);
+    struct cf_blocks *bl = cf_walk_all(h);
     CF_UINT_GT(bl->n, 0);
 
     uint64_t bytes[4] = {0}, count[4] = {0};
@@ -1497,7 +1239,7 @@ static void walk_visits_every_block(const struct hl_policy_spec *spec)
             continue;
         live++;
         enum hl_block_state want = len[i] >= 64 * KiB ? HL_BLOCK_MAPPED : HL_BLOCK_USED;
-        CF_ASSERT_MSG(holder(bl, v[i], len[i], want) != NULL, "no %s block holds %p (%zu bytes)",
+        CF_ASSERT_MSG(cf_holder(bl, v[i], len[i], want) != NULL, "no %s block holds %p (%zu bytes)",
                       want == HL_BLOCK_MAPPED ? "mapped" : "used", (void *)v[i], len[i]);
     }
     CF_UINT_EQ(count[HL_BLOCK_USED] + count[HL_BLOCK_MAPPED], live);
@@ -1527,7 +1269,7 @@ struct worker {
     hl_heap *h;
     pthread_barrier_t *start;
     unsigned id;
-    struct slot s[THREAD_SLOTS];
+    struct cf_slot s[THREAD_SLOTS];
     size_t live;
     long errors;
     char first_error[160];
@@ -1546,7 +1288,7 @@ static void *worker_run(void *arg)
     uint64_t id = (uint64_t)w->id << 40;
     pthread_barrier_wait(w->start);
     for (int op = 1; op <= THREAD_OPS; op++) {
-        struct slot *x = &w->s[pat_below(&r, THREAD_SLOTS)];
+        struct cf_slot *x = &w->s[pat_below(&r, THREAD_SLOTS)];
         size_t n = pat_below(&r, 100) == 0 ? THRESHOLD + pat_below(&r, 64 * KiB) : pat_below(&r, 2000);
         if (!x->p) {
             size_t k = pat_below(&r, 3);
@@ -1578,7 +1320,7 @@ static void *worker_run(void *arg)
                     worker_fail(w, "realloc failed", x->p, n + 1);
                     continue;
                 }
-                if (pat_verify(q, min_size(x->n, n + 1), x->id) >= 0)
+                if (pat_verify(q, cf_min_size(x->n, n + 1), x->id) >= 0)
                     worker_fail(w, "realloc lost content", q, n + 1);
                 x->p = q;
                 x->n = n + 1;
@@ -1594,7 +1336,7 @@ static void *worker_run(void *arg)
 
 static void locking_heap_survives_four_threads(const struct hl_policy_spec *spec)
 {
-    struct hl_config cfg = config_of(spec);
+    struct hl_config cfg = cf_config_of(spec);
     CF_INT_EQ(cfg.lock, 1);
     hl_heap *h = cf_heap(&cfg);
     static struct worker w[THREADS];
