@@ -4,6 +4,11 @@
  * heaps and walks the checks build on, and the misuse checks' capture of
  * heaplab's diagnosis.  The public side is conformance.h.
  *
+ * The files: cf.c (the helpers below), cf_<group>.c (the checks of
+ * one group: contract, mmap, exhaustion, stress, misuse, sbrk, heaps,
+ * threads), checks.c (the table that names them, in the order they run)
+ * and run.c (the runner, hl_conformance_run).
+ *
  * Inside a check the CF_ assertions stand in for Check's ck_assert family:
  * the first one that fails writes "file:line: what" to the page the child
  * shares with its parent and ends the child.
@@ -168,5 +173,52 @@ const struct hl_block_info *cf_holder(const struct cf_blocks *bl, const void *p,
  * stderr.  Only in the runner's child.  See cf.c.
  */
 void cf_expect_abort(const char *diagnosis);
+
+/* ---- the checks ---------------------------------------------------------------------------- */
+
+/* Each returns only when it passed; checks.c lists them in the order they run. */
+
+/* cf_contract.c */
+void cf_malloc_zero_is_unique_and_free_null_is_noop(const struct hl_policy_spec *spec);
+void cf_realloc_null_mallocs_and_realloc_zero_frees(const struct hl_policy_spec *spec);
+void cf_realloc_keeps_content(const struct hl_policy_spec *spec);
+void cf_realloc_creeps_into_a_free_neighbour(const struct hl_policy_spec *spec);
+void cf_calloc_zeroes_memory_used_before(const struct hl_policy_spec *spec);
+void cf_huge_requests_fail_with_enomem(const struct hl_policy_spec *spec);
+void cf_results_are_aligned(const struct hl_policy_spec *spec);
+void cf_posix_memalign_rejects_bad_alignments(const struct hl_policy_spec *spec);
+void cf_memalign_every_power_of_two(const struct hl_policy_spec *spec);
+void cf_usable_size_covers_the_request(const struct hl_policy_spec *spec);
+
+/* cf_mmap.c */
+void cf_mmap_threshold_boundary(const struct hl_policy_spec *spec);
+void cf_explicit_threshold_stays_fixed(const struct hl_policy_spec *spec);
+void cf_dynamic_threshold_rises_like_glibc(const struct hl_policy_spec *spec);
+void cf_threshold_zero_means_no_mmap(const struct hl_policy_spec *spec);
+
+/* cf_exhaustion.c */
+void cf_small_region_runs_out_and_recovers(const struct hl_policy_spec *spec);
+
+/* cf_stress.c */
+void cf_random_operations_keep_the_heap_consistent(const struct hl_policy_spec *spec);
+
+/* cf_misuse.c */
+void cf_double_free_aborts(const struct hl_policy_spec *spec);
+void cf_free_of_interior_pointer_aborts(const struct hl_policy_spec *spec);
+void cf_free_after_header_overrun_aborts(const struct hl_policy_spec *spec);
+void cf_free_of_the_overrunning_block_aborts(const struct hl_policy_spec *spec);
+void cf_double_free_after_coalescing_aborts(const struct hl_policy_spec *spec);
+void cf_double_free_after_forward_coalescing_aborts(const struct hl_policy_spec *spec);
+void cf_realloc_of_freed_pointer_aborts(const struct hl_policy_spec *spec);
+
+/* cf_sbrk.c */
+void cf_sbrk_heap_beside_libc_malloc(const struct hl_policy_spec *spec);
+
+/* cf_heaps.c */
+void cf_heaps_side_by_side_share_nothing(const struct hl_policy_spec *spec);
+void cf_walk_visits_every_block(const struct hl_policy_spec *spec);
+
+/* cf_threads.c */
+void cf_locking_heap_survives_four_threads(const struct hl_policy_spec *spec);
 
 #endif
