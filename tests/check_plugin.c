@@ -772,7 +772,7 @@ START_TEST(plugin_that_hands_out_overlapping_blocks)
     /* a failed assertion names the check's file and line */
     const char *f = fail_line(r.out, "malloc_zero_is_unique_and_free_null_is_noop");
     ck_assert_ptr_nonnull(f);
-    ck_assert_msg(strstr(f, ": conformance.c:") && strstr(f, "failed"), "%.200s", f);
+    ck_assert_msg(strstr(f, ": cf_contract.c:") && strstr(f, "failed"), "%.200s", f);
     run_free(&r);
 }
 END_TEST

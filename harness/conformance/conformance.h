@@ -30,7 +30,7 @@ const struct hl_conformance_check *hl_conformance_lookup(const char *name);
 
 struct hl_conformance_result {
     int ok;
-    char message[640]; /* why it failed: "conformance.c:123: what", "crashed by signal 11 (...)", ... */
+    char message[640]; /* why it failed: "cf_contract.c:123: what", "crashed by signal 11 (...)", ... */
     char output[4096]; /* the start of what the check wrote on stderr (heap check reports, ...) */
 };
 
