@@ -1,7 +1,9 @@
 /*
- * malloclab.c - CS:APP malloc-lab solutions as heaplab rows (-p mm:FILE).
+ * mm_build.c - a CS:APP malloc-lab solution (-p mm:FILE) built and loaded:
+ * the declarations read from its source, the compile cache, dlopen
+ * (hl_mm_load; malloclab.h).
  *
- * Loading.  An mm.c is compiled once per content into the cache
+ * An mm.c is compiled once per content into the cache
  * ($XDG_CACHE_HOME/heaplab, else ~/.cache/heaplab, else a folder of ours
  * under $TMPDIR) as mm-<key>.so, the key a hash of the source bytes, the
  * compiler (its path, size and date) and the command line, our headers
@@ -32,7 +34,6 @@
 #ifndef HEAPLAB_MALLOCLAB_INCLUDE
 #define HEAPLAB_MALLOCLAB_INCLUDE ""
 #endif
-
 
 const char *const hl_mm_cflags[] = {"-std=gnu11", "-O2", "-g", "-shared", "-fPIC", "-DDRIVER", NULL};
 
