@@ -171,7 +171,7 @@ $(BIN): $(BUILD)/harness/cli/main.o $(HARNESS_LIB) $(LIB)
 # malloc-lab solutions (-p mm:FILE): heaplab compiles them against
 # include/malloclab (HEAPLAB_MM_INCLUDE overrides at run time); the lab's
 # memlib functions reach them through EXPORT_LDFLAGS, as core does plugins
-$(BUILD)/harness/adapters/malloclab.o: CPPFLAGS += -DHEAPLAB_MALLOCLAB_INCLUDE='"$(CURDIR)/include/malloclab"'
+$(BUILD)/harness/adapters/mm_build.o: CPPFLAGS += -DHEAPLAB_MALLOCLAB_INCLUDE='"$(CURDIR)/include/malloclab"'
 
 $(TEST_BIN): $(TEST_OBJ) $(HARNESS_LIB) $(LIB)
 	@mkdir -p $(dir $@)
