@@ -42,6 +42,7 @@
 
 #include "child.h"
 #include "commands.h"
+#include "plot.h"
 #include "heaplab/policies.h"
 #include "trace.h"
 #include "util.h"
@@ -150,183 +151,6 @@ static int column_index(const struct kind *k, const char *name)
     return -1;
 }
 
-/* ---- messages --------------------------------------------------------------------- */
-
-__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("heaplab: plot: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return 2;
-}
-
-/* "file:line: what is wrong" (line 0: "file: what is wrong"). */
-__attribute__((format(printf, 3, 4))) static int bad_input(const char *file, unsigned long line, const char *fmt,
-                                                           ...)
-{
-    va_list ap;
-    if (line)
-        fprintf(stderr, "%s:%lu: ", file, line);
-    else
-        fprintf(stderr, "%s: ", file);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return 2;
-}
-
-/* ---- CSV (RFC 4180) reading ------------------------------------------------------- */
-
-struct csv {
-    const char *path;
-    FILE *f;
-    unsigned long line;      /* physical line where the current record starts */
-    unsigned long next_line; /* physical line of the next character */
-    char *buf;               /* the record's fields, each NUL-terminated */
-    size_t len, cap;
-    size_t *starts; /* offsets of the fields in buf */
-    size_t nfields, fcap;
-};
-
-static int csv_open(struct csv *c, const char *path)
-{
-    memset(c, 0, sizeof *c);
-    c->path = path;
-    c->next_line = 1;
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return bad_input(path, 0, "cannot open: Is a directory");
-    c->f = fopen(path, "r");
-    if (!c->f)
-        return bad_input(path, 0, "cannot open: %s", strerror(errno));
-    return 0;
-}
-
-static void csv_close(struct csv *c)
-{
-    if (c->f)
-        fclose(c->f);
-    free(c->buf);
-    free(c->starts);
-    memset(c, 0, sizeof *c);
-}
-
-static int csv_put(struct csv *c, char ch)
-{
-    if (c->len == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
-        if (cap > ((size_t)1 << 24))
-            return -1;
-        char *b = realloc(c->buf, cap);
-        if (!b)
-            return -1;
-        c->buf = b;
-        c->cap = cap;
-    }
-    c->buf[c->len++] = ch;
-    return 0;
-}
-
-static int csv_field_start(struct csv *c)
-{
-    if (c->nfields == c->fcap) {
-        size_t cap = c->fcap ? c->fcap * 2 : 16;
-        size_t *s = realloc(c->starts, cap * sizeof *s);
-        if (!s)
-            return -1;
-        c->starts = s;
-        c->fcap = cap;
-    }
-    c->starts[c->nfields++] = c->len;
-    return 0;
-}
-
-static const char *csv_field(const struct csv *c, size_t i) { return c->buf + c->starts[i]; }
-
-/* The next record: 1, 0 at the end of the file, -1 after printing
- * "file:line: what is wrong". */
-static int csv_next(struct csv *c)
-{
-    enum { START, PLAIN, QUOTED, QUOTE_IN_QUOTED } st = START;
-    int ch;
-    c->len = 0;
-    c->nfields = 0;
-    c->line = c->next_line;
-    if ((ch = getc_unlocked(c->f)) == EOF) {
-        if (ferror(c->f))
-            return bad_input(c->path, 0, "read error: %s", strerror(errno)), -1;
-        return 0;
-    }
-    if (csv_field_start(c))
-        goto nomem;
-    for (;; ch = getc_unlocked(c->f)) {
-        if (ch == EOF) {
-            if (ferror(c->f))
-                return bad_input(c->path, 0, "read error: %s", strerror(errno)), -1;
-            if (st == QUOTED)
-                return bad_input(c->path, c->line, "a quoted field is not closed"), -1;
-            break;
-        }
-        if (ch == '\0' || (ch < 0x20 && ch != '\n' && ch != '\r' && ch != '\t'))
-            return bad_input(c->path, c->next_line, "binary data (byte 0x%02x): not a CSV file", ch), -1;
-        if (ch == '\n')
-            c->next_line++;
-        if (st == QUOTED) {
-            if (ch == '"')
-                st = QUOTE_IN_QUOTED;
-            else if (csv_put(c, (char)ch))
-                goto nomem;
-            continue;
-        }
-        if (st == QUOTE_IN_QUOTED && ch == '"') { /* "" inside quotes */
-            if (csv_put(c, '"'))
-                goto nomem;
-            st = QUOTED;
-            continue;
-        }
-        if (ch == '\r') {
-            int next = getc_unlocked(c->f);
-            if (next == '\n') {
-                c->next_line++;
-                break;
-            }
-            return bad_input(c->path, c->next_line, "a carriage return not followed by a newline"), -1;
-        }
-        if (ch == '\n')
-            break;
-        if (ch == ',') {
-            if (csv_put(c, '\0') || csv_field_start(c))
-                goto nomem;
-            st = START;
-            continue;
-        }
-        if (st == QUOTE_IN_QUOTED)
-            return bad_input(c->path, c->next_line, "text after a closing quote (expected ',' or the line's end)"),
-                   -1;
-        if (ch == '"') {
-            if (st != START)
-                return bad_input(c->path, c->next_line, "a quote inside an unquoted field"), -1;
-            st = QUOTED;
-            continue;
-        }
-        st = PLAIN;
-        if (csv_put(c, (char)ch))
-            goto nomem;
-    }
-    if (csv_put(c, '\0'))
-        goto nomem;
-    return 1;
-nomem:
-    return bad_input(c->path, c->line, "a record too long to read (16 MiB or more)"), -1;
-}
-
-/* A record with one empty field: a blank line. */
-static int csv_blank(const struct csv *c) { return c->nfields == 1 && !csv_field(c, 0)[0]; }
-
 /* ---- values ----------------------------------------------------------------------- */
 
 /* A plain decimal number (no hex, inf or nan, which the scripts would not
@@ -425,7 +249,7 @@ static long pick_trace(const struct names *traces, const char *want, const char 
         for (size_t i = 0; i < traces->n; i++)
             if (traces->v[i].rows)
                 return (long)i;
-        return fail("%s: no row has a value to draw", what), -1;
+        return hl_plot_fail("%s: no row has a value to draw", what), -1;
     }
     long hit = -1;
     for (size_t i = 0; i < traces->n; i++)
@@ -434,8 +258,8 @@ static long pick_trace(const struct names *traces, const char *want, const char 
     for (size_t i = 0; i < traces->n; i++)
         if (strcmp(base_name(traces->v[i].s), want) == 0) {
             if (hit >= 0)
-                return fail("--trace %s: ambiguous (%s and %s): give the path as in the CSV", want,
-                            traces->v[hit].s, traces->v[i].s),
+                return hl_plot_fail("--trace %s: ambiguous (%s and %s): give the path as in the CSV", want,
+                                    traces->v[hit].s, traces->v[i].s),
                        -1;
             hit = (long)i;
         }
@@ -459,18 +283,18 @@ struct input {
 
 /* Map the header onto the kind's columns: idx[i] = the file's column for
  * k->cols[i]; *status = the file's status column or -1. */
-static int read_header(struct csv *c, const struct kind *k, int idx[MAXCOLS], long *status)
+static int read_header(struct hl_csv *c, const struct kind *k, int idx[MAXCOLS], long *status)
 {
-    int r = csv_next(c);
+    int r = hl_csv_next(c);
     if (r < 0)
         return 2;
     if (r == 0)
-        return bad_input(c->path, 0, "empty: expected a CSV header line");
+        return hl_plot_bad_input(c->path, 0, "empty: expected a CSV header line");
     *status = -1;
     for (size_t i = 0; i < k->ncols; i++)
         idx[i] = -1;
     for (size_t f = 0; f < c->nfields; f++) {
-        const char *h = csv_field(c, f);
+        const char *h = hl_csv_field(c, f);
         int ki = column_index(k, h);
         if (ki >= 0 && idx[ki] < 0)
             idx[ki] = (int)f;
@@ -482,7 +306,8 @@ static int read_header(struct csv *c, const struct kind *k, int idx[MAXCOLS], lo
             char list[256] = "";
             for (size_t j = 0; j < k->ncols; j++)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "", k->cols[j].name);
-            return bad_input(c->path, 0, "missing column %s (a %s chart reads %s)", k->cols[i].name, k->name, list);
+            return hl_plot_bad_input(c->path, 0, "missing column %s (a %s chart reads %s)", k->cols[i].name, k->name,
+                                     list);
         }
     return 0;
 }
@@ -495,35 +320,35 @@ struct record {
     enum state state;
 };
 
-static int check_record(struct csv *c, const struct kind *k, const int idx[MAXCOLS], size_t nheader,
+static int check_record(struct hl_csv *c, const struct kind *k, const int idx[MAXCOLS], size_t nheader,
                         struct record *rec)
 {
     if (c->nfields != nheader)
-        return bad_input(c->path, c->line, "%zu fields, the header has %zu", c->nfields, nheader);
+        return hl_plot_bad_input(c->path, c->line, "%zu fields, the header has %zu", c->nfields, nheader);
     for (size_t i = 0; i < k->ncols; i++) {
-        const char *v = csv_field(c, (size_t)idx[i]);
+        const char *v = hl_csv_field(c, (size_t)idx[i]);
         rec->vals[i] = v;
         rec->num[i] = NAN;
         switch (k->cols[i].type) {
         case C_STR:
             if (!*v)
-                return bad_input(c->path, c->line, "%s is empty", k->cols[i].name);
+                return hl_plot_bad_input(c->path, c->line, "%s is empty", k->cols[i].name);
             if (strpbrk(v, "\t\r\n"))
-                return bad_input(c->path, c->line, "%s holds a tab or a line break", k->cols[i].name);
+                return hl_plot_bad_input(c->path, c->line, "%s holds a tab or a line break", k->cols[i].name);
             break;
         case C_NUM:
             if (*v && parse_num(v, &rec->num[i]))
-                return bad_input(c->path, c->line, "%s: '%s' is not a number", k->cols[i].name, v);
+                return hl_plot_bad_input(c->path, c->line, "%s: '%s' is not a number", k->cols[i].name, v);
             break;
         case C_COUNT:
             if (hl_parse_u64(v, UINT64_MAX, &rec->count[i]))
-                return bad_input(c->path, c->line, "%s: '%s' is not a non-negative integer", k->cols[i].name,
-                                 v);
+                return hl_plot_bad_input(c->path, c->line, "%s: '%s' is not a non-negative integer", k->cols[i].name,
+                                         v);
             rec->num[i] = (double)rec->count[i];
             break;
         case C_STATE:
             if (parse_state(v, &rec->state))
-                return bad_input(c->path, c->line, "%s: '%s' is not used, free or mapped", k->cols[i].name, v);
+                return hl_plot_bad_input(c->path, c->line, "%s: '%s' is not used, free or mapped", k->cols[i].name, v);
             break;
         }
     }
@@ -550,7 +375,7 @@ static void write_header(const struct kind *k, FILE *out)
 
 /* One table file being read: its records, checked against the kind. */
 struct table {
-    struct csv c;
+    struct hl_csv c;
     int idx[MAXCOLS]; /* the file's column of each of the kind's */
     long status;      /* the file's status column, or -1 */
     size_t nheader;   /* fields in the header: every record has as many */
@@ -560,7 +385,7 @@ struct table {
 static int table_open(struct table *tb, const struct kind *k, const char *path)
 {
     tb->rows = 0;
-    int rc = csv_open(&tb->c, path);
+    int rc = hl_csv_open(&tb->c, path);
     if (!rc)
         rc = read_header(&tb->c, k, tb->idx, &tb->status);
     tb->nheader = tb->c.nfields;
@@ -572,12 +397,12 @@ static int table_open(struct table *tb, const struct kind *k, const char *path)
 static int table_next(struct table *tb, const struct kind *k, struct record *rec, int *rc)
 {
     int r;
-    while ((r = csv_next(&tb->c)) != 0) {
+    while ((r = hl_csv_next(&tb->c)) != 0) {
         if (r < 0) {
             *rc = 2;
             return 0;
         }
-        if (csv_blank(&tb->c) && tb->nheader > 1)
+        if (hl_csv_blank(&tb->c) && tb->nheader > 1)
             continue;
         if ((*rc = check_record(&tb->c, k, tb->idx, tb->nheader, rec)) != 0)
             return 0;
@@ -591,8 +416,8 @@ static int table_next(struct table *tb, const struct kind *k, struct record *rec
 static int table_close(struct table *tb, int rc)
 {
     if (!rc && tb->rows == 0)
-        rc = bad_input(tb->c.path, 0, "no rows after the header");
-    csv_close(&tb->c);
+        rc = hl_plot_bad_input(tb->c.path, 0, "no rows after the header");
+    hl_csv_close(&tb->c);
     return rc;
 }
 
@@ -607,7 +432,7 @@ static int read_tables(const struct kind *k, char **files, int nfiles, struct in
         struct record rec;
         int rc = table_open(&tb, k, files[f]);
         while (!rc && table_next(&tb, k, &rec, &rc)) {
-            if (tb.status >= 0 && strcmp(csv_field(&tb.c, (size_t)tb.status), "ok") != 0) {
+            if (tb.status >= 0 && strcmp(hl_csv_field(&tb.c, (size_t)tb.status), "ok") != 0) {
                 in->skipped++;
                 continue;
             }
@@ -616,7 +441,7 @@ static int read_tables(const struct kind *k, char **files, int nfiles, struct in
             long t = names_add(&in->traces, trace, 0);
             long p = t < 0 ? -1 : names_add(&in->policies, policy, (size_t)t);
             if (p < 0) {
-                rc = fail("%s", strerror(ENOMEM));
+                rc = hl_plot_fail("%s", strerror(ENOMEM));
                 break;
             }
             if (drawable(k, &rec)) {
@@ -680,7 +505,7 @@ static int sort_rows(const char *path, const struct kind *k, struct input *in)
 {
     FILE *f = fopen(path, "r");
     if (!f)
-        return fail("%s: %s", path, strerror(errno));
+        return hl_plot_fail("%s: %s", path, strerror(errno));
     struct line *lines = NULL;
     size_t n = 0, cap = 0;
     char *header = NULL, *buf = NULL;
@@ -699,7 +524,7 @@ static int sort_rows(const char *path, const struct kind *k, struct input *in)
             size_t c2 = cap ? cap * 2 : 1024;
             struct line *l2 = realloc(lines, c2 * sizeof *l2);
             if (!l2) {
-                rc = fail("%s", strerror(ENOMEM));
+                rc = hl_plot_fail("%s", strerror(ENOMEM));
                 break;
             }
             lines = l2;
@@ -707,7 +532,7 @@ static int sort_rows(const char *path, const struct kind *k, struct input *in)
         }
         char *copy = strdup(buf);
         if (!copy) {
-            rc = fail("%s", strerror(ENOMEM));
+            rc = hl_plot_fail("%s", strerror(ENOMEM));
             break;
         }
         /* the key fields, cut out of the original line */
@@ -719,7 +544,7 @@ static int sort_rows(const char *path, const struct kind *k, struct input *in)
         long px = tx < 0 ? -1 : names_add(&in->policies, p, (size_t)tx);
         if (px < 0) {
             free(copy);
-            rc = fail("%s", strerror(ENOMEM));
+            rc = hl_plot_fail("%s", strerror(ENOMEM));
             break;
         }
         lines[n] = (struct line){(size_t)px, strtod(o, NULL), n, copy};
@@ -731,13 +556,13 @@ static int sort_rows(const char *path, const struct kind *k, struct input *in)
         qsort(lines, n, sizeof *lines, cmp_line);
         f = fopen(path, "w");
         if (!f) {
-            rc = fail("%s: %s", path, strerror(errno));
+            rc = hl_plot_fail("%s: %s", path, strerror(errno));
         } else {
             fputs(header ? header : "", f);
             for (size_t i = 0; i < n; i++)
                 fputs(lines[i].text, f);
             if (fclose(f) != 0)
-                rc = fail("%s: %s", path, strerror(errno));
+                rc = hl_plot_fail("%s: %s", path, strerror(errno));
         }
     }
     for (size_t i = 0; i < n; i++)
@@ -763,7 +588,7 @@ static int sizes_of_trace(const char *path, FILE *out)
     struct hl_trace_opts topts = {HL_DIALECT_AUTO};
     char err[512];
     if (strpbrk(path, "\t\r\n"))
-        return bad_input(path, 0, "a trace name with a tab or a line break cannot be drawn");
+        return hl_plot_bad_input(path, 0, "a trace name with a tab or a line break cannot be drawn");
     if (hl_trace_load(path, &topts, &t, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         return 2;
@@ -771,7 +596,7 @@ static int sizes_of_trace(const char *path, FILE *out)
     uint64_t *sizes = malloc((t.nops ? t.nops : 1) * sizeof *sizes);
     if (!sizes) {
         hl_trace_free(&t);
-        return fail("%s", strerror(ENOMEM));
+        return hl_plot_fail("%s", strerror(ENOMEM));
     }
     size_t n = 0;
     for (uint64_t i = 0; i < t.nops; i++) {
@@ -783,7 +608,7 @@ static int sizes_of_trace(const char *path, FILE *out)
     hl_trace_free(&t);
     if (n == 0) {
         free(sizes);
-        return bad_input(path, 0, "no allocation requests: no sizes to draw");
+        return hl_plot_bad_input(path, 0, "no allocation requests: no sizes to draw");
     }
     qsort(sizes, n, sizeof *sizes, cmp_u64);
     for (size_t i = 0; i < n;) {
@@ -897,18 +722,18 @@ static int heapmap_pass(const struct kind *k, char **files, int nfiles, struct i
             uint64_t op = rec.count[2], off = rec.count[3], size = rec.count[4], hdr = rec.count[5];
             if (!panels) { /* the first pass: what is there */
                 if (hdr > size) {
-                    rc = bad_input(tb.c.path, tb.c.line, "header_bytes %llu is more than size %llu",
-                                   (unsigned long long)hdr, (unsigned long long)size);
+                    rc = hl_plot_bad_input(tb.c.path, tb.c.line, "header_bytes %llu is more than size %llu",
+                                           (unsigned long long)hdr, (unsigned long long)size);
                     break;
                 }
                 if (off > UINT64_MAX - size) {
-                    rc = bad_input(tb.c.path, tb.c.line, "offset + size overflows 64 bits");
+                    rc = hl_plot_bad_input(tb.c.path, tb.c.line, "offset + size overflows 64 bits");
                     break;
                 }
                 long t = names_add(&in->traces, rec.vals[0], 0);
                 long p = t < 0 ? -1 : names_add(&in->policies, rec.vals[1], (size_t)t);
                 if (p < 0 || add_op(&in->policies.v[p], op)) {
-                    rc = fail("%s", strerror(ENOMEM));
+                    rc = hl_plot_fail("%s", strerror(ENOMEM));
                     break;
                 }
                 in->traces.v[t].rows++;
@@ -920,7 +745,7 @@ static int heapmap_pass(const struct kind *k, char **files, int nfiles, struct i
                 continue;
             long p = names_add(&in->policies, rec.vals[1], (size_t)tr);
             if (p < 0) {
-                rc = fail("%s", strerror(ENOMEM));
+                rc = hl_plot_fail("%s", strerror(ENOMEM));
                 break;
             }
             struct panel *pn = NULL;
@@ -960,7 +785,7 @@ static int write_raster(const char *dir, struct panel *panels, size_t np, size_t
     snprintf(path, sizeof path, "%s/panels.tsv", dir);
     FILE *pf = fopen(path, "w");
     if (!pf)
-        return fail("%s: %s", path, strerror(errno));
+        return hl_plot_fail("%s: %s", path, strerror(errno));
     fputs("policy\top_first\top_last\trows\tcols\tbytes\tbytes_per_col\n", pf);
     for (size_t i = 0; i < np; i++)
         fprintf(pf, "%s\t%llu\t%llu\t%zu\t%zu\t%llu\t%llu\n", panels[i].pol->s,
@@ -970,11 +795,11 @@ static int write_raster(const char *dir, struct panel *panels, size_t np, size_t
     snprintf(path, sizeof path, "%s/raster.txt", dir);
     FILE *rf = fopen(path, "w");
     if (!rf)
-        return fail("%s: %s", path, strerror(errno));
+        return hl_plot_fail("%s: %s", path, strerror(errno));
     char *line = malloc(cols * 2 + 2);
     if (!line) {
         fclose(rf);
-        return fail("%s", strerror(ENOMEM));
+        return hl_plot_fail("%s", strerror(ENOMEM));
     }
     for (size_t i = 0; i < np; i++) {
         if (i)
@@ -994,7 +819,7 @@ static int write_raster(const char *dir, struct panel *panels, size_t np, size_t
     }
     free(line);
     bad |= fclose(rf) != 0;
-    return bad ? fail("%s: %s", dir, strerror(errno)) : 0;
+    return bad ? hl_plot_fail("%s: %s", dir, strerror(errno)) : 0;
 }
 
 static int read_heapmap(const struct kind *k, char **files, int nfiles, struct input *in, const char *want,
@@ -1009,13 +834,13 @@ static int read_heapmap(const struct kind *k, char **files, int nfiles, struct i
     *trace_out = in->traces.v[tr].s;
     uint64_t bytes = in->traces.v[tr].max_end;
     if (bytes == 0)
-        return bad_input(files[0], 0, "the heap map of %s holds no bytes", in->traces.v[tr].s);
+        return hl_plot_bad_input(files[0], 0, "the heap map of %s holds no bytes", in->traces.v[tr].s);
     size_t np = 0;
     for (size_t i = 0; i < in->policies.n; i++)
         np += in->policies.v[i].trace == (size_t)tr;
     struct panel *panels = calloc(np, sizeof *panels);
     if (!panels)
-        return fail("%s", strerror(ENOMEM));
+        return hl_plot_fail("%s", strerror(ENOMEM));
     /* about one raster cell per pixel of the panel, within bounds that keep
      * the raster small */
     size_t pcols = panel_columns(np), prows = (np + pcols - 1) / pcols;
@@ -1042,7 +867,7 @@ static int read_heapmap(const struct kind *k, char **files, int nfiles, struct i
         pn->sel = malloc(pn->rows * sizeof *pn->sel);
         pn->acc = calloc(pn->rows * cols * NCELL, sizeof *pn->acc);
         if (!pn->sel || !pn->acc) {
-            rc = fail("%s", strerror(ENOMEM));
+            rc = hl_plot_fail("%s", strerror(ENOMEM));
             break;
         }
         /* evenly spread, the first and the last snapshot included */
@@ -1184,8 +1009,8 @@ int hl_cmd_plot(int argc, char **argv)
             break;
         case 's':
             if (parse_size(optarg, &width, &height))
-                return fail("--size: expected WIDTHxHEIGHT in pixels, each %d to %d, got '%s'", MIN_PX, MAX_PX,
-                            optarg);
+                return hl_plot_fail("--size: expected WIDTHxHEIGHT in pixels, each %d to %d, got '%s'", MIN_PX, MAX_PX,
+                                    optarg);
             break;
         case 't':
             want_trace = optarg;
@@ -1207,35 +1032,36 @@ int hl_cmd_plot(int argc, char **argv)
     }
     const struct kind *k = kind_lookup(argv[optind]);
     if (!k)
-        return fail("unknown chart kind '%s' (timeline, frag, util, throughput, heapmap, sizes, scaling)",
-                    argv[optind]);
+        return hl_plot_fail("unknown chart kind '%s' (timeline, frag, util, throughput, heapmap, sizes, scaling)",
+                            argv[optind]);
     char **files = argv + optind + 1;
     int nfiles = argc - optind - 1;
     if (nfiles <= 0)
-        return fail("%s: no input (see heaplab plot --help)", k->name);
+        return hl_plot_fail("%s: no input (see heaplab plot --help)", k->name);
     if (!outpath)
-        return fail("no output file: -o OUT.png or -o OUT.svg");
+        return hl_plot_fail("no output file: -o OUT.png or -o OUT.svg");
     const char *ext = strrchr(outpath, '.');
     if (!ext || (strcmp(ext, ".png") != 0 && strcmp(ext, ".svg") != 0))
-        return fail("-o %s: the chart is written as .png or .svg", outpath);
+        return hl_plot_fail("-o %s: the chart is written as .png or .svg", outpath);
     if (want_trace && !k->one_trace)
-        return fail("--trace: a %s chart draws every trace (--trace is for timeline, frag and heapmap)", k->name);
+        return hl_plot_fail("--trace: a %s chart draws every trace (--trace is for timeline, frag and heapmap)",
+                            k->name);
     int gnuplot = strcmp(backend, "gnuplot") == 0;
     if (!gnuplot && strcmp(backend, "matplotlib") != 0)
-        return fail("--backend: expected matplotlib or gnuplot, got '%s'", backend);
+        return hl_plot_fail("--backend: expected matplotlib or gnuplot, got '%s'", backend);
 
     char dir[1024];
     if ((keep && strlen(keep) > 900) || strlen(getenv("TMPDIR") ? getenv("TMPDIR") : "") > 900)
-        return fail("the data folder's path is too long");
+        return hl_plot_fail("the data folder's path is too long");
     if (keep) {
         if (mkdir(keep, 0777) != 0 && errno != EEXIST)
-            return fail("--keep-data %s: %s", keep, strerror(errno));
+            return hl_plot_fail("--keep-data %s: %s", keep, strerror(errno));
         snprintf(dir, sizeof dir, "%s", keep);
     } else {
         const char *tmp = getenv("TMPDIR");
         snprintf(dir, sizeof dir, "%s/heaplab-plot-XXXXXX", tmp && *tmp ? tmp : "/tmp");
         if (!mkdtemp(dir))
-            return fail("cannot make a temporary folder %s: %s", dir, strerror(errno));
+            return hl_plot_fail("cannot make a temporary folder %s: %s", dir, strerror(errno));
     }
 
     struct input in = {0};
@@ -1250,7 +1076,7 @@ int hl_cmd_plot(int argc, char **argv)
         snprintf(data, sizeof data, "%s/data.tsv", dir);
         FILE *out = fopen(data, "w");
         if (!out) {
-            rc = fail("%s: %s", data, strerror(errno));
+            rc = hl_plot_fail("%s: %s", data, strerror(errno));
             goto done;
         }
         if (strcmp(k->name, "sizes") == 0) {
@@ -1260,7 +1086,7 @@ int hl_cmd_plot(int argc, char **argv)
             rc = read_tables(k, files, nfiles, &in, out);
         }
         if (fclose(out) != 0 && !rc)
-            rc = fail("%s: %s", data, strerror(errno));
+            rc = hl_plot_fail("%s: %s", data, strerror(errno));
         if (rc)
             goto done;
         if (in.skipped)
@@ -1275,7 +1101,7 @@ int hl_cmd_plot(int argc, char **argv)
                 goto done;
             }
             if (!in.traces.v[t].rows) {
-                rc = fail("%s: no row of trace %s has a %s value", files[0], in.traces.v[t].s, k->value);
+                rc = hl_plot_fail("%s: no row of trace %s has a %s value", files[0], in.traces.v[t].s, k->value);
                 goto done;
             }
             trace = in.traces.v[t].s;
@@ -1287,8 +1113,8 @@ int hl_cmd_plot(int argc, char **argv)
                 glibc += in.traces.v[i].has_glibc != 0;
             }
             if (!rows) {
-                rc = fail("%s: no row has a %s value%s", nfiles == 1 ? files[0] : "the inputs", k->value,
-                          strcmp(k->value, "util") == 0 ? " (baseline rows have none)" : "");
+                rc = hl_plot_fail("%s: no row has a %s value%s", nfiles == 1 ? files[0] : "the inputs", k->value,
+                                  strcmp(k->value, "util") == 0 ? " (baseline rows have none)" : "");
                 goto done;
             }
             /* throughput: relative to glibc when every trace has a glibc row,
@@ -1297,9 +1123,9 @@ int hl_cmd_plot(int argc, char **argv)
                 size_t i = 0;
                 while (in.traces.v[i].has_glibc)
                     i++;
-                rc = fail("%s: trace %s has no ok baseline:glibc row to normalise to (replay it with "
-                          "--baseline glibc, or leave glibc out everywhere for absolute ops/s)",
-                          nfiles == 1 ? files[0] : "the inputs", in.traces.v[i].s);
+                rc = hl_plot_fail("%s: trace %s has no ok baseline:glibc row to normalise to (replay it with "
+                                  "--baseline glibc, or leave glibc out everywhere for absolute ops/s)",
+                                  nfiles == 1 ? files[0] : "the inputs", in.traces.v[i].s);
                 goto done;
             }
         }
@@ -1310,12 +1136,12 @@ int hl_cmd_plot(int argc, char **argv)
     /* the script writes beside the chart; the chart appears whole or not at all */
     if (snprintf(partial, sizeof partial, "%.*s.partial-%ld%s", (int)(ext - outpath), outpath, (long)getpid(),
                  ext) >= (int)sizeof partial) {
-        rc = fail("-o %s: path too long", outpath);
+        rc = hl_plot_fail("-o %s: path too long", outpath);
         goto done;
     }
     int fd = open(partial, O_WRONLY | O_CREAT | O_EXCL, 0666);
     if (fd < 0) {
-        rc = fail("-o %s: cannot write there: %s", outpath, strerror(errno));
+        rc = hl_plot_fail("-o %s: cannot write there: %s", outpath, strerror(errno));
         partial[0] = '\0';
         goto done;
     }
@@ -1328,21 +1154,21 @@ int hl_cmd_plot(int argc, char **argv)
         plots = HEAPLAB_PLOTS_DIR;
     char script[4096], interp[4096];
     if (snprintf(script, sizeof script, "%s/%s.%s", plots, k->name, gnuplot ? "gp" : "py") >= (int)sizeof script) {
-        rc = fail("HEAPLAB_PLOTS: path too long");
+        rc = hl_plot_fail("HEAPLAB_PLOTS: path too long");
         goto done;
     }
     if (access(script, R_OK) != 0) {
-        rc = fail("%s: %s (set HEAPLAB_PLOTS to heaplab's plots/ folder)", script, strerror(errno));
+        rc = hl_plot_fail("%s: %s (set HEAPLAB_PLOTS to heaplab's plots/ folder)", script, strerror(errno));
         goto done;
     }
     if (gnuplot ? find_gnuplot(interp, sizeof interp) : find_python(interp, sizeof interp)) {
-        rc = fail(gnuplot ? "gnuplot is not installed: apt-get install gnuplot-nox"
-                          : "matplotlib is not installed: apt-get install python3-matplotlib");
+        rc = hl_plot_fail(gnuplot ? "gnuplot is not installed: apt-get install gnuplot-nox"
+                                  : "matplotlib is not installed: apt-get install python3-matplotlib");
         goto done;
     }
 
     if (export_registry() != 0) {
-        rc = fail("HEAPLAB_POLICIES: %s", strerror(errno));
+        rc = hl_plot_fail("HEAPLAB_POLICIES: %s", strerror(errno));
         goto done;
     }
     snprintf(size, sizeof size, "%dx%d", width, height);
@@ -1372,7 +1198,7 @@ int hl_cmd_plot(int argc, char **argv)
         fprintf(stderr, "heaplab: plot: %s wrote no chart\n", script);
         rc = 1;
     } else if (rename(partial, outpath) != 0) {
-        rc = fail("%s: %s", outpath, strerror(errno));
+        rc = hl_plot_fail("%s: %s", outpath, strerror(errno));
     } else {
         partial[0] = '\0';
     }
