@@ -44,7 +44,6 @@
 #include "commands.h"
 #include "plot.h"
 #include "heaplab/policies.h"
-#include "trace.h"
 #include "util.h"
 
 #ifndef HEAPLAB_PLOTS_DIR
@@ -85,573 +84,18 @@ static const char usage_text[] =
 #define MIN_PX 160
 #define MAX_PX 16384
 
-/* ---- the kinds ------------------------------------------------------------------ */
-
-enum coltype {
-    C_STR,   /* a string: trace, policy */
-    C_NUM,   /* a finite number, or empty (not available) */
-    C_COUNT, /* a non-negative integer, never empty */
-    C_STATE, /* used, free or mapped */
-};
-
-struct column {
-    const char *name;
-    enum coltype type;
-};
-
-struct kind {
-    const char *name;
-    const struct column *cols; /* read, and written for the script in this order */
-    size_t ncols;
-    const char *value; /* the column a row must have for the chart to draw it */
-    int one_trace;     /* draws one trace (--trace) */
-};
-
-#define COLS(...)                                                                                  \
-    (const struct column[]){__VA_ARGS__}, sizeof((const struct column[]){__VA_ARGS__}) / sizeof(struct column)
-
-static const struct kind kinds[] = {
-    {"timeline",
-     COLS({"trace", C_STR}, {"policy", C_STR}, {"op", C_COUNT}, {"live_bytes", C_NUM}, {"heap_bytes", C_NUM}),
-     "heap_bytes", 1},
-    {"frag",
-     COLS({"trace", C_STR}, {"policy", C_STR}, {"op", C_COUNT}, {"internal_frag", C_NUM},
-          {"external_frag", C_NUM}),
-     "external_frag", 1},
-    {"util", COLS({"trace", C_STR}, {"policy", C_STR}, {"util", C_NUM}), "util", 0},
-    {"throughput",
-     COLS({"trace", C_STR}, {"policy", C_STR}, {"ops_per_sec", C_NUM}, {"ops_per_sec_min", C_NUM}),
-     "ops_per_sec", 0},
-    {"heapmap",
-     COLS({"trace", C_STR}, {"policy", C_STR}, {"op", C_COUNT}, {"offset", C_COUNT}, {"size", C_COUNT},
-          {"header_bytes", C_COUNT}, {"state", C_STATE}),
-     "size", 1},
-    {"sizes", COLS({"trace", C_STR}, {"size", C_COUNT}, {"count", C_COUNT}), "count", 0},
-    {"scaling",
-     COLS({"live_blocks", C_COUNT}, {"policy", C_STR}, {"ops_per_sec", C_NUM}, {"ops_per_sec_min", C_NUM}),
-     "ops_per_sec", 0},
-};
-
-#define NKINDS (sizeof kinds / sizeof kinds[0])
-#define MAXCOLS 8
-
-static const struct kind *kind_lookup(const char *name)
-{
-    for (size_t i = 0; i < NKINDS; i++)
-        if (strcmp(kinds[i].name, name) == 0)
-            return &kinds[i];
-    return NULL;
-}
-
-static int column_index(const struct kind *k, const char *name)
-{
-    for (size_t i = 0; i < k->ncols; i++)
-        if (strcmp(k->cols[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
-/* ---- values ----------------------------------------------------------------------- */
-
-/* A plain decimal number (no hex, inf or nan, which the scripts would not
- * read alike).  0 ok, -1 not a number. */
-static int parse_num(const char *s, double *out)
-{
-    if (!*s || strspn(s, "0123456789+-.eE") != strlen(s))
-        return -1;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (*end || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-enum state { ST_USED, ST_FREE, ST_MAPPED };
-
-static int parse_state(const char *s, enum state *out)
-{
-    static const char *const names[] = {"used", "free", "mapped"};
-    for (int i = 0; i < 3; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *out = (enum state)i;
-            return 0;
-        }
-    return -1;
-}
-
-/* ---- a small string set (traces and policies: tens, not millions) ----------------- */
-
-struct name {
-    char *s;
-    size_t trace;      /* a policy: its trace (policies are per trace) */
-    uint64_t rows;     /* a trace: rows the chart can draw */
-    int has_glibc;     /* a trace: an ok baseline:glibc row with ops_per_sec */
-    uint64_t max_end;  /* a trace, heapmap: the largest offset + size */
-    int closed;        /* a policy: another policy's rows followed its own */
-    double last_op;    /* a policy: the op of its last row */
-    uint64_t *ops;     /* a policy, heapmap: the snapshot ops seen */
-    size_t nops, opscap;
-};
-
-struct names {
-    struct name *v;
-    size_t n, cap;
-    size_t last; /* the last hit: rows come in runs */
-};
-
-/* The index of (s, trace) (added if new), or -1 out of memory. */
-static long names_add(struct names *ns, const char *s, size_t trace)
-{
-    if (ns->last < ns->n && ns->v[ns->last].trace == trace && strcmp(ns->v[ns->last].s, s) == 0)
-        return (long)ns->last;
-    for (size_t i = 0; i < ns->n; i++)
-        if (ns->v[i].trace == trace && strcmp(ns->v[i].s, s) == 0)
-            return (long)(ns->last = i);
-    if (ns->n == ns->cap) {
-        size_t cap = ns->cap ? ns->cap * 2 : 16;
-        struct name *v = realloc(ns->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        ns->v = v;
-        ns->cap = cap;
-    }
-    struct name *nm = &ns->v[ns->n];
-    memset(nm, 0, sizeof *nm);
-    nm->trace = trace;
-    if (!(nm->s = strdup(s)))
-        return -1;
-    return (long)(ns->last = ns->n++);
-}
-
-static void names_free(struct names *ns)
-{
-    for (size_t i = 0; i < ns->n; i++) {
-        free(ns->v[i].s);
-        free(ns->v[i].ops);
-    }
-    free(ns->v);
-    memset(ns, 0, sizeof *ns);
-}
-
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
-/* The trace --trace names (its path as in the CSV, or its file name), or
- * the first one; -1 after a message. */
-static long pick_trace(const struct names *traces, const char *want, const char *what)
-{
-    if (!want) {
-        for (size_t i = 0; i < traces->n; i++)
-            if (traces->v[i].rows)
-                return (long)i;
-        return hl_plot_fail("%s: no row has a value to draw", what), -1;
-    }
-    long hit = -1;
-    for (size_t i = 0; i < traces->n; i++)
-        if (strcmp(traces->v[i].s, want) == 0)
-            return (long)i;
-    for (size_t i = 0; i < traces->n; i++)
-        if (strcmp(base_name(traces->v[i].s), want) == 0) {
-            if (hit >= 0)
-                return hl_plot_fail("--trace %s: ambiguous (%s and %s): give the path as in the CSV", want,
-                                    traces->v[hit].s, traces->v[i].s),
-                       -1;
-            hit = (long)i;
-        }
-    if (hit < 0) {
-        fprintf(stderr, "heaplab: plot: --trace %s: not in %s (it has", want, what);
-        for (size_t i = 0; i < traces->n && i < 8; i++)
-            fprintf(stderr, " %s", traces->v[i].s);
-        fputs(traces->n > 8 ? " ...)\n" : ")\n", stderr);
-    }
-    return hit;
-}
-
-/* ---- reading the inputs of a table kind ------------------------------------------- */
-
-struct input {
-    struct names traces;
-    struct names policies; /* per trace */
-    uint64_t skipped;      /* rows whose status is not ok */
-    int scattered;         /* a policy's rows are not one run in op order */
-};
-
-/* Map the header onto the kind's columns: idx[i] = the file's column for
- * k->cols[i]; *status = the file's status column or -1. */
-static int read_header(struct hl_csv *c, const struct kind *k, int idx[MAXCOLS], long *status)
-{
-    int r = hl_csv_next(c);
-    if (r < 0)
-        return 2;
-    if (r == 0)
-        return hl_plot_bad_input(c->path, 0, "empty: expected a CSV header line");
-    *status = -1;
-    for (size_t i = 0; i < k->ncols; i++)
-        idx[i] = -1;
-    for (size_t f = 0; f < c->nfields; f++) {
-        const char *h = hl_csv_field(c, f);
-        int ki = column_index(k, h);
-        if (ki >= 0 && idx[ki] < 0)
-            idx[ki] = (int)f;
-        if (strcmp(h, "status") == 0 && *status < 0)
-            *status = (long)f;
-    }
-    for (size_t i = 0; i < k->ncols; i++)
-        if (idx[i] < 0) {
-            char list[256] = "";
-            for (size_t j = 0; j < k->ncols; j++)
-                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "", k->cols[j].name);
-            return hl_plot_bad_input(c->path, 0, "missing column %s (a %s chart reads %s)", k->cols[i].name, k->name,
-                                     list);
-        }
-    return 0;
-}
-
-/* One checked record: vals[i] is k->cols[i]'s text, num[i] its number. */
-struct record {
-    const char *vals[MAXCOLS];
-    double num[MAXCOLS];
-    uint64_t count[MAXCOLS];
-    enum state state;
-};
-
-static int check_record(struct hl_csv *c, const struct kind *k, const int idx[MAXCOLS], size_t nheader,
-                        struct record *rec)
-{
-    if (c->nfields != nheader)
-        return hl_plot_bad_input(c->path, c->line, "%zu fields, the header has %zu", c->nfields, nheader);
-    for (size_t i = 0; i < k->ncols; i++) {
-        const char *v = hl_csv_field(c, (size_t)idx[i]);
-        rec->vals[i] = v;
-        rec->num[i] = NAN;
-        switch (k->cols[i].type) {
-        case C_STR:
-            if (!*v)
-                return hl_plot_bad_input(c->path, c->line, "%s is empty", k->cols[i].name);
-            if (strpbrk(v, "\t\r\n"))
-                return hl_plot_bad_input(c->path, c->line, "%s holds a tab or a line break", k->cols[i].name);
-            break;
-        case C_NUM:
-            if (*v && parse_num(v, &rec->num[i]))
-                return hl_plot_bad_input(c->path, c->line, "%s: '%s' is not a number", k->cols[i].name, v);
-            break;
-        case C_COUNT:
-            if (hl_parse_u64(v, UINT64_MAX, &rec->count[i]))
-                return hl_plot_bad_input(c->path, c->line, "%s: '%s' is not a non-negative integer", k->cols[i].name,
-                                         v);
-            rec->num[i] = (double)rec->count[i];
-            break;
-        case C_STATE:
-            if (parse_state(v, &rec->state))
-                return hl_plot_bad_input(c->path, c->line, "%s: '%s' is not used, free or mapped", k->cols[i].name, v);
-            break;
-        }
-    }
-    return 0;
-}
-
-/* Whether the row has the value the chart draws. */
-static int drawable(const struct kind *k, const struct record *rec)
-{
-    int vi = column_index(k, k->value);
-    if (!isnan(rec->num[vi]))
-        return 1;
-    /* frag draws either fragmentation column */
-    int ii = column_index(k, "internal_frag");
-    return ii >= 0 && !isnan(rec->num[ii]);
-}
-
-static void write_header(const struct kind *k, FILE *out)
-{
-    for (size_t i = 0; i < k->ncols; i++)
-        fprintf(out, "%s%s", i ? "\t" : "", k->cols[i].name);
-    fputc('\n', out);
-}
-
-/* One table file being read: its records, checked against the kind. */
-struct table {
-    struct hl_csv c;
-    int idx[MAXCOLS]; /* the file's column of each of the kind's */
-    long status;      /* the file's status column, or -1 */
-    size_t nheader;   /* fields in the header: every record has as many */
-    uint64_t rows;    /* records read */
-};
-
-static int table_open(struct table *tb, const struct kind *k, const char *path)
-{
-    tb->rows = 0;
-    int rc = hl_csv_open(&tb->c, path);
-    if (!rc)
-        rc = read_header(&tb->c, k, tb->idx, &tb->status);
-    tb->nheader = tb->c.nfields;
-    return rc;
-}
-
-/* The next record into rec: 1, or 0 at the end of the file or on bad input
- * (then *rc says which). */
-static int table_next(struct table *tb, const struct kind *k, struct record *rec, int *rc)
-{
-    int r;
-    while ((r = hl_csv_next(&tb->c)) != 0) {
-        if (r < 0) {
-            *rc = 2;
-            return 0;
-        }
-        if (hl_csv_blank(&tb->c) && tb->nheader > 1)
-            continue;
-        if ((*rc = check_record(&tb->c, k, tb->idx, tb->nheader, rec)) != 0)
-            return 0;
-        tb->rows++;
-        return 1;
-    }
-    return 0;
-}
-
-/* Close the file; a file with a header and no records is bad input. */
-static int table_close(struct table *tb, int rc)
-{
-    if (!rc && tb->rows == 0)
-        rc = hl_plot_bad_input(tb->c.path, 0, "no rows after the header");
-    hl_csv_close(&tb->c);
-    return rc;
-}
-
-/* Read every file of a table kind into `out` (tab-separated, the kind's
- * columns in order, after write_header) and count traces and policies. */
-static int read_tables(const struct kind *k, char **files, int nfiles, struct input *in, FILE *out)
-{
-    int tracei = column_index(k, "trace"), policyi = column_index(k, "policy"), opi = column_index(k, "op");
-    long prev = -1;
-    for (int f = 0; f < nfiles; f++) {
-        struct table tb;
-        struct record rec;
-        int rc = table_open(&tb, k, files[f]);
-        while (!rc && table_next(&tb, k, &rec, &rc)) {
-            if (tb.status >= 0 && strcmp(hl_csv_field(&tb.c, (size_t)tb.status), "ok") != 0) {
-                in->skipped++;
-                continue;
-            }
-            const char *trace = tracei >= 0 ? rec.vals[tracei] : "";
-            const char *policy = policyi >= 0 ? rec.vals[policyi] : "";
-            long t = names_add(&in->traces, trace, 0);
-            long p = t < 0 ? -1 : names_add(&in->policies, policy, (size_t)t);
-            if (p < 0) {
-                rc = hl_plot_fail("%s", strerror(ENOMEM));
-                break;
-            }
-            if (drawable(k, &rec)) {
-                in->traces.v[t].rows++;
-                if (strcmp(policy, "baseline:glibc") == 0)
-                    in->traces.v[t].has_glibc = 1;
-            }
-            struct name *pol = &in->policies.v[p];
-            if (p != prev) {
-                if (prev >= 0)
-                    in->policies.v[prev].closed = 1;
-                in->scattered |= pol->closed;
-                prev = p;
-            } else if (opi >= 0 && rec.num[opi] < pol->last_op) {
-                in->scattered = 1;
-            }
-            if (opi >= 0)
-                pol->last_op = rec.num[opi];
-            for (size_t i = 0; i < k->ncols; i++)
-                fprintf(out, "%s%s", i ? "\t" : "", rec.vals[i]);
-            fputc('\n', out);
-        }
-        if ((rc = table_close(&tb, rc)) != 0)
-            return rc;
-    }
-    return 0;
-}
-
-/* ---- lines in order ------------------------------------------------------------- */
-
-struct line {
-    size_t group; /* its (trace, policy) */
-    double op;
-    size_t seq; /* its place in the file: equal ops keep their order */
-    char *text;
-};
-
-static int cmp_line(const void *a, const void *b)
-{
-    const struct line *x = a, *y = b;
-    if (x->group != y->group)
-        return x->group < y->group ? -1 : 1;
-    if (x->op != y->op)
-        return x->op < y->op ? -1 : 1;
-    return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-/* Where field `i` of a tab-separated line starts (the line has it: heaplab
- * wrote it). */
-static char *tsv_field(char *line, int i)
-{
-    for (; i > 0; i--)
-        line = strchr(line, '\t') + 1;
-    return line;
-}
-
-/* Rewrite the script's data file with each policy's rows together and in
- * op order: the scripts draw a policy's line through consecutive rows.
- * Only needed when the CSV interleaves them. */
-static int sort_rows(const char *path, const struct kind *k, struct input *in)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return hl_plot_fail("%s: %s", path, strerror(errno));
-    struct line *lines = NULL;
-    size_t n = 0, cap = 0;
-    char *header = NULL, *buf = NULL;
-    size_t blen = 0;
-    ssize_t len;
-    int rc = 0;
-    int ti = column_index(k, "trace"), pi = column_index(k, "policy"), oi = column_index(k, "op");
-    while ((len = getline(&buf, &blen, f)) > 0) {
-        if (!header) {
-            header = buf;
-            buf = NULL;
-            blen = 0;
-            continue;
-        }
-        if (n == cap) {
-            size_t c2 = cap ? cap * 2 : 1024;
-            struct line *l2 = realloc(lines, c2 * sizeof *l2);
-            if (!l2) {
-                rc = hl_plot_fail("%s", strerror(ENOMEM));
-                break;
-            }
-            lines = l2;
-            cap = c2;
-        }
-        char *copy = strdup(buf);
-        if (!copy) {
-            rc = hl_plot_fail("%s", strerror(ENOMEM));
-            break;
-        }
-        /* the key fields, cut out of the original line */
-        char *t = tsv_field(buf, ti), *p = tsv_field(buf, pi), *o = tsv_field(buf, oi);
-        for (char *q = buf; *q; q++)
-            if (*q == '\t' || *q == '\n')
-                *q = '\0';
-        long tx = names_add(&in->traces, t, 0);
-        long px = tx < 0 ? -1 : names_add(&in->policies, p, (size_t)tx);
-        if (px < 0) {
-            free(copy);
-            rc = hl_plot_fail("%s", strerror(ENOMEM));
-            break;
-        }
-        lines[n] = (struct line){(size_t)px, strtod(o, NULL), n, copy};
-        n++;
-    }
-    fclose(f);
-    free(buf);
-    if (!rc) {
-        qsort(lines, n, sizeof *lines, cmp_line);
-        f = fopen(path, "w");
-        if (!f) {
-            rc = hl_plot_fail("%s: %s", path, strerror(errno));
-        } else {
-            fputs(header ? header : "", f);
-            for (size_t i = 0; i < n; i++)
-                fputs(lines[i].text, f);
-            if (fclose(f) != 0)
-                rc = hl_plot_fail("%s: %s", path, strerror(errno));
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        free(lines[i].text);
-    free(lines);
-    free(header);
-    return rc;
-}
-
-/* ---- sizes: request sizes from trace files ---------------------------------------- */
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* One trace file: a row per distinct request size (malloc, calloc,
- * memalign, realloc to a nonzero size) with how often it occurs. */
-static int sizes_of_trace(const char *path, FILE *out)
-{
-    struct hl_trace t;
-    struct hl_trace_opts topts = {HL_DIALECT_AUTO};
-    char err[512];
-    if (strpbrk(path, "\t\r\n"))
-        return hl_plot_bad_input(path, 0, "a trace name with a tab or a line break cannot be drawn");
-    if (hl_trace_load(path, &topts, &t, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return 2;
-    }
-    uint64_t *sizes = malloc((t.nops ? t.nops : 1) * sizeof *sizes);
-    if (!sizes) {
-        hl_trace_free(&t);
-        return hl_plot_fail("%s", strerror(ENOMEM));
-    }
-    size_t n = 0;
-    for (uint64_t i = 0; i < t.nops; i++) {
-        const struct hl_op *op = &t.ops[i];
-        if (op->type == HL_OP_FREE || (op->type == HL_OP_REALLOC && op->size == 0))
-            continue;
-        sizes[n++] = op->size;
-    }
-    hl_trace_free(&t);
-    if (n == 0) {
-        free(sizes);
-        return hl_plot_bad_input(path, 0, "no allocation requests: no sizes to draw");
-    }
-    qsort(sizes, n, sizeof *sizes, cmp_u64);
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && sizes[j] == sizes[i])
-            j++;
-        fprintf(out, "%s\t%llu\t%zu\n", path, (unsigned long long)sizes[i], j - i);
-        i = j;
-    }
-    free(sizes);
-    return 0;
-}
-
-static int read_sizes(const struct kind *k, char **files, int nfiles, struct input *in, FILE *out)
-{
-    write_header(k, out);
-    for (int f = 0; f < nfiles; f++) {
-        if (!hl_ends_with(files[f], ".csv")) {
-            int rc = sizes_of_trace(files[f], out);
-            if (rc)
-                return rc;
-            continue;
-        }
-        /* a trace,size,count CSV (what heaplab hands the scripts, kept) */
-        int rc = read_tables(k, &files[f], 1, in, out);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
 /* ---- heapmap: snapshots binned into a raster --------------------------------------- */
 
 enum cell { CELL_EMPTY, CELL_USED, CELL_HEADER, CELL_FREE, CELL_MAPPED, NCELL };
 
 struct panel {
-    struct name *pol; /* its policy (ops: the snapshots) */
+    struct hl_plot_name *pol; /* its policy (ops: the snapshots) */
     uint64_t *sel;    /* the ops of the rows drawn, ascending */
     size_t rows;
     float *acc; /* rows x cols x NCELL bytes */
 };
 
-static int add_op(struct name *pol, uint64_t op)
+static int add_op(struct hl_plot_name *pol, uint64_t op)
 {
     if (pol->nops && pol->ops[pol->nops - 1] == op)
         return 0;
@@ -711,14 +155,14 @@ static size_t clampz(size_t v, size_t lo, size_t hi) { return v < lo ? lo : v > 
 /* The layout both scripts use: up to 4 panels in a row, else two rows. */
 static size_t panel_columns(size_t n) { return n <= 4 ? n : (n + 1) / 2; }
 
-static int heapmap_pass(const struct kind *k, char **files, int nfiles, struct input *in, long tr,
+static int heapmap_pass(const struct hl_plot_kind *k, char **files, int nfiles, struct hl_plot_input *in, long tr,
                         struct panel *panels, size_t cols, uint64_t bpc)
 {
     for (int f = 0; f < nfiles; f++) {
-        struct table tb;
-        struct record rec;
-        int rc = table_open(&tb, k, files[f]);
-        while (!rc && table_next(&tb, k, &rec, &rc)) {
+        struct hl_plot_table tb;
+        struct hl_plot_record rec;
+        int rc = hl_plot_table_open(&tb, k, files[f]);
+        while (!rc && hl_plot_table_next(&tb, k, &rec, &rc)) {
             uint64_t op = rec.count[2], off = rec.count[3], size = rec.count[4], hdr = rec.count[5];
             if (!panels) { /* the first pass: what is there */
                 if (hdr > size) {
@@ -730,8 +174,8 @@ static int heapmap_pass(const struct kind *k, char **files, int nfiles, struct i
                     rc = hl_plot_bad_input(tb.c.path, tb.c.line, "offset + size overflows 64 bits");
                     break;
                 }
-                long t = names_add(&in->traces, rec.vals[0], 0);
-                long p = t < 0 ? -1 : names_add(&in->policies, rec.vals[1], (size_t)t);
+                long t = hl_plot_names_add(&in->traces, rec.vals[0], 0);
+                long p = t < 0 ? -1 : hl_plot_names_add(&in->policies, rec.vals[1], (size_t)t);
                 if (p < 0 || add_op(&in->policies.v[p], op)) {
                     rc = hl_plot_fail("%s", strerror(ENOMEM));
                     break;
@@ -743,7 +187,7 @@ static int heapmap_pass(const struct kind *k, char **files, int nfiles, struct i
             }
             if (strcmp(rec.vals[0], in->traces.v[tr].s) != 0)
                 continue;
-            long p = names_add(&in->policies, rec.vals[1], (size_t)tr);
+            long p = hl_plot_names_add(&in->policies, rec.vals[1], (size_t)tr);
             if (p < 0) {
                 rc = hl_plot_fail("%s", strerror(ENOMEM));
                 break;
@@ -764,14 +208,14 @@ static int heapmap_pass(const struct kind *k, char **files, int nfiles, struct i
             if (lo == pn->rows || pn->sel[lo] != op)
                 continue;
             float *row = pn->acc + lo * cols * NCELL;
-            if (rec.state == ST_MAPPED) {
+            if (rec.state == HL_PLOT_MAPPED) {
                 bin_range(row, bpc, cols, off, off + size, CELL_MAPPED);
             } else {
                 bin_range(row, bpc, cols, off, off + hdr, CELL_HEADER);
-                bin_range(row, bpc, cols, off + hdr, off + size, rec.state == ST_FREE ? CELL_FREE : CELL_USED);
+                bin_range(row, bpc, cols, off + hdr, off + size, rec.state == HL_PLOT_FREE ? CELL_FREE : CELL_USED);
             }
         }
-        if ((rc = table_close(&tb, rc)) != 0)
+        if ((rc = hl_plot_table_close(&tb, rc)) != 0)
             return rc;
     }
     return 0;
@@ -822,13 +266,13 @@ static int write_raster(const char *dir, struct panel *panels, size_t np, size_t
     return bad ? hl_plot_fail("%s: %s", dir, strerror(errno)) : 0;
 }
 
-static int read_heapmap(const struct kind *k, char **files, int nfiles, struct input *in, const char *want,
-                        const char *dir, int width, int height, const char **trace_out)
+static int read_heapmap(const struct hl_plot_kind *k, char **files, int nfiles, struct hl_plot_input *in,
+                        const char *want, const char *dir, int width, int height, const char **trace_out)
 {
     int rc = heapmap_pass(k, files, nfiles, in, -1, NULL, 0, 0);
     if (rc)
         return rc;
-    long tr = pick_trace(&in->traces, want, files[0]);
+    long tr = hl_plot_pick_trace(&in->traces, want, files[0]);
     if (tr < 0)
         return 2;
     *trace_out = in->traces.v[tr].s;
@@ -852,12 +296,12 @@ static int read_heapmap(const struct kind *k, char **files, int nfiles, struct i
     cols = (size_t)((bytes + bpc - 1) / bpc);
     size_t j = 0;
     for (size_t i = 0; i < in->policies.n && !rc; i++) {
-        struct name *pol = &in->policies.v[i];
+        struct hl_plot_name *pol = &in->policies.v[i];
         if (pol->trace != (size_t)tr)
             continue;
         struct panel *pn = &panels[j++];
         pn->pol = pol;
-        qsort(pol->ops, pol->nops, sizeof *pol->ops, cmp_u64);
+        qsort(pol->ops, pol->nops, sizeof *pol->ops, hl_plot_cmp_u64);
         size_t s = 0;
         for (size_t q = 0; q < pol->nops; q++)
             if (!s || pol->ops[q] != pol->ops[s - 1])
@@ -1030,7 +474,7 @@ int hl_cmd_plot(int argc, char **argv)
         fputs(usage_text, stderr);
         return 2;
     }
-    const struct kind *k = kind_lookup(argv[optind]);
+    const struct hl_plot_kind *k = hl_plot_kind_lookup(argv[optind]);
     if (!k)
         return hl_plot_fail("unknown chart kind '%s' (timeline, frag, util, throughput, heapmap, sizes, scaling)",
                             argv[optind]);
@@ -1064,7 +508,7 @@ int hl_cmd_plot(int argc, char **argv)
             return hl_plot_fail("cannot make a temporary folder %s: %s", dir, strerror(errno));
     }
 
-    struct input in = {0};
+    struct hl_plot_input in = {0};
     const char *trace = NULL;
     char partial[4200] = "", size[32];
     char data[4200];
@@ -1080,10 +524,10 @@ int hl_cmd_plot(int argc, char **argv)
             goto done;
         }
         if (strcmp(k->name, "sizes") == 0) {
-            rc = read_sizes(k, files, nfiles, &in, out);
+            rc = hl_plot_read_sizes(k, files, nfiles, &in, out);
         } else {
-            write_header(k, out);
-            rc = read_tables(k, files, nfiles, &in, out);
+            hl_plot_write_header(k, out);
+            rc = hl_plot_read_tables(k, files, nfiles, &in, out);
         }
         if (fclose(out) != 0 && !rc)
             rc = hl_plot_fail("%s: %s", data, strerror(errno));
@@ -1092,10 +536,10 @@ int hl_cmd_plot(int argc, char **argv)
         if (in.skipped)
             fprintf(stderr, "heaplab: plot: left out %llu row%s whose status is not ok\n",
                     (unsigned long long)in.skipped, in.skipped == 1 ? "" : "s");
-        if (k->one_trace && in.scattered && (rc = sort_rows(data, k, &in)) != 0)
+        if (k->one_trace && in.scattered && (rc = hl_plot_sort_rows(data, k, &in)) != 0)
             goto done;
         if (k->one_trace) {
-            long t = pick_trace(&in.traces, want_trace, nfiles == 1 ? files[0] : "the inputs");
+            long t = hl_plot_pick_trace(&in.traces, want_trace, nfiles == 1 ? files[0] : "the inputs");
             if (t < 0) {
                 rc = 2;
                 goto done;
@@ -1207,7 +651,7 @@ done:
         unlink(partial);
     if (!keep)
         remove_dir(dir);
-    names_free(&in.traces);
-    names_free(&in.policies);
+    hl_plot_names_free(&in.traces);
+    hl_plot_names_free(&in.policies);
     return rc;
 }
