@@ -163,4 +163,13 @@ int hl_plot_sort_rows(const char *path, const struct hl_plot_kind *k, struct hl_
 int hl_plot_read_sizes(const struct hl_plot_kind *k, char **files, int nfiles, struct hl_plot_input *in,
                        FILE *out);
 
+/* ---- heapmap: heapmap.c --------------------------------------------------------------- */
+
+/* The heapmap chart's data for the trace `want` (as hl_plot_pick_trace
+ * takes it; *trace_out: its name in the CSV), written into the folder dir
+ * as panels.tsv (a panel per policy) and raster.txt (its rows of cells),
+ * sized for a chart of width x height pixels.  0, or 2 after a message. */
+int hl_plot_read_heapmap(const struct hl_plot_kind *k, char **files, int nfiles, struct hl_plot_input *in,
+                         const char *want, const char *dir, int width, int height, const char **trace_out);
+
 #endif
