@@ -132,7 +132,7 @@ $(BUILD)/%.o: %.c
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # heaplab plot runs the scripts in plots/ (HEAPLAB_PLOTS overrides at run time)
-$(BUILD)/harness/cli/cmd_plot.o: CPPFLAGS += -DHEAPLAB_PLOTS_DIR='"$(CURDIR)/plots"'
+$(BUILD)/harness/plot/backend.o: CPPFLAGS += -DHEAPLAB_PLOTS_DIR='"$(CURDIR)/plots"'
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)

@@ -172,4 +172,18 @@ int hl_plot_read_sizes(const struct hl_plot_kind *k, char **files, int nfiles, s
 int hl_plot_read_heapmap(const struct hl_plot_kind *k, char **files, int nfiles, struct hl_plot_input *in,
                          const char *want, const char *dir, int width, int height, const char **trace_out);
 
+/* ---- the backends: backend.c ---------------------------------------------------------- */
+
+/* Draw the chart of `kind` from its data (data.tsv, or the heapmap's
+ * folder) into outpath (ending in .png or .svg) at width x height pixels:
+ * find the kind's script and matplotlib (gnuplot 0) or gnuplot, give the
+ * script the registry's policy names in $HEAPLAB_POLICIES, run it with the
+ * data, a file beside outpath to write, the size and the trace (when not
+ * NULL), and rename what it wrote to outpath.  Called once the input is
+ * checked, so bad input gets the same answer wherever heaplab runs.  0
+ * drawn; 1 the script failed or wrote nothing; 2 after a message (no
+ * script, no plotting stack: the message names the Debian package). */
+int hl_plot_draw(const char *kind, int gnuplot, const char *data, const char *outpath, int width, int height,
+                 const char *trace);
+
 #endif
