@@ -24,6 +24,8 @@
 #
 #   harness/cli          the heaplab command: main.c and one cmd_*.c a subcommand
 #   harness/conformance  the conformance suite (heaplab selftest, plugins, tests)
+#   harness/plot         heaplab plot's pieces: CSV and table input, the heap-map
+#                        raster, the matplotlib/gnuplot launcher
 #   harness/adapters     allocators behind the replay's struct hl_alloc: production
 #                        allocators (baseline), malloc-lab solutions and their memlib
 #   harness/replay       the replay engine: traces, generators, replay, runner,
@@ -59,7 +61,8 @@ INC_util := -Iharness/util
 INC_replay := -Iharness/replay -Ilib $(INC_util)
 INC_adapters := -Iharness/adapters $(INC_replay)
 INC_conformance := -Iharness/conformance $(INC_replay)
-INC_cli := -Iharness/cli $(INC_adapters) -Iharness/conformance
+INC_plot := -Iharness/plot $(INC_replay)
+INC_cli := -Iharness/cli $(INC_adapters) -Iharness/conformance -Iharness/plot
 # the tests are white-box: every layer's headers
 INC_tests := -Itests $(INC_core) $(INC_policies) $(INC_cli)
 INC_bench := $(INC_cli)
@@ -71,6 +74,7 @@ $(BUILD)/harness/util/%.o: CPPFLAGS += $(INC_util)
 $(BUILD)/harness/replay/%.o: CPPFLAGS += $(INC_replay)
 $(BUILD)/harness/adapters/%.o: CPPFLAGS += $(INC_adapters)
 $(BUILD)/harness/conformance/%.o: CPPFLAGS += $(INC_conformance)
+$(BUILD)/harness/plot/%.o: CPPFLAGS += $(INC_plot)
 $(BUILD)/harness/cli/%.o: CPPFLAGS += $(INC_cli)
 $(BUILD)/tests/%.o: CPPFLAGS += $(INC_tests)
 $(BUILD)/bench/%.o: CPPFLAGS += $(INC_bench)
@@ -141,7 +145,7 @@ $(BUILD)/harness/cli/cli.o: CPPFLAGS += -I$(BUILD)
 FORCE:
 
 # heaplab plot runs the scripts in plots/ (HEAPLAB_PLOTS overrides at run time)
-$(BUILD)/harness/cli/cmd_plot.o: CPPFLAGS += -DHEAPLAB_PLOTS_DIR='"$(CURDIR)/plots"'
+$(BUILD)/harness/plot/backend.o: CPPFLAGS += -DHEAPLAB_PLOTS_DIR='"$(CURDIR)/plots"'
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)

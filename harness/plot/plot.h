@@ -1,0 +1,189 @@
+/*
+ * plot.h - what heaplab plot is made of: the checks on its inputs, the
+ * data it hands a chart's script, and the script's run.  The command
+ * (harness/cli/cmd_plot.c) parses its options and calls these; each piece
+ * says what it does in its own file.
+ */
+#ifndef HEAPLAB_PLOT_H
+#define HEAPLAB_PLOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- messages ---------------------------------------------------------------------- */
+
+/* "heaplab: plot: " and the message on stderr.  Returns 2, the exit status. */
+__attribute__((format(printf, 1, 2))) int hl_plot_fail(const char *fmt, ...);
+
+/* "file:line: what is wrong" on stderr (line 0: "file: what is wrong").
+ * Returns 2. */
+__attribute__((format(printf, 3, 4))) int hl_plot_bad_input(const char *file, unsigned long line, const char *fmt,
+                                                            ...);
+
+/* ---- CSV (RFC 4180) reading: csv.c -------------------------------------------------- */
+
+struct hl_csv {
+    const char *path;
+    FILE *f;
+    unsigned long line;      /* physical line where the current record starts */
+    unsigned long next_line; /* physical line of the next character */
+    char *buf;               /* the record's fields, each NUL-terminated */
+    size_t len, cap;
+    size_t *starts; /* offsets of the fields in buf */
+    size_t nfields, fcap;
+};
+
+/* 0, or 2 after a message (a folder, a file that cannot be opened). */
+int hl_csv_open(struct hl_csv *c, const char *path);
+void hl_csv_close(struct hl_csv *c);
+
+/* The next record: 1, 0 at the end of the file, -1 after printing
+ * "file:line: what is wrong". */
+int hl_csv_next(struct hl_csv *c);
+
+/* Field i of the current record (i below c->nfields). */
+const char *hl_csv_field(const struct hl_csv *c, size_t i);
+
+/* Whether the record is one empty field: a blank line. */
+int hl_csv_blank(const struct hl_csv *c);
+
+/* ---- the chart kinds and their input: table.c ---------------------------------------- */
+
+struct hl_plot_column; /* a column a kind reads: its name and what it must hold */
+
+struct hl_plot_kind {
+    const char *name;
+    const struct hl_plot_column *cols; /* read, and written for the script in this order */
+    size_t ncols;
+    const char *value; /* the column a row must have for the chart to draw it */
+    int one_trace;     /* draws one trace (--trace) */
+};
+
+#define HL_PLOT_MAXCOLS 8 /* the most columns a kind reads */
+
+/* The kind called name (timeline, frag, util, throughput, heapmap, sizes,
+ * scaling), or NULL. */
+const struct hl_plot_kind *hl_plot_kind_lookup(const char *name);
+
+/* For qsort: uint64_t ascending. */
+int hl_plot_cmp_u64(const void *a, const void *b);
+
+/* A small string set: the traces, and the policies of each trace (tens,
+ * not millions). */
+struct hl_plot_name {
+    char *s;
+    size_t trace;      /* a policy: its trace (policies are per trace) */
+    uint64_t rows;     /* a trace: rows the chart can draw */
+    int has_glibc;     /* a trace: an ok baseline:glibc row with ops_per_sec */
+    uint64_t max_end;  /* a trace, heapmap: the largest offset + size */
+    int closed;        /* a policy: another policy's rows followed its own */
+    double last_op;    /* a policy: the op of its last row */
+    uint64_t *ops;     /* a policy, heapmap: the snapshot ops seen */
+    size_t nops, opscap;
+};
+
+struct hl_plot_names {
+    struct hl_plot_name *v;
+    size_t n, cap;
+    size_t last; /* the last hit: rows come in runs */
+};
+
+/* The index of (s, trace) (added if new), or -1 out of memory. */
+long hl_plot_names_add(struct hl_plot_names *ns, const char *s, size_t trace);
+void hl_plot_names_free(struct hl_plot_names *ns);
+
+/* The trace --trace names (want: its path as in the CSV, or its file
+ * name), or the first one with a row to draw (want NULL); -1 after a
+ * message that names `what` as the input. */
+long hl_plot_pick_trace(const struct hl_plot_names *traces, const char *want, const char *what);
+
+/* What the inputs of a chart held. */
+struct hl_plot_input {
+    struct hl_plot_names traces;
+    struct hl_plot_names policies; /* per trace */
+    uint64_t skipped;              /* rows whose status is not ok */
+    int scattered;                 /* a policy's rows are not one run in op order */
+};
+
+enum hl_plot_state { HL_PLOT_USED, HL_PLOT_FREE, HL_PLOT_MAPPED };
+
+/* One checked record: vals[i] is k->cols[i]'s text, num[i] its number
+ * (NaN when empty), count[i] its integer (integer columns), state its
+ * state (the state column). */
+struct hl_plot_record {
+    const char *vals[HL_PLOT_MAXCOLS];
+    double num[HL_PLOT_MAXCOLS];
+    uint64_t count[HL_PLOT_MAXCOLS];
+    enum hl_plot_state state;
+};
+
+/* One table file being read: its records, checked against the kind. */
+struct hl_plot_table {
+    struct hl_csv c;
+    int idx[HL_PLOT_MAXCOLS]; /* the file's column of each of the kind's */
+    long status;              /* the file's status column, or -1 */
+    size_t nheader;           /* fields in the header: every record has as many */
+    uint64_t rows;            /* records read */
+};
+
+/* Open path and read its header, which must name every column of k.  0,
+ * or 2 after a message; either way hl_plot_table_close follows. */
+int hl_plot_table_open(struct hl_plot_table *tb, const struct hl_plot_kind *k, const char *path);
+
+/* The next record into rec: 1, or 0 at the end of the file or on bad input
+ * (then *rc says which). */
+int hl_plot_table_next(struct hl_plot_table *tb, const struct hl_plot_kind *k, struct hl_plot_record *rec, int *rc);
+
+/* Close the file; a file with a header and no records is bad input.
+ * Returns rc, or 2 after that message. */
+int hl_plot_table_close(struct hl_plot_table *tb, int rc);
+
+/* The kind's column names, tab-separated, a line: the data file's header. */
+void hl_plot_write_header(const struct hl_plot_kind *k, FILE *out);
+
+/* Read every file of a table kind into `out` (tab-separated, the kind's
+ * columns in order, after hl_plot_write_header) and count traces and
+ * policies into in.  0, or 2 after a message. */
+int hl_plot_read_tables(const struct hl_plot_kind *k, char **files, int nfiles, struct hl_plot_input *in,
+                        FILE *out);
+
+/* Rewrite the data file at path with each policy's rows together and in
+ * op order: the scripts draw a policy's line through consecutive rows.
+ * Only needed when the CSV interleaves them (in->scattered).  0, or 2
+ * after a message. */
+int hl_plot_sort_rows(const char *path, const struct hl_plot_kind *k, struct hl_plot_input *in);
+
+/* ---- sizes: sizes.c ------------------------------------------------------------------- */
+
+/* The sizes chart's data into out, its header first: for a trace file a
+ * row per distinct request size (malloc, calloc, memalign, realloc to a
+ * nonzero size) with how often it occurs; a .csv file is read as a
+ * trace,size,count table.  0, or 2 after a message. */
+int hl_plot_read_sizes(const struct hl_plot_kind *k, char **files, int nfiles, struct hl_plot_input *in,
+                       FILE *out);
+
+/* ---- heapmap: heapmap.c --------------------------------------------------------------- */
+
+/* The heapmap chart's data for the trace `want` (as hl_plot_pick_trace
+ * takes it; *trace_out: its name in the CSV), written into the folder dir
+ * as panels.tsv (a panel per policy) and raster.txt (its rows of cells),
+ * sized for a chart of width x height pixels.  0, or 2 after a message. */
+int hl_plot_read_heapmap(const struct hl_plot_kind *k, char **files, int nfiles, struct hl_plot_input *in,
+                         const char *want, const char *dir, int width, int height, const char **trace_out);
+
+/* ---- the backends: backend.c ---------------------------------------------------------- */
+
+/* Draw the chart of `kind` from its data (data.tsv, or the heapmap's
+ * folder) into outpath (ending in .png or .svg) at width x height pixels:
+ * find the kind's script and matplotlib (gnuplot 0) or gnuplot, give the
+ * script the registry's policy names in $HEAPLAB_POLICIES, run it with the
+ * data, a file beside outpath to write, the size and the trace (when not
+ * NULL), and rename what it wrote to outpath.  Called once the input is
+ * checked, so bad input gets the same answer wherever heaplab runs.  0
+ * drawn; 1 the script failed or wrote nothing; 2 after a message (no
+ * script, no plotting stack: the message names the Debian package). */
+int hl_plot_draw(const char *kind, int gnuplot, const char *data, const char *outpath, int width, int height,
+                 const char *trace);
+
+#endif

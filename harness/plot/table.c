@@ -1,0 +1,448 @@
+/*
+ * table.c - the chart kinds, and reading their tables: the columns each
+ * kind reads, a replay CSV (-f csv, --save, --timeline, --heapmap) checked
+ * against them (the header names every column, each record has the
+ * header's fields, every value the chart reads is of its column's type),
+ * and the rows handed to the script as a tab-separated file.  Rows whose
+ * status column says anything but "ok" are left out.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "plot.h"
+#include "util.h"
+
+/* ---- the kinds ------------------------------------------------------------------ */
+
+enum coltype {
+    C_STR,   /* a string: trace, policy */
+    C_NUM,   /* a finite number, or empty (not available) */
+    C_COUNT, /* a non-negative integer, never empty */
+    C_STATE, /* used, free or mapped */
+};
+
+struct hl_plot_column {
+    const char *name;
+    enum coltype type;
+};
+
+#define COLS(...)                                                                                  \
+    (const struct hl_plot_column[]){__VA_ARGS__},                                                  \
+        sizeof((const struct hl_plot_column[]){__VA_ARGS__}) / sizeof(struct hl_plot_column)
+
+static const struct hl_plot_kind kinds[] = {
+    {"timeline",
+     COLS({"trace", C_STR}, {"policy", C_STR}, {"op", C_COUNT}, {"live_bytes", C_NUM}, {"heap_bytes", C_NUM}),
+     "heap_bytes", 1},
+    {"frag",
+     COLS({"trace", C_STR}, {"policy", C_STR}, {"op", C_COUNT}, {"internal_frag", C_NUM},
+          {"external_frag", C_NUM}),
+     "external_frag", 1},
+    {"util", COLS({"trace", C_STR}, {"policy", C_STR}, {"util", C_NUM}), "util", 0},
+    {"throughput",
+     COLS({"trace", C_STR}, {"policy", C_STR}, {"ops_per_sec", C_NUM}, {"ops_per_sec_min", C_NUM}),
+     "ops_per_sec", 0},
+    {"heapmap",
+     COLS({"trace", C_STR}, {"policy", C_STR}, {"op", C_COUNT}, {"offset", C_COUNT}, {"size", C_COUNT},
+          {"header_bytes", C_COUNT}, {"state", C_STATE}),
+     "size", 1},
+    {"sizes", COLS({"trace", C_STR}, {"size", C_COUNT}, {"count", C_COUNT}), "count", 0},
+    {"scaling",
+     COLS({"live_blocks", C_COUNT}, {"policy", C_STR}, {"ops_per_sec", C_NUM}, {"ops_per_sec_min", C_NUM}),
+     "ops_per_sec", 0},
+};
+
+#define NKINDS (sizeof kinds / sizeof kinds[0])
+
+const struct hl_plot_kind *hl_plot_kind_lookup(const char *name)
+{
+    for (size_t i = 0; i < NKINDS; i++)
+        if (strcmp(kinds[i].name, name) == 0)
+            return &kinds[i];
+    return NULL;
+}
+
+static int column_index(const struct hl_plot_kind *k, const char *name)
+{
+    for (size_t i = 0; i < k->ncols; i++)
+        if (strcmp(k->cols[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* ---- values ----------------------------------------------------------------------- */
+
+/* A plain decimal number (no hex, inf or nan, which the scripts would not
+ * read alike).  0 ok, -1 not a number. */
+static int parse_num(const char *s, double *out)
+{
+    if (!*s || strspn(s, "0123456789+-.eE") != strlen(s))
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_state(const char *s, enum hl_plot_state *out)
+{
+    static const char *const names[] = {"used", "free", "mapped"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum hl_plot_state)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- a small string set (traces and policies: tens, not millions) ----------------- */
+
+int hl_plot_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+long hl_plot_names_add(struct hl_plot_names *ns, const char *s, size_t trace)
+{
+    if (ns->last < ns->n && ns->v[ns->last].trace == trace && strcmp(ns->v[ns->last].s, s) == 0)
+        return (long)ns->last;
+    for (size_t i = 0; i < ns->n; i++)
+        if (ns->v[i].trace == trace && strcmp(ns->v[i].s, s) == 0)
+            return (long)(ns->last = i);
+    if (ns->n == ns->cap) {
+        size_t cap = ns->cap ? ns->cap * 2 : 16;
+        struct hl_plot_name *v = realloc(ns->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        ns->v = v;
+        ns->cap = cap;
+    }
+    struct hl_plot_name *nm = &ns->v[ns->n];
+    memset(nm, 0, sizeof *nm);
+    nm->trace = trace;
+    if (!(nm->s = strdup(s)))
+        return -1;
+    return (long)(ns->last = ns->n++);
+}
+
+void hl_plot_names_free(struct hl_plot_names *ns)
+{
+    for (size_t i = 0; i < ns->n; i++) {
+        free(ns->v[i].s);
+        free(ns->v[i].ops);
+    }
+    free(ns->v);
+    memset(ns, 0, sizeof *ns);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+long hl_plot_pick_trace(const struct hl_plot_names *traces, const char *want, const char *what)
+{
+    if (!want) {
+        for (size_t i = 0; i < traces->n; i++)
+            if (traces->v[i].rows)
+                return (long)i;
+        return hl_plot_fail("%s: no row has a value to draw", what), -1;
+    }
+    long hit = -1;
+    for (size_t i = 0; i < traces->n; i++)
+        if (strcmp(traces->v[i].s, want) == 0)
+            return (long)i;
+    for (size_t i = 0; i < traces->n; i++)
+        if (strcmp(base_name(traces->v[i].s), want) == 0) {
+            if (hit >= 0)
+                return hl_plot_fail("--trace %s: ambiguous (%s and %s): give the path as in the CSV", want,
+                                    traces->v[hit].s, traces->v[i].s),
+                       -1;
+            hit = (long)i;
+        }
+    if (hit < 0) {
+        fprintf(stderr, "heaplab: plot: --trace %s: not in %s (it has", want, what);
+        for (size_t i = 0; i < traces->n && i < 8; i++)
+            fprintf(stderr, " %s", traces->v[i].s);
+        fputs(traces->n > 8 ? " ...)\n" : ")\n", stderr);
+    }
+    return hit;
+}
+
+/* ---- reading the inputs of a table kind ------------------------------------------- */
+
+/* Map the header onto the kind's columns: idx[i] = the file's column for
+ * k->cols[i]; *status = the file's status column or -1. */
+static int read_header(struct hl_csv *c, const struct hl_plot_kind *k, int idx[HL_PLOT_MAXCOLS], long *status)
+{
+    int r = hl_csv_next(c);
+    if (r < 0)
+        return 2;
+    if (r == 0)
+        return hl_plot_bad_input(c->path, 0, "empty: expected a CSV header line");
+    *status = -1;
+    for (size_t i = 0; i < k->ncols; i++)
+        idx[i] = -1;
+    for (size_t f = 0; f < c->nfields; f++) {
+        const char *h = hl_csv_field(c, f);
+        int ki = column_index(k, h);
+        if (ki >= 0 && idx[ki] < 0)
+            idx[ki] = (int)f;
+        if (strcmp(h, "status") == 0 && *status < 0)
+            *status = (long)f;
+    }
+    for (size_t i = 0; i < k->ncols; i++)
+        if (idx[i] < 0) {
+            char list[256] = "";
+            for (size_t j = 0; j < k->ncols; j++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "", k->cols[j].name);
+            return hl_plot_bad_input(c->path, 0, "missing column %s (a %s chart reads %s)", k->cols[i].name, k->name,
+                                     list);
+        }
+    return 0;
+}
+
+static int check_record(struct hl_csv *c, const struct hl_plot_kind *k, const int idx[HL_PLOT_MAXCOLS], size_t nheader,
+                        struct hl_plot_record *rec)
+{
+    if (c->nfields != nheader)
+        return hl_plot_bad_input(c->path, c->line, "%zu fields, the header has %zu", c->nfields, nheader);
+    for (size_t i = 0; i < k->ncols; i++) {
+        const char *v = hl_csv_field(c, (size_t)idx[i]);
+        rec->vals[i] = v;
+        rec->num[i] = NAN;
+        switch (k->cols[i].type) {
+        case C_STR:
+            if (!*v)
+                return hl_plot_bad_input(c->path, c->line, "%s is empty", k->cols[i].name);
+            if (strpbrk(v, "\t\r\n"))
+                return hl_plot_bad_input(c->path, c->line, "%s holds a tab or a line break", k->cols[i].name);
+            break;
+        case C_NUM:
+            if (*v && parse_num(v, &rec->num[i]))
+                return hl_plot_bad_input(c->path, c->line, "%s: '%s' is not a number", k->cols[i].name, v);
+            break;
+        case C_COUNT:
+            if (hl_parse_u64(v, UINT64_MAX, &rec->count[i]))
+                return hl_plot_bad_input(c->path, c->line, "%s: '%s' is not a non-negative integer", k->cols[i].name,
+                                         v);
+            rec->num[i] = (double)rec->count[i];
+            break;
+        case C_STATE:
+            if (parse_state(v, &rec->state))
+                return hl_plot_bad_input(c->path, c->line, "%s: '%s' is not used, free or mapped", k->cols[i].name, v);
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Whether the row has the value the chart draws. */
+static int drawable(const struct hl_plot_kind *k, const struct hl_plot_record *rec)
+{
+    int vi = column_index(k, k->value);
+    if (!isnan(rec->num[vi]))
+        return 1;
+    /* frag draws either fragmentation column */
+    int ii = column_index(k, "internal_frag");
+    return ii >= 0 && !isnan(rec->num[ii]);
+}
+
+void hl_plot_write_header(const struct hl_plot_kind *k, FILE *out)
+{
+    for (size_t i = 0; i < k->ncols; i++)
+        fprintf(out, "%s%s", i ? "\t" : "", k->cols[i].name);
+    fputc('\n', out);
+}
+
+int hl_plot_table_open(struct hl_plot_table *tb, const struct hl_plot_kind *k, const char *path)
+{
+    tb->rows = 0;
+    int rc = hl_csv_open(&tb->c, path);
+    if (!rc)
+        rc = read_header(&tb->c, k, tb->idx, &tb->status);
+    tb->nheader = tb->c.nfields;
+    return rc;
+}
+
+int hl_plot_table_next(struct hl_plot_table *tb, const struct hl_plot_kind *k, struct hl_plot_record *rec, int *rc)
+{
+    int r;
+    while ((r = hl_csv_next(&tb->c)) != 0) {
+        if (r < 0) {
+            *rc = 2;
+            return 0;
+        }
+        if (hl_csv_blank(&tb->c) && tb->nheader > 1)
+            continue;
+        if ((*rc = check_record(&tb->c, k, tb->idx, tb->nheader, rec)) != 0)
+            return 0;
+        tb->rows++;
+        return 1;
+    }
+    return 0;
+}
+
+int hl_plot_table_close(struct hl_plot_table *tb, int rc)
+{
+    if (!rc && tb->rows == 0)
+        rc = hl_plot_bad_input(tb->c.path, 0, "no rows after the header");
+    hl_csv_close(&tb->c);
+    return rc;
+}
+
+int hl_plot_read_tables(const struct hl_plot_kind *k, char **files, int nfiles, struct hl_plot_input *in, FILE *out)
+{
+    int tracei = column_index(k, "trace"), policyi = column_index(k, "policy"), opi = column_index(k, "op");
+    long prev = -1;
+    for (int f = 0; f < nfiles; f++) {
+        struct hl_plot_table tb;
+        struct hl_plot_record rec;
+        int rc = hl_plot_table_open(&tb, k, files[f]);
+        while (!rc && hl_plot_table_next(&tb, k, &rec, &rc)) {
+            if (tb.status >= 0 && strcmp(hl_csv_field(&tb.c, (size_t)tb.status), "ok") != 0) {
+                in->skipped++;
+                continue;
+            }
+            const char *trace = tracei >= 0 ? rec.vals[tracei] : "";
+            const char *policy = policyi >= 0 ? rec.vals[policyi] : "";
+            long t = hl_plot_names_add(&in->traces, trace, 0);
+            long p = t < 0 ? -1 : hl_plot_names_add(&in->policies, policy, (size_t)t);
+            if (p < 0) {
+                rc = hl_plot_fail("%s", strerror(ENOMEM));
+                break;
+            }
+            if (drawable(k, &rec)) {
+                in->traces.v[t].rows++;
+                if (strcmp(policy, "baseline:glibc") == 0)
+                    in->traces.v[t].has_glibc = 1;
+            }
+            struct hl_plot_name *pol = &in->policies.v[p];
+            if (p != prev) {
+                if (prev >= 0)
+                    in->policies.v[prev].closed = 1;
+                in->scattered |= pol->closed;
+                prev = p;
+            } else if (opi >= 0 && rec.num[opi] < pol->last_op) {
+                in->scattered = 1;
+            }
+            if (opi >= 0)
+                pol->last_op = rec.num[opi];
+            for (size_t i = 0; i < k->ncols; i++)
+                fprintf(out, "%s%s", i ? "\t" : "", rec.vals[i]);
+            fputc('\n', out);
+        }
+        if ((rc = hl_plot_table_close(&tb, rc)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- lines in order ------------------------------------------------------------- */
+
+struct line {
+    size_t group; /* its (trace, policy) */
+    double op;
+    size_t seq; /* its place in the file: equal ops keep their order */
+    char *text;
+};
+
+static int cmp_line(const void *a, const void *b)
+{
+    const struct line *x = a, *y = b;
+    if (x->group != y->group)
+        return x->group < y->group ? -1 : 1;
+    if (x->op != y->op)
+        return x->op < y->op ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Where field `i` of a tab-separated line starts (the line has it: heaplab
+ * wrote it). */
+static char *tsv_field(char *line, int i)
+{
+    for (; i > 0; i--)
+        line = strchr(line, '\t') + 1;
+    return line;
+}
+
+int hl_plot_sort_rows(const char *path, const struct hl_plot_kind *k, struct hl_plot_input *in)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return hl_plot_fail("%s: %s", path, strerror(errno));
+    struct line *lines = NULL;
+    size_t n = 0, cap = 0;
+    char *header = NULL, *buf = NULL;
+    size_t blen = 0;
+    ssize_t len;
+    int rc = 0;
+    int ti = column_index(k, "trace"), pi = column_index(k, "policy"), oi = column_index(k, "op");
+    while ((len = getline(&buf, &blen, f)) > 0) {
+        if (!header) {
+            header = buf;
+            buf = NULL;
+            blen = 0;
+            continue;
+        }
+        if (n == cap) {
+            size_t c2 = cap ? cap * 2 : 1024;
+            struct line *l2 = realloc(lines, c2 * sizeof *l2);
+            if (!l2) {
+                rc = hl_plot_fail("%s", strerror(ENOMEM));
+                break;
+            }
+            lines = l2;
+            cap = c2;
+        }
+        char *copy = strdup(buf);
+        if (!copy) {
+            rc = hl_plot_fail("%s", strerror(ENOMEM));
+            break;
+        }
+        /* the key fields, cut out of the original line */
+        char *t = tsv_field(buf, ti), *p = tsv_field(buf, pi), *o = tsv_field(buf, oi);
+        for (char *q = buf; *q; q++)
+            if (*q == '\t' || *q == '\n')
+                *q = '\0';
+        long tx = hl_plot_names_add(&in->traces, t, 0);
+        long px = tx < 0 ? -1 : hl_plot_names_add(&in->policies, p, (size_t)tx);
+        if (px < 0) {
+            free(copy);
+            rc = hl_plot_fail("%s", strerror(ENOMEM));
+            break;
+        }
+        lines[n] = (struct line){(size_t)px, strtod(o, NULL), n, copy};
+        n++;
+    }
+    fclose(f);
+    free(buf);
+    if (!rc) {
+        qsort(lines, n, sizeof *lines, cmp_line);
+        f = fopen(path, "w");
+        if (!f) {
+            rc = hl_plot_fail("%s: %s", path, strerror(errno));
+        } else {
+            fputs(header ? header : "", f);
+            for (size_t i = 0; i < n; i++)
+                fputs(lines[i].text, f);
+            if (fclose(f) != 0)
+                rc = hl_plot_fail("%s: %s", path, strerror(errno));
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(lines[i].text);
+    free(lines);
+    free(header);
+    return rc;
+}
