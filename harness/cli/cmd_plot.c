@@ -41,6 +41,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "plot.h"
 
@@ -119,7 +120,7 @@ int hl_cmd_plot(int argc, char **argv)
     int width = DEFAULT_W, height = DEFAULT_H, c;
     optind = 1;
     /* options may follow the inputs ("heaplab plot util r.csv -o u.png") */
-    while ((c = getopt_long(argc, argv, "o:b:s:t:h", longopts, NULL)) != -1) {
+    while ((c = hl_cli_getopt(argc, argv, "o:b:s:t:h", longopts, "plot")) != -1) {
         switch (c) {
         case 'o':
             outpath = optarg;
@@ -141,15 +142,12 @@ int hl_cmd_plot(int argc, char **argv)
         case 'h':
             fputs(usage_text, stdout);
             return 0;
-        default:
-            fputs(usage_text, stderr);
+        default: /* hl_cli_getopt said what is wrong */
             return 2;
         }
     }
-    if (optind >= argc) {
-        fputs(usage_text, stderr);
-        return 2;
-    }
+    if (optind >= argc)
+        return hl_plot_fail("which chart? (heaplab plot KIND INPUT... -o OUT; see 'heaplab plot --help')");
     const struct hl_plot_kind *k = hl_plot_kind_lookup(argv[optind]);
     if (!k)
         return hl_plot_fail("unknown chart kind '%s' (timeline, frag, util, throughput, heapmap, sizes, scaling)",

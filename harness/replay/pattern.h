@@ -1,6 +1,6 @@
 /*
  * pattern.h - a fixed-seed PRNG and per-block byte patterns, for the
- * conformance checks (conformance.c) and the Check suites (testutil.h).
+ * conformance checks (harness/conformance/) and the Check suites (testutil.h).
  * Header-only: both include it and neither links the other.
  */
 #ifndef HEAPLAB_PATTERN_H
