@@ -450,8 +450,22 @@ START_TEST(misaligned_payload)
     /* CMU's lab aligns to 16: an 8-aligned classic solution fails there, with a hint */
     solution("eight", NULL, "void *mm_malloc(size_t n) { char *p = take(n + 8); return p ? p + 8 : p; }\n", NULL,
              NULL, NULL, sol, sizeof sol);
-    expect_status(sol, trace, "--align", "16", "integrity error: id 0 at 0x",
+    expect_status(sol, trace, "--preset", "linux", "integrity error: id 0 at 0x",
                   " not 16-aligned at op 1 (the classic lab aligns to 8: --preset malloclab)");
+    /* the hint only where that preset is not in use already */
+    expect_status(sol, trace, "--align", "16", "integrity error: id 0 at 0x", " not 16-aligned at op 1");
+    /* the table gives a failed row no util, as it gives it no ops/s */
+    char spec[400];
+    snprintf(spec, sizeof spec, "mm:%s", sol);
+    const char *args[] = {"replay", "-p", spec, "--preset", "malloclab", "--align", "16", "--repeat", "1", trace, NULL};
+    struct out o = heaplab(args);
+    ck_assert_int_eq(o.status, 1);
+    const char *head = o.out, *row = strstr(o.out, "\n");
+    ck_assert_ptr_nonnull(row);
+    row++;
+    size_t at = (size_t)(strstr(head, "  util") - head) + 2; /* the column's right edge: "  util" ends it */
+    ck_assert_msg(strncmp(row + at + 3, "-", 1) == 0 && row[at + 2] == ' ', "util cell of a failed row: %s", o.out);
+    out_free(&o);
 }
 END_TEST
 
@@ -812,6 +826,51 @@ START_TEST(same_basename_rows_keep_apart)
 }
 END_TEST
 
+/* Rows keep their -p order, solutions and policies alike (docs/metrics.md). */
+START_TEST(rows_keep_the_p_order)
+{
+    char a[300], trace[300], spec_a[400];
+    trace_file("small.rep", small_trace, trace, sizeof trace);
+    solution("first", NULL, NULL, NULL, NULL, NULL, a, sizeof a);
+    snprintf(spec_a, sizeof spec_a, "mm:%s", a);
+    const char *args[] = {"replay", "-p", "best-fit", "-p", spec_a, "-p", "first-fit", "--preset", "malloclab",
+                          "--repeat", "1", "-f", "csv", trace, NULL};
+    struct out o = heaplab(args);
+    ck_assert_msg(o.status == 0, "exit %d: %s%s", o.status, o.out, o.err);
+    struct csv c;
+    csv_parse(o.out, &c);
+    ck_assert_int_eq(c.nrows, 3);
+    ck_assert_str_eq(col(&c, 0, "policy"), "best-fit");
+    ck_assert_str_eq(col(&c, 1, "policy"), "mm:first.c");
+    ck_assert_str_eq(col(&c, 2, "policy"), "first-fit");
+    free(c.text);
+    out_free(&o);
+}
+END_TEST
+
+/* The compiler's warnings reach the user, and HEAPLAB_MM_CFLAGS reaches the
+ * compiler (after heaplab's flags, so it can turn a warning into an error). */
+START_TEST(compiler_flags_and_warnings)
+{
+    char sol[300], trace[300];
+    trace_file("small.rep", small_trace, trace, sizeof trace);
+    solution("warns", NULL, NULL, NULL, NULL, "static int unused_helper(void) { int unused_var; return 0; }\n", sol,
+             sizeof sol);
+    struct csv c;
+    struct out o = replay_csv(sol, trace, NULL, NULL, &c);
+    ck_assert_msg(o.status == 0, "exit %d: %s", o.status, o.err);
+    ck_assert_msg(strstr(o.err, "warning: unused variable") && strstr(o.err, "unused_var"), "%s", o.err);
+    free(c.text);
+    out_free(&o);
+    setenv("HEAPLAB_MM_CFLAGS", "-Werror=unused-variable -DHEAPLAB_TEST_FLAG", 1);
+    o = replay_csv(sol, trace, NULL, NULL, &c);
+    unsetenv("HEAPLAB_MM_CFLAGS");
+    ck_assert_msg(o.status == 2, "exit %d: %s", o.status, o.err);
+    ck_assert_msg(strstr(o.err, "error: unused variable"), "%s", o.err); /* the compiler's own words */
+    out_free(&o);
+}
+END_TEST
+
 /* An already built .so is loaded as it is. */
 START_TEST(built_shared_object)
 {
@@ -868,6 +927,29 @@ START_TEST(perf_index_uses_this_runs_libc)
     /* the formula, from the printed (rounded) U and ratio */
     double q = ratio < 1 ? ratio : 1;
     ck_assert_double_eq_tol(index, 0.6 * u + 40 * q, 0.2);
+    out_free(&o);
+    /* the CSV carries the same index in its perf_index column */
+    char *text = slurp(csv_path);
+    struct csv c;
+    csv_parse(text, &c);
+    ck_assert_int_eq(c.nrows, 2); /* the solution's row and the glibc row that measured T_libc */
+    ck_assert_str_eq(col(&c, 0, "policy"), "mm:mm-implicit.c");
+    ck_assert_double_eq_tol(strtod(col(&c, 0, "perf_index"), NULL), index, 0.051);
+    ck_assert_str_eq(col(&c, 1, "perf_index"), ""); /* a baseline has none */
+    free(c.text);
+    free(text);
+    /* JSON: a number, and null where there is none */
+    const char *jargs[] = {"replay", "-p", spec, "--preset", "malloclab", "--repeat", "1", "--perf-index",
+                           "-f", "json", trace, NULL};
+    o = heaplab(jargs);
+    ck_assert_msg(o.status == 0, "exit %d: %s", o.status, o.err);
+    const char *mm = strstr(o.out, "\"policy\": \"mm:mm-implicit.c\"");
+    const char *glibc = strstr(o.out, "\"policy\": \"baseline:glibc\"");
+    ck_assert_msg(mm && glibc && mm < glibc, "%s", o.out);
+    const char *pi = strstr(mm, "\"perf_index\": ");
+    ck_assert_msg(pi && pi < glibc && pi[14] >= '0' && pi[14] <= '9', "%s", o.out);
+    pi = strstr(glibc, "\"perf_index\": ");
+    ck_assert_msg(pi && strncmp(pi + 14, "null", 4) == 0, "%s", o.out);
     out_free(&o);
 }
 END_TEST
@@ -1007,6 +1089,8 @@ Suite *make_mm_suite(void)
     tcase_add_test(tc, solution_output_goes_to_stderr);
     tcase_add_test(tc, built_shared_object);
     tcase_add_test(tc, same_basename_rows_keep_apart);
+    tcase_add_test(tc, rows_keep_the_p_order);
+    tcase_add_test(tc, compiler_flags_and_warnings);
     tcase_add_test(tc, perf_index_uses_this_runs_libc);
     tcase_add_test(tc, samples_show_the_payloads_in_the_heap);
     suite_add_tcase(s, tc);

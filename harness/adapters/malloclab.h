@@ -88,13 +88,21 @@ extern const struct hl_job_ops hl_mm_job;
 int hl_mm_libc_time(const struct hl_trace *traces, size_t n, const struct hl_replay_config *cfg, double *ops,
                     double *secs);
 
-/* Print the lab's performance index, 100 * (0.6 U + 0.4 min(1, T / T_libc)),
+/* The lab's performance index, 100 * (0.6 U + 0.4 min(1, T / T_libc)),
  * for each group of rows with the same policy column (baselines left out):
  * U the mean util over the group's traces, T its total ops over its total
  * seconds (as the lab's driver computes them).  T_libc is the total over
- * the baseline:glibc rows when there are any, else libc_ops / libc_secs;
- * a line says where it came from. */
-void hl_mm_perf_index(const struct hl_result *rows, size_t n, double libc_ops, double libc_secs, FILE *out);
+ * the baseline:glibc rows when there are any, else libc_ops / libc_secs.
+ * Sets every row's perf_index column (not available for a baseline, for
+ * a group with a failed row - the lab's driver gives no index to a
+ * solution that fails a trace - and when T_libc is unknown) and returns
+ * T_libc (NAN when unknown). */
+double hl_mm_perf_index(struct hl_result *rows, size_t n, double libc_ops, double libc_secs);
+
+/* The index's table, one line per policy and a line saying where T_libc
+ * came from, after hl_mm_perf_index set the column. */
+void hl_mm_perf_index_print(const struct hl_result *rows, size_t n, double tlibc, FILE *out);
+
 /* 1 when the rows include ok baseline:glibc rows with a throughput. */
 int hl_mm_have_libc_rows(const struct hl_result *rows, size_t n);
 

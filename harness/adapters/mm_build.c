@@ -35,7 +35,7 @@
 #define HEAPLAB_MALLOCLAB_INCLUDE ""
 #endif
 
-const char *const hl_mm_cflags[] = {"-std=gnu11", "-O2", "-g", "-shared", "-fPIC", "-DDRIVER", NULL};
+const char *const hl_mm_cflags[] = {"-std=gnu11", "-O2", "-g", "-Wall", "-shared", "-fPIC", "-DDRIVER", NULL};
 
 /* ---- reading the source for the declarations ---------------------------------------- */
 
@@ -322,6 +322,7 @@ static int write_all(const char *path, const char *a, size_t alen, const char *b
 }
 
 #define MAX_ARGS 32
+#define MAX_USER_FLAGS 32 /* words of $HEAPLAB_MM_CFLAGS */
 
 /* Run argv (the compiler), its output on our stderr; its exit status, or -1. */
 static int run_compiler(char *const argv[])
@@ -384,7 +385,7 @@ static int compile(const char *file, const char *src, size_t len, struct hl_mm *
     m->check_arg = chk.arg > 0;
 
     char def_init[64] = "", def_ret[64] = "", def_args[64] = "";
-    char *argv[MAX_ARGS];
+    char *argv[MAX_ARGS + MAX_USER_FLAGS];
     int k = 0;
     argv[k++] = cc;
     for (int i = 0; hl_mm_cflags[i]; i++)
@@ -405,6 +406,18 @@ static int compile(const char *file, const char *src, size_t len, struct hl_mm *
     argv[k++] = inc;
     argv[k++] = "-I";
     argv[k++] = dir;
+    /* the student's own flags, after ours so they win (-O0, -DDEBUG, -Werror) */
+    char user[4096];
+    const char *env = getenv("HEAPLAB_MM_CFLAGS");
+    snprintf(user, sizeof user, "%s", env ? env : "");
+    int nuser = 0;
+    for (char *save = NULL, *w = strtok_r(user, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+        if (++nuser > MAX_USER_FLAGS) {
+            snprintf(err, errlen, "mm:%s: HEAPLAB_MM_CFLAGS: more than %d words", file, MAX_USER_FLAGS);
+            return -1;
+        }
+        argv[k++] = w;
+    }
     int nflags = k;
 
     /* the key: the source, the compiler, the command line, our headers */

@@ -69,10 +69,35 @@ int hl_mm_have_libc_rows(const struct hl_result *rows, size_t n)
     return 0;
 }
 
-void hl_mm_perf_index(const struct hl_result *rows, size_t n, double libc_ops, double libc_secs, FILE *out)
+/* The totals of the rows of policy column `policy`: traces, failed rows,
+ * the sum of util, ops and seconds of the ok ones. */
+struct group {
+    unsigned traces, failed;
+    double util, ops, secs;
+};
+
+static struct group group_of(const struct hl_result *rows, size_t n, const char *policy)
 {
-    int from_rows = hl_mm_have_libc_rows(rows, n);
-    if (from_rows) {
+    struct group g = {0, 0, 0, 0, 0};
+    for (size_t j = 0; j < n; j++) {
+        const struct hl_result *r = &rows[j];
+        if (strcmp(r->policy, policy) != 0)
+            continue;
+        g.traces++;
+        if (!r->ok || isnan(r->util) || isnan(r->ops_per_sec) || r->ops_per_sec <= 0) {
+            g.failed++;
+            continue;
+        }
+        g.util += r->util;
+        g.ops += (double)r->ops;
+        g.secs += (double)r->ops / r->ops_per_sec;
+    }
+    return g;
+}
+
+double hl_mm_perf_index(struct hl_result *rows, size_t n, double libc_ops, double libc_secs)
+{
+    if (hl_mm_have_libc_rows(rows, n)) {
         libc_ops = libc_secs = 0;
         for (size_t i = 0; i < n; i++)
             if (is_glibc(&rows[i])) {
@@ -81,6 +106,22 @@ void hl_mm_perf_index(const struct hl_result *rows, size_t n, double libc_ops, d
             }
     }
     double tlibc = libc_secs > 0 ? libc_ops / libc_secs : NAN;
+    for (size_t i = 0; i < n; i++) {
+        rows[i].perf_index = HL_NA_F;
+        if (strncmp(rows[i].policy, "baseline:", 9) == 0)
+            continue;
+        struct group g = group_of(rows, n, rows[i].policy);
+        if (g.failed || !g.traces || g.secs <= 0)
+            continue;
+        double q = g.ops / g.secs / tlibc;
+        if (!isnan(q))
+            rows[i].perf_index = 100 * (0.6 * g.util / g.traces + 0.4 * (q < 1 ? q : 1));
+    }
+    return tlibc;
+}
+
+void hl_mm_perf_index_print(const struct hl_result *rows, size_t n, double tlibc, FILE *out)
+{
     int w = 6;
     for (size_t i = 0; i < n; i++)
         if ((int)strlen(rows[i].policy) > w)
@@ -94,33 +135,20 @@ void hl_mm_perf_index(const struct hl_result *rows, size_t n, double libc_ops, d
                 break;
         if (j < i || strncmp(rows[i].policy, "baseline:", 9) == 0)
             continue;
-        unsigned traces = 0, failed_rows = 0;
-        double util = 0, ops = 0, secs = 0;
-        for (j = i; j < n; j++) {
-            const struct hl_result *r = &rows[j];
-            if (strcmp(r->policy, rows[i].policy) != 0)
-                continue;
-            traces++;
-            if (!r->ok || isnan(r->util) || isnan(r->ops_per_sec) || r->ops_per_sec <= 0) {
-                failed_rows++;
-                continue;
-            }
-            util += r->util;
-            ops += (double)r->ops;
-            secs += (double)r->ops / r->ops_per_sec;
-        }
+        struct group g = group_of(rows, n, rows[i].policy);
         char t[24], ratio[24], idx[48];
-        if (failed_rows) {
+        if (g.failed) {
             /* the lab's driver gives no index to a solution that fails a trace */
-            fprintf(out, "%-*s  %6u  %7s  %9s  %10s  %5s  (%u failed)\n", w, rows[i].policy, traces, "-", "-", "-",
-                    "-", failed_rows);
+            fprintf(out, "%-*s  %6u  %7s  %9s  %10s  %5s  (%u failed)\n", w, rows[i].policy, g.traces, "-", "-", "-",
+                    "-", g.failed);
             continue;
         }
-        double u = util / traces, tp = secs > 0 ? ops / secs : NAN, q = tp / tlibc;
+        double tp = g.secs > 0 ? g.ops / g.secs : NAN, q = tp / tlibc;
         hl_output_rate(tp, t, sizeof t);
         snprintf(ratio, sizeof ratio, isnan(q) ? "-" : "%.3f", q);
-        snprintf(idx, sizeof idx, isnan(q) ? "-" : "%.1f", 100 * (0.6 * u + 0.4 * (q < 1 ? q : 1)));
-        fprintf(out, "%-*s  %6u  %6.1f%%  %9s  %10s  %5s\n", w, rows[i].policy, traces, 100 * u, t, ratio, idx);
+        snprintf(idx, sizeof idx, isnan(rows[i].perf_index) ? "-" : "%.1f", rows[i].perf_index);
+        fprintf(out, "%-*s  %6u  %6.1f%%  %9s  %10s  %5s\n", w, rows[i].policy, g.traces, 100 * g.util / g.traces, t,
+                ratio, idx);
     }
     char tl[24];
     hl_output_rate(tlibc, tl, sizeof tl);
@@ -130,5 +158,5 @@ void hl_mm_perf_index(const struct hl_result *rows, size_t n, double libc_ops, d
         fprintf(out,
                 "T_libc = %s ops/s: glibc's malloc on the same traces, measured in this run (%s), "
                 "not the lab's constant from 2001 (600K ops/s).\n",
-                tl, from_rows ? "the baseline:glibc rows" : "timed passes as every row's, in a child");
+                tl, hl_mm_have_libc_rows(rows, n) ? "the baseline:glibc rows" : "timed passes as every row's, in a child");
 }

@@ -309,7 +309,7 @@ static void explain(const struct hl_replay_config *cfg, struct hl_result *r)
         snprintf(r->status + k, sizeof r->status - k,
                  "; mem_sbrk(%lld) refused with %llu bytes in the heap (limit %llu: --mm-max-heap)",
                  (long long)st.refused_incr, (unsigned long long)st.refused_at, (unsigned long long)st.limit);
-    else if (cfg->align == 16 && strstr(r->status, "not 16-aligned"))
+    else if (cfg->align == 16 && strcmp(cfg->preset, "malloclab") != 0 && strstr(r->status, "not 16-aligned"))
         snprintf(r->status + k, sizeof r->status - k, " (the classic lab aligns to 8: --preset malloclab)");
 }
 

@@ -5,6 +5,7 @@
  * usage or input (nothing is replayed then).
  */
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -467,6 +468,13 @@ int hl_cmd_replay(int argc, char **argv)
         rc = 2;
         goto done;
     }
+    double tlibc = NAN;
+    if (perf_index) { /* malloc lab: T_libc from this run's baseline:glibc rows, else measured now */
+        double libc_ops = 0, libc_secs = 0;
+        if (!hl_mm_have_libc_rows(rows, nrows))
+            hl_mm_libc_time(traces, (size_t)ntraces, &cfg, &libc_ops, &libc_secs);
+        tlibc = hl_mm_perf_index(rows, nrows, libc_ops, libc_secs);
+    }
     hl_output(rows, nrows, fmt, out);
     if (savepath) {
         FILE *save = fopen(savepath, "w");
@@ -477,12 +485,8 @@ int hl_cmd_replay(int argc, char **argv)
             rc = 2;
         }
     }
-    if (perf_index) { /* malloc lab: T_libc from this run's baseline:glibc rows, else measured now */
-        double libc_ops = 0, libc_secs = 0;
-        if (!hl_mm_have_libc_rows(rows, nrows))
-            hl_mm_libc_time(traces, (size_t)ntraces, &cfg, &libc_ops, &libc_secs);
-        hl_mm_perf_index(rows, nrows, libc_ops, libc_secs, fmt == HL_FORMAT_TABLE ? out : outpath ? stdout : stderr);
-    }
+    if (perf_index) /* the table's footnote; CSV and JSON have the perf_index column */
+        hl_mm_perf_index_print(rows, nrows, tlibc, fmt == HL_FORMAT_TABLE ? out : outpath ? stdout : stderr);
     if (outpath && fclose(out) != 0) {
         fprintf(stderr, "heaplab: %s: %s\n", outpath, strerror(errno));
         rc = 2;

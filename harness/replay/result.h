@@ -40,6 +40,7 @@
     X(peak_rss_bytes, U, "baselines: peak resident set growth during the replay")                 \
     X(rss_after_bytes, U, "resident bytes after the last timed pass (baselines: RSS growth)")     \
     X(regime, S, "trim/mmap rules the row ran under: trim=B|off mmap=B|off[ dyn], or defaults")   \
+    X(perf_index, F, "--perf-index: the malloc lab's index of the row's policy over the run's traces") \
     X(status, S, "ok, or what failed and at which operation")
 
 #define HL_COL_S char
