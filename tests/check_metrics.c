@@ -1100,6 +1100,28 @@ START_TEST(cli_samples_same_for_any_jobs)
 }
 END_TEST
 
+/* JSON: every value that is not available is null, a string as much as a
+ * number, so a reader never takes "" for a value. */
+START_TEST(json_null_for_what_is_missing)
+{
+    struct hl_result r;
+    hl_result_init(&r);
+    snprintf(r.trace, sizeof r.trace, "t.rep");
+    snprintf(r.policy, sizeof r.policy, "first-fit");
+    r.ops = 3;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    hl_output(&r, 1, HL_FORMAT_JSON, f);
+    fclose(f);
+    ck_assert_msg(strstr(text, "\"trace\": \"t.rep\", \"policy\": \"first-fit\", \"preset\": null,"), "%s", text);
+    ck_assert_msg(strstr(text, "\"ops\": 3, \"peak_live_bytes\": null,"), "%s", text);
+    ck_assert_msg(strstr(text, "\"regime\": null, \"perf_index\": null, \"status\": null}"), "%s", text);
+    ck_assert_ptr_null(strstr(text, "\"\""));
+    free(text);
+}
+END_TEST
+
 /* ---- docs ----------------------------------------------------------------------------- */
 
 /* docs/metrics.md defines every result column (as `name`) and every
@@ -1167,6 +1189,7 @@ Suite *make_metrics_suite(void)
     tc = tcase_create("docs");
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, every_column_is_documented);
+    tcase_add_test(tc, json_null_for_what_is_missing);
     suite_add_tcase(s, tc);
     return s;
 }

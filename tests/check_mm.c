@@ -932,10 +932,14 @@ START_TEST(perf_index_uses_this_runs_libc)
     char *text = slurp(csv_path);
     struct csv c;
     csv_parse(text, &c);
-    ck_assert_int_eq(c.nrows, 2); /* the solution's row and the glibc row that measured T_libc */
+    /* the solution's row, and the glibc row that measured T_libc (none in
+     * a sanitizer build, which skips the baselines: T_libc then comes from
+     * a child of its own) */
+    ck_assert_int_ge(c.nrows, 1);
     ck_assert_str_eq(col(&c, 0, "policy"), "mm:mm-implicit.c");
     ck_assert_double_eq_tol(strtod(col(&c, 0, "perf_index"), NULL), index, 0.051);
-    ck_assert_str_eq(col(&c, 1, "perf_index"), ""); /* a baseline has none */
+    if (c.nrows > 1)
+        ck_assert_str_eq(col(&c, 1, "perf_index"), ""); /* a baseline has none */
     free(c.text);
     free(text);
     /* JSON: a number, and null where there is none */
@@ -944,12 +948,14 @@ START_TEST(perf_index_uses_this_runs_libc)
     o = heaplab(jargs);
     ck_assert_msg(o.status == 0, "exit %d: %s", o.status, o.err);
     const char *mm = strstr(o.out, "\"policy\": \"mm:mm-implicit.c\"");
-    const char *glibc = strstr(o.out, "\"policy\": \"baseline:glibc\"");
-    ck_assert_msg(mm && glibc && mm < glibc, "%s", o.out);
+    ck_assert_msg(mm, "%s", o.out);
     const char *pi = strstr(mm, "\"perf_index\": ");
-    ck_assert_msg(pi && pi < glibc && pi[14] >= '0' && pi[14] <= '9', "%s", o.out);
-    pi = strstr(glibc, "\"perf_index\": ");
-    ck_assert_msg(pi && strncmp(pi + 14, "null", 4) == 0, "%s", o.out);
+    ck_assert_msg(pi && pi[14] >= '0' && pi[14] <= '9', "%s", o.out);
+    const char *glibc = strstr(o.out, "\"policy\": \"baseline:glibc\"");
+    if (glibc) {
+        pi = strstr(glibc, "\"perf_index\": ");
+        ck_assert_msg(pi && strncmp(pi + 14, "null", 4) == 0, "%s", o.out);
+    }
     out_free(&o);
 }
 END_TEST
