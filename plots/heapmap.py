@@ -2,9 +2,12 @@
 
 Heap map of one trace, a panel per policy: address (x, proportional to
 bytes, the same scale in every panel) against time (y, operations, going
-down).  Each cell shows the state holding most of its bytes: payload in
-use, headers (and bookkeeping), free, mapped (the mmapped blocks, laid out
-after the heap's end), or beyond the heap.
+down).  A cell that holds at least one byte of a block in use and at least
+one byte of a free block (a header counts with its block; mapped blocks
+take no part) is mixed: there the heap has small blocks between free ones.
+Any other cell shows the state holding most of its bytes: payload in use,
+headers (and bookkeeping), free, mapped (the mmapped blocks, laid out after
+the heap's end), or beyond the heap.
 DATA: a folder with panels.tsv and raster.txt, the raster heaplab makes
 from replay --heapmap's CSV (heaplab plot heapmap --keep-data DATA ...);
 TRACE: only for the title.
@@ -18,10 +21,12 @@ from matplotlib.patches import Patch
 
 import hlplot as hp
 
-# empty (beyond the heap), payload in use, header, free, mapped: five grey
-# levels apart (white, 0.84, 0.64, 0.34, black) as well as five hues
+# raster.txt's digits: empty (beyond the heap), payload in use, header,
+# free, mapped, mixed: six grey levels apart (white, 0.84, 0.64, 0.48, 0.34,
+# black) as well as six hues
 STATES = [("beyond the heap", "#FFFFFF"), ("in use (payload)", "#0072B2"), ("headers", "#000000"),
-          ("free", "#E69F00"), ("mapped (mmap)", "#F0E442")]
+          ("free", "#E69F00"), ("mapped (mmap)", "#F0E442"), ("mixed (used + free)", "#B5589A")]
+LEGEND = [1, 2, 3, 5, 4, 0]
 
 
 def read_raster(path):
@@ -80,9 +85,9 @@ def main():
     if trace:
         title += ": %s" % hp.short(trace)
     fig.suptitle(title)
-    handles = [Patch(facecolor=c, edgecolor="black", linewidth=0.5, label=name) for name, c in STATES[1:] + STATES[:1]]
+    handles = [Patch(facecolor=STATES[i][1], edgecolor="black", linewidth=0.5, label=STATES[i][0]) for i in LEGEND]
     fig.legend(handles=handles, loc="lower center", ncol=len(STATES), frameon=False,
-               bbox_to_anchor=(0.5, 0.0))
+               bbox_to_anchor=(0.5, 0.0), handlelength=1.6, columnspacing=1.2)
     fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
     hp.save(fig, out, size)
 

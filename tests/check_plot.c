@@ -6,9 +6,9 @@
  * one line and exit status 2; a missing plotting stack names the Debian
  * package; a script that fails leaves no chart behind; the data handed to
  * the scripts is what the CSV said (lines grouped per policy, the heap map
- * binned by majority); every registry policy, and a variant of each, gets
- * a style of its own in both backends, and heaplab hands the scripts the
- * registry.
+ * binned by majority, a cell with used and free bytes mixed); every
+ * registry policy, and a variant of each, gets a style of its own in both
+ * backends, and heaplab hands the scripts the registry.
  *
  * A backend that is not installed is skipped with a line saying so
  * (scripts/install-deps installs both).
@@ -754,6 +754,9 @@ START_TEST(request_sizes_are_counted_from_the_trace)
 }
 END_TEST
 
+#define PANELS_HEAD                                                                                \
+    "policy\top_first\top_last\trows\tcols\tbytes\tbytes_per_col\tmixed_cells\n"
+
 START_TEST(heap_map_cells_show_the_state_with_most_bytes)
 {
     NEED_BIN();
@@ -770,10 +773,10 @@ START_TEST(heap_map_cells_show_the_state_with_most_bytes)
     char *p = slurp(tmp_path("kept/panels.tsv"), NULL), *r = slurp(tmp_path("kept/raster.txt"), NULL);
     ck_assert_ptr_nonnull(p);
     ck_assert_ptr_nonnull(r);
-    ck_assert_str_eq(p, "policy\top_first\top_last\trows\tcols\tbytes\tbytes_per_col\n"
-                        "ff\t5\t9\t2\t48\t48\t1\n"
-                        "bf\t5\t5\t1\t48\t48\t1\n");
-    /* 0 beyond, 1 payload, 2 header, 3 free, 4 mapped */
+    ck_assert_str_eq(p, PANELS_HEAD "ff\t5\t9\t2\t48\t48\t1\t0\n"
+                                    "bf\t5\t5\t1\t48\t48\t1\t0\n");
+    /* 0 beyond, 1 payload, 2 header, 3 free, 4 mapped (5 mixed: never, a
+     * byte a cell) */
     char want[2048], *w = want;
     const char *rows[] = {"222222222222111111111111333333334444444444444444", /* ff at 5 */
                           "222222223333333333333333333333330000000000000000", /* ff at 9 */
@@ -789,23 +792,46 @@ START_TEST(heap_map_cells_show_the_state_with_most_bytes)
     ck_assert_str_eq(r, want);
     free(p);
     free(r);
+}
+END_TEST
 
-    /* 160 pixels wide: 120 columns of 40 bytes, each showing the state that
-     * holds most of it: column 0 has 30 used and 10 free bytes, column 1 10
-     * free, 12 used and 18 free; the rest is one free block */
-    FILE *f = fopen(tmp_path("big.csv"), "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("trace,policy,op,offset,size,header_bytes,state\n", f);
-    fputs("t,ff,1,0,30,0,used\nt,ff,1,30,20,0,free\nt,ff,1,50,12,0,used\nt,ff,1,62,4738,0,free\n", f);
-    fclose(f);
-    keep_data("heapmap", tmp_path("big.csv"), NULL, "160x600");
-    p = slurp(tmp_path("kept/panels.tsv"), NULL);
+/* The first n cells of row `row` of the raster's first panel, as digits. */
+static void row_cells(const char *raster, int row, char *out, size_t n)
+{
+    const char *p = strchr(raster, '\n'); /* after "# policy" */
+    for (int i = 0; p && i < row; i++)
+        p = strchr(p + 1, '\n');
     ck_assert_ptr_nonnull(p);
-    ck_assert_str_eq(p, "policy\top_first\top_last\trows\tcols\tbytes\tbytes_per_col\nff\t1\t1\t1\t120\t4800\t40\n");
-    free(p);
-    r = slurp(tmp_path("kept/raster.txt"), NULL);
+    size_t i = 0;
+    for (p++; *p && *p != '\n' && i < n; p++)
+        if (*p != ' ')
+            out[i++] = *p;
+    out[i] = '\0';
+}
+
+START_TEST(heap_map_cell_with_used_and_free_bytes_is_mixed)
+{
+    NEED_BIN();
+    /* 160 pixels wide: 120 columns of 40 bytes.  Column 0 holds 30 used and
+     * 10 free bytes, column 1 10 free, 12 used and 18 free: both mixed,
+     * where a majority would say used and free.  Column 2 is one block in
+     * use, mostly header: header.  Column 3: payload.  Column 4 is a free
+     * block's 16-byte header and 24 free bytes: free, not mixed (a header
+     * counts with its block).  Column 5: 30 free and 10 mapped bytes, free
+     * (mapped blocks take no part); the rest is mapped. */
+    write_text("big.csv", "trace,policy,op,offset,size,header_bytes,state\n"
+                          "t,ff,1,0,30,0,used\nt,ff,1,30,20,0,free\nt,ff,1,50,12,0,used\nt,ff,1,62,18,0,free\n"
+                          "t,ff,1,80,40,24,used\nt,ff,1,120,40,8,used\nt,ff,1,160,40,16,free\n"
+                          "t,ff,1,200,30,0,free\nt,ff,1,230,4570,48,mapped\n");
+    keep_data("heapmap", tmp_path("big.csv"), NULL, "160x600");
+    char *p = slurp(tmp_path("kept/panels.tsv"), NULL), *r = slurp(tmp_path("kept/raster.txt"), NULL);
+    ck_assert_ptr_nonnull(p);
     ck_assert_ptr_nonnull(r);
-    ck_assert_msg(strncmp(r, "# ff\n1 3 3 3", 12) == 0, "raster: %.40s", r);
+    ck_assert_str_eq(p, PANELS_HEAD "ff\t1\t1\t1\t120\t4800\t40\t2\n");
+    char cells[16];
+    row_cells(r, 0, cells, 8);
+    ck_assert_str_eq(cells, "55213344");
+    free(p);
     free(r);
 }
 END_TEST
@@ -936,6 +962,7 @@ Suite *make_plot_suite(void)
     tcase_add_test(tc, interleaved_rows_reach_the_script_grouped_per_policy);
     tcase_add_test(tc, request_sizes_are_counted_from_the_trace);
     tcase_add_test(tc, heap_map_cells_show_the_state_with_most_bytes);
+    tcase_add_test(tc, heap_map_cell_with_used_and_free_bytes_is_mixed);
     tcase_add_test(tc, the_scripts_get_the_registry);
     suite_add_tcase(s, tc);
 

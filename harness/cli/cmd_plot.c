@@ -10,9 +10,11 @@
  *
  *   heapmap  a heap-map CSV can hold millions of rows.  heaplab keeps at
  *            most a few hundred snapshots per policy, evenly spread, and
- *            bins each into a few hundred address columns, each showing the
- *            state that holds most of its bytes; the scripts draw that
- *            raster (panels.tsv and raster.txt in the data folder).
+ *            bins each into a few hundred address columns, each showing
+ *            "mixed" when it holds bytes of a block in use and of a free
+ *            block, else the state that holds most of its bytes; the
+ *            scripts draw that raster (panels.tsv and raster.txt in the
+ *            data folder).
  *   sizes    reads trace files through the trace parser and hands over how
  *            often each request size occurs (trace, size, count).
  *
@@ -57,7 +59,9 @@ static const char usage_text[] =
     "  throughput  ops/s per trace per policy relative to baseline:glibc, log scale,\n"
     "              whiskers from the slowest to the best pass (replay -f csv)\n"
     "  heapmap     address against time, used/free/header/mapped, a panel per policy,\n"
-    "              one trace (replay --heapmap CSV)\n"
+    "              one trace (replay --heapmap CSV); a cell holding a byte of a block in\n"
+    "              use and a byte of a free block is mixed, any other shows the state\n"
+    "              with most of its bytes\n"
     "  sizes       request-size histogram and CDF (trace files, or a trace,size,count CSV)\n"
     "  scaling     ops/s against live blocks (make scaling's CSV)\n"
     "\n"
