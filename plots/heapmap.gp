@@ -7,7 +7,8 @@
 # take no part) is mixed: there the heap has small blocks between free ones.
 # Any other cell shows the state holding most of its bytes: payload in use,
 # headers (and bookkeeping), free, mapped (the mmapped blocks, laid out after
-# the heap's end), or beyond the heap.
+# the heap's end), or beyond the heap.  The axes show the offsets and the
+# operations drawn (heaplab plot heapmap --addr LO:HI --ops LO:HI zooms).
 # DATA: a folder with panels.tsv and raster.txt, the raster heaplab makes
 # from replay --heapmap's CSV (heaplab plot heapmap --keep-data DATA ...);
 # TRACE: only for the title.
@@ -34,7 +35,8 @@ array NR[N]
 array BPC[N]
 _i = 0
 stats PANELS using (_i = _i + 1, PN[_i] = strcol("policy"), Y0[_i] = column("op_first"), Y1[_i] = column("op_last"), \
-    NR[_i] = column("rows"), BPC[_i] = column("bytes_per_col"), TOTAL = column("bytes"), 0) nooutput
+    NR[_i] = column("rows"), BPC[_i] = column("bytes_per_col"), TOTAL = column("bytes"), \
+    X0 = column("offset_first"), 0) nooutput
 DIV = byte_div(TOTAL)
 
 # raster.txt's digits: empty (beyond the heap), payload in use, header,
@@ -84,12 +86,14 @@ set datafile nocolumnheaders
 unset key
 unset grid
 set tics out nomirror
-set xrange [0:TOTAL / DIV]
+# the offsets drawn, in the unit of their span
+set xrange [X0 / DIV:(X0 + TOTAL) / DIV]
 # about four address ticks a panel, at 1, 2 or 5 times a power of ten
 _raw = TOTAL / DIV / (NCOL > 2 ? 3.0 : 5.0)
 _mag = 10 ** floor(log10(_raw))
 _n = _raw / _mag
-set xtics 0, _mag * (_n < 1.5 ? 1 : _n < 3.5 ? 2 : _n < 7.5 ? 5 : 10)
+_step = _mag * (_n < 1.5 ? 1 : _n < 3.5 ? 2 : _n < 7.5 ? 5 : 10)
+set xtics floor(X0 / DIV / _step) * _step, _step
 do for [i = 1:N] {
     _c = (i - 1) % NCOL
     _r = int((i - 1) / NCOL)
@@ -108,13 +112,13 @@ do for [i = 1:N] {
         unset ylabel
     }
     if (_r == NROW - 1 || i + NCOL > N) {
-        set format x "%g"
+        set format x "%.10g"
         set xlabel sprintf("address (%s)", byte_unit(TOTAL)) offset 0, 0.4
     } else {
         set format x ""
         unset xlabel
     }
-    plot RASTER index (i - 1) matrix using (($1 + 0.5) * BPC[i] / DIV):(Y0[i] + $2 * STEP):($3 + 0.5) with image
+    plot RASTER index (i - 1) matrix using ((X0 + ($1 + 0.5) * BPC[i]) / DIV):(Y0[i] + $2 * STEP):($3 + 0.5) with image
     unset object
     unset label
 }

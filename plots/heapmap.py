@@ -7,7 +7,8 @@ one byte of a free block (a header counts with its block; mapped blocks
 take no part) is mixed: there the heap has small blocks between free ones.
 Any other cell shows the state holding most of its bytes: payload in use,
 headers (and bookkeeping), free, mapped (the mmapped blocks, laid out after
-the heap's end), or beyond the heap.
+the heap's end), or beyond the heap.  The axes show the offsets and the
+operations drawn (heaplab plot heapmap --addr LO:HI --ops LO:HI zooms).
 DATA: a folder with panels.tsv and raster.txt, the raster heaplab makes
 from replay --heapmap's CSV (heaplab plot heapmap --keep-data DATA ...);
 TRACE: only for the title.
@@ -50,14 +51,15 @@ def read_raster(path):
 def main():
     data, out, size, trace = hp.arguments(__doc__)
     panels = hp.read_table(os.path.join(data, "panels.tsv"),
-                           ["policy", "op_first", "op_last", "rows", "cols", "bytes", "bytes_per_col"])
+                           ["policy", "op_first", "op_last", "rows", "cols", "offset_first", "bytes",
+                            "bytes_per_col"])
     rasters = read_raster(os.path.join(data, "raster.txt"))
     if len(rasters) != len(panels):
         raise SystemExit("%s: %d rasters for %d panels" % (data, len(rasters), len(panels)))
     n = len(panels)
     ncols = n if n <= 4 else (n + 1) // 2
     nrows = (n + ncols - 1) // ncols
-    total = hp.num(panels[0]["bytes"])
+    first, total = hp.num(panels[0]["offset_first"]), hp.num(panels[0]["bytes"])
     div, unit = hp.byte_unit(total)
     cmap = ListedColormap([c for _, c in STATES])
 
@@ -70,10 +72,11 @@ def main():
         p, img = panels[i], rasters[i]
         y0, y1 = hp.num(p["op_first"]), hp.num(p["op_last"])
         step = (y1 - y0) / (len(img) - 1) if len(img) > 1 else 1.0
-        width = hp.num(p["bytes_per_col"]) * img.shape[1] / div
+        width = hp.num(p["bytes_per_col"]) * img.shape[1]
         ax.imshow(img, cmap=cmap, vmin=-0.5, vmax=len(STATES) - 0.5, interpolation="nearest", aspect="auto",
-                  extent=(0, width, y1 + step / 2, y0 - step / 2))
-        ax.set_xlim(0, total / div)
+                  extent=(first / div, (first + width) / div, y1 + step / 2, y0 - step / 2))
+        ax.set_xlim(first / div, (first + total) / div)
+        ax.ticklabel_format(axis="x", style="plain", useOffset=False)
         ax.grid(False)
         ax.set_title(p["policy"], fontsize=9)
         if i // ncols == nrows - 1 or i + ncols >= n:

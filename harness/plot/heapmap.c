@@ -7,9 +7,10 @@
  * holds bytes of a block in use and bytes of a free block (a header counts
  * with its block) is "mixed": a majority vote would hide the small blocks
  * between free ones that make a heap fragmented.  Any other cell shows the
- * state that holds most of its bytes.  Two passes over the input: the
- * first checks it and finds the snapshots and the heap's extent, the second
- * bins the snapshots drawn.
+ * state that holds most of its bytes.  --addr and --ops zoom: they
+ * restrict the raster before binning, so a narrow range shows single
+ * blocks.  Two passes over the input: the first checks it and finds the
+ * snapshots and the heap's extent, the second bins the snapshots drawn.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "plot.h"
+#include "util.h"
 
 /* What a cell shows: the digit raster.txt holds for it. */
 enum cell { CELL_EMPTY, CELL_USED, CELL_HEADER, CELL_FREE, CELL_MAPPED, CELL_MIXED };
@@ -35,9 +37,9 @@ struct panel {
     size_t nmixed; /* its mixed cells */
 };
 
-/* The raster's columns: the heap's bytes, bpc a column. */
+/* The raster's columns: bytes [lo, lo + bytes) of the heap, bpc a column. */
 struct span {
-    uint64_t bytes, bpc;
+    uint64_t lo, bytes, bpc;
     size_t cols;
 };
 
@@ -71,13 +73,15 @@ static size_t lower_bound(const uint64_t *v, size_t n, uint64_t x)
     return lo;
 }
 
-/* Spread the heap's bytes [a, b) over the raster's columns as `slot`. */
+/* Spread the heap's bytes [a, b), as far as the raster shows them, over
+ * its columns as `slot`. */
 static void bin_range(float *row, const struct span *sp, uint64_t a, uint64_t b, enum slot slot)
 {
-    if (b > sp->bytes)
-        b = sp->bytes;
-    if (b <= a)
+    uint64_t end = sp->lo + sp->bytes;
+    if (b <= a || b <= sp->lo || a >= end)
         return;
+    a = a > sp->lo ? a - sp->lo : 0;
+    b = b < end ? b - sp->lo : sp->bytes;
     uint64_t bpc = sp->bpc, c0 = a / bpc, c1 = (b - 1) / bpc;
     if (c0 == c1) {
         row[c0 * NSLOT + slot] += (float)(b - a);
@@ -120,10 +124,57 @@ static size_t clampz(size_t v, size_t lo, size_t hi) { return v < lo ? lo : v > 
 /* The layout both scripts use: up to 4 panels in a row, else two rows. */
 static size_t panel_columns(size_t n) { return n <= 4 ? n : (n + 1) / 2; }
 
+/* ---- --addr and --ops ------------------------------------------------------------ */
+
+/* One side of LO:HI: empty (keep *out), or a number as parse reads it. */
+static int range_side(const char *s, size_t len, int sizes, uint64_t *out)
+{
+    char buf[64];
+    if (len == 0)
+        return 0;
+    if (len >= sizeof buf)
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return sizes ? hl_parse_size(buf, UINT64_MAX, out) : hl_parse_u64(buf, UINT64_MAX, out);
+}
+
+/* --NAME LO:HI into [*lo, *last]: HI is left out, an empty LO is 0 and an
+ * empty HI no bound.  0, or 2 after a message. */
+static int parse_range(const char *name, const char *text, int sizes, uint64_t *lo, uint64_t *last)
+{
+    const char *what = sizes ? "byte offsets, k, m or g allowed" : "operation numbers";
+    const char *colon = strchr(text, ':');
+    uint64_t hi = UINT64_MAX;
+    *lo = 0;
+    if (!colon || strchr(colon + 1, ':'))
+        return hl_plot_fail("--%s: expected LO:HI (%s; either side may be empty), got '%s'", name, what, text);
+    if (range_side(text, (size_t)(colon - text), sizes, lo) || range_side(colon + 1, strlen(colon + 1), sizes, &hi))
+        return hl_plot_fail("--%s: '%s' is not a range of numbers (LO:HI, %s)", name, text, what);
+    if (*lo >= hi)
+        return hl_plot_fail("--%s: %s is empty: LO must be below HI (the range is LO to HI, HI left out)", name,
+                            text);
+    *last = colon[1] ? hi - 1 : UINT64_MAX;
+    return 0;
+}
+
+int hl_plot_zoom_parse(struct hl_plot_zoom *z, const struct hl_plot_kind *k, const char *addr, const char *ops)
+{
+    memset(z, 0, sizeof *z);
+    if ((addr || ops) && strcmp(k->name, "heapmap") != 0)
+        return hl_plot_fail("--%s: a %s chart does not zoom (--addr and --ops are for heapmap)",
+                            addr ? "addr" : "ops", k->name);
+    z->addr = addr;
+    z->ops = ops;
+    if (parse_range("addr", addr ? addr : ":", 1, &z->addr_lo, &z->addr_last))
+        return 2;
+    return parse_range("ops", ops ? ops : ":", 0, &z->op_lo, &z->op_last);
+}
+
 /* ---- the two passes -------------------------------------------------------------- */
 
 static int heapmap_pass(const struct hl_plot_kind *k, char **files, int nfiles, struct hl_plot_input *in,
-                        long tr, struct panel *panels, const struct span *sp)
+                        const struct hl_plot_zoom *z, long tr, struct panel *panels, const struct span *sp)
 {
     for (int f = 0; f < nfiles; f++) {
         struct hl_plot_table tb;
@@ -147,9 +198,13 @@ static int heapmap_pass(const struct hl_plot_kind *k, char **files, int nfiles, 
                     rc = hl_plot_fail("%s", strerror(ENOMEM));
                     break;
                 }
-                in->traces.v[t].rows++;
-                if (off + size > in->traces.v[t].max_end)
-                    in->traces.v[t].max_end = off + size;
+                struct hl_plot_name *tn = &in->traces.v[t];
+                tn->rows++;
+                if (op < z->op_lo || op > z->op_last)
+                    continue;
+                if (off + size > tn->max_end)
+                    tn->max_end = off + size;
+                tn->zoomed += size && off <= z->addr_last && off + size > z->addr_lo;
                 continue;
             }
             if (strcmp(rec.vals[0], in->traces.v[tr].s) != 0)
@@ -160,12 +215,12 @@ static int heapmap_pass(const struct hl_plot_kind *k, char **files, int nfiles, 
                 break;
             }
             struct panel *pn = NULL;
-            for (size_t i = 0; !pn; i++)
+            for (size_t i = 0; panels[i].pol && !pn; i++)
                 if (panels[i].pol == &in->policies.v[p])
                     pn = &panels[i];
             /* the row of this snapshot, if it is drawn */
-            size_t r = lower_bound(pn->sel, pn->rows, op);
-            if (r == pn->rows || pn->sel[r] != op)
+            size_t r = pn ? lower_bound(pn->sel, pn->rows, op) : 0;
+            if (!pn || r == pn->rows || pn->sel[r] != op)
                 continue;
             float *row = pn->acc + r * sp->cols * NSLOT;
             if (rec.state == HL_PLOT_MAPPED) {
@@ -221,32 +276,77 @@ static int write_raster(const char *dir, struct panel *panels, size_t np, const 
     FILE *pf = fopen(path, "w");
     if (!pf)
         return hl_plot_fail("%s: %s", path, strerror(errno));
-    fputs("policy\top_first\top_last\trows\tcols\tbytes\tbytes_per_col\tmixed_cells\n", pf);
+    fputs("policy\top_first\top_last\trows\tcols\toffset_first\toffset_last\tbytes\tbytes_per_col\tmixed_cells\n",
+          pf);
     for (size_t i = 0; i < np; i++)
-        fprintf(pf, "%s\t%llu\t%llu\t%zu\t%zu\t%llu\t%llu\t%zu\n", panels[i].pol->s,
+        fprintf(pf, "%s\t%llu\t%llu\t%zu\t%zu\t%llu\t%llu\t%llu\t%llu\t%zu\n", panels[i].pol->s,
                 (unsigned long long)panels[i].sel[0], (unsigned long long)panels[i].sel[panels[i].rows - 1],
-                panels[i].rows, cols, (unsigned long long)sp->bytes, (unsigned long long)sp->bpc, panels[i].nmixed);
+                panels[i].rows, cols, (unsigned long long)sp->lo, (unsigned long long)(sp->lo + sp->bytes - 1),
+                (unsigned long long)sp->bytes, (unsigned long long)sp->bpc, panels[i].nmixed);
     bad |= fclose(pf) != 0;
     return bad ? hl_plot_fail("%s: %s", dir, strerror(errno)) : 0;
 }
 
-int hl_plot_read_heapmap(const struct hl_plot_kind *k, char **files, int nfiles, struct hl_plot_input *in,
-                         const char *want, const char *dir, int width, int height, const char **trace_out)
+/* Sort and deduplicate pol's snapshots. */
+static void sort_ops(struct hl_plot_name *pol)
 {
-    int rc = heapmap_pass(k, files, nfiles, in, -1, NULL, NULL);
+    qsort(pol->ops, pol->nops, sizeof *pol->ops, hl_plot_cmp_u64);
+    size_t s = 0;
+    for (size_t q = 0; q < pol->nops; q++)
+        if (!s || pol->ops[q] != pol->ops[s - 1])
+            pol->ops[s++] = pol->ops[q];
+    pol->nops = s;
+}
+
+/* [*first, *end): pol's sorted snapshots that --ops keeps. */
+static void ops_in_zoom(const struct hl_plot_name *pol, const struct hl_plot_zoom *z, size_t *first, size_t *end)
+{
+    size_t e = *first = lower_bound(pol->ops, pol->nops, z->op_lo);
+    while (e < pol->nops && pol->ops[e] <= z->op_last)
+        e++;
+    *end = e;
+}
+
+int hl_plot_read_heapmap(const struct hl_plot_kind *k, char **files, int nfiles, struct hl_plot_input *in,
+                         const struct hl_plot_zoom *z, const char *want, const char *dir, int width, int height,
+                         const char **trace_out)
+{
+    int rc = heapmap_pass(k, files, nfiles, in, z, -1, NULL, NULL);
     if (rc)
         return rc;
     long tr = hl_plot_pick_trace(&in->traces, want, files[0]);
     if (tr < 0)
         return 2;
-    *trace_out = in->traces.v[tr].s;
-    struct span sp = {.bytes = in->traces.v[tr].max_end};
-    if (sp.bytes == 0)
-        return hl_plot_bad_input(files[0], 0, "the heap map of %s holds no bytes", in->traces.v[tr].s);
+    const struct hl_plot_name *tn = &in->traces.v[tr];
+    *trace_out = tn->s;
+
+    /* a panel per policy with a snapshot in --ops */
     size_t np = 0;
-    for (size_t i = 0; i < in->policies.n; i++)
-        np += in->policies.v[i].trace == (size_t)tr;
-    struct panel *panels = calloc(np, sizeof *panels);
+    uint64_t op_min = UINT64_MAX, op_max = 0;
+    for (size_t i = 0; i < in->policies.n; i++) {
+        struct hl_plot_name *pol = &in->policies.v[i];
+        if (pol->trace != (size_t)tr)
+            continue;
+        size_t first, end;
+        sort_ops(pol);
+        ops_in_zoom(pol, z, &first, &end);
+        np += first < end;
+        op_min = pol->ops[0] < op_min ? pol->ops[0] : op_min;
+        op_max = pol->ops[pol->nops - 1] > op_max ? pol->ops[pol->nops - 1] : op_max;
+    }
+    if (!np)
+        return hl_plot_fail("--ops: no snapshot of trace %s is in %s (its snapshots run from op %llu to op %llu)",
+                            tn->s, z->ops, (unsigned long long)op_min, (unsigned long long)op_max);
+    if (!tn->zoomed && z->addr)
+        return hl_plot_fail("--addr: no block of trace %s lies in %s%s (its heap ends at offset %llu)", tn->s,
+                            z->addr, z->ops ? " at the ops drawn" : "", (unsigned long long)tn->max_end);
+    if (!tn->zoomed)
+        return hl_plot_bad_input(files[0], 0, "the heap map of %s holds no bytes", tn->s);
+
+    struct span sp = {.lo = z->addr_lo};
+    sp.bytes = (tn->max_end - 1 < z->addr_last ? tn->max_end - 1 : z->addr_last) - sp.lo + 1;
+    /* a zero entry after the last panel ends the second pass's lookup */
+    struct panel *panels = calloc(np + 1, sizeof *panels);
     if (!panels)
         return hl_plot_fail("%s", strerror(ENOMEM));
     /* about one raster cell per pixel of the panel, within bounds that keep
@@ -261,16 +361,15 @@ int hl_plot_read_heapmap(const struct hl_plot_kind *k, char **files, int nfiles,
     size_t j = 0;
     for (size_t i = 0; i < in->policies.n && !rc; i++) {
         struct hl_plot_name *pol = &in->policies.v[i];
+        size_t first, end;
         if (pol->trace != (size_t)tr)
             continue;
+        ops_in_zoom(pol, z, &first, &end);
+        if (first == end)
+            continue;
         struct panel *pn = &panels[j++];
+        size_t s = end - first;
         pn->pol = pol;
-        qsort(pol->ops, pol->nops, sizeof *pol->ops, hl_plot_cmp_u64);
-        size_t s = 0;
-        for (size_t q = 0; q < pol->nops; q++)
-            if (!s || pol->ops[q] != pol->ops[s - 1])
-                pol->ops[s++] = pol->ops[q];
-        pol->nops = s;
         pn->rows = s < rows_max ? s : rows_max;
         pn->sel = malloc(pn->rows * sizeof *pn->sel);
         pn->acc = calloc(pn->rows * sp.cols * NSLOT, sizeof *pn->acc);
@@ -279,12 +378,13 @@ int hl_plot_read_heapmap(const struct hl_plot_kind *k, char **files, int nfiles,
             break;
         }
         /* evenly spread, the first and the last snapshot included */
+        const uint64_t *ops = pol->ops + first;
         for (size_t r = 0; r < pn->rows; r++)
-            pn->sel[r] = pol->ops[pn->rows > 1 ? (size_t)((double)r * (double)(s - 1) / (double)(pn->rows - 1) + 0.5)
-                                               : s - 1];
+            pn->sel[r] = ops[pn->rows > 1 ? (size_t)((double)r * (double)(s - 1) / (double)(pn->rows - 1) + 0.5)
+                                          : s - 1];
     }
     if (!rc)
-        rc = heapmap_pass(k, files, nfiles, in, tr, panels, &sp);
+        rc = heapmap_pass(k, files, nfiles, in, z, tr, panels, &sp);
     if (!rc)
         rc = write_raster(dir, panels, np, &sp);
     for (size_t i = 0; i < np; i++) {
