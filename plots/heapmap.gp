@@ -2,9 +2,13 @@
 #
 # Heap map of one trace, a panel per policy: address (x, proportional to
 # bytes, the same scale in every panel) against time (y, operations, going
-# down).  Each cell shows the state holding most of its bytes: payload in
-# use, headers (and bookkeeping), free, mapped (the mmapped blocks, laid out
-# after the heap's end), or beyond the heap.
+# down).  A cell that holds at least one byte of a block in use and at least
+# one byte of a free block (a header counts with its block; mapped blocks
+# take no part) is mixed: there the heap has small blocks between free ones.
+# Any other cell shows the state holding most of its bytes: payload in use,
+# headers (and bookkeeping), free, mapped (the mmapped blocks, laid out after
+# the heap's end), or beyond the heap.  The axes show the offsets and the
+# operations drawn (heaplab plot heapmap --addr LO:HI --ops LO:HI zooms).
 # DATA: a folder with panels.tsv and raster.txt, the raster heaplab makes
 # from replay --heapmap's CSV (heaplab plot heapmap --keep-data DATA ...);
 # TRACE: only for the title.
@@ -31,17 +35,19 @@ array NR[N]
 array BPC[N]
 _i = 0
 stats PANELS using (_i = _i + 1, PN[_i] = strcol("policy"), Y0[_i] = column("op_first"), Y1[_i] = column("op_last"), \
-    NR[_i] = column("rows"), BPC[_i] = column("bytes_per_col"), TOTAL = column("bytes"), 0) nooutput
+    NR[_i] = column("rows"), BPC[_i] = column("bytes_per_col"), TOTAL = column("bytes"), \
+    X0 = column("offset_first"), 0) nooutput
 DIV = byte_div(TOTAL)
 
-# empty (beyond the heap), payload in use, header, free, mapped: five grey
-# levels apart (white, 0.84, 0.64, 0.34, black) as well as five hues
-array SNAME[5] = ["beyond the heap", "in use (payload)", "headers", "free", "mapped (mmap)"]
-array SCOL[5] = ["#FFFFFF", "#0072B2", "#000000", "#E69F00", "#F0E442"]
-# cell value v is drawn in palette band [v, v + 1) of cbrange [0:5]
+# raster.txt's digits: empty (beyond the heap), payload in use, header,
+# free, mapped, mixed: six grey levels apart (white, 0.84, 0.64, 0.48, 0.34,
+# black) as well as six hues
+array SNAME[6] = ["beyond the heap", "in use (payload)", "headers", "free", "mapped (mmap)", "mixed (used + free)"]
+array SCOL[6] = ["#FFFFFF", "#0072B2", "#000000", "#E69F00", "#F0E442", "#B5589A"]
+# cell value v is drawn in palette band [v, v + 1) of cbrange [0:6]
 set palette defined (0 "#FFFFFF", 1 "#FFFFFF", 1 "#0072B2", 2 "#0072B2", 2 "#000000", 3 "#000000", \
-    3 "#E69F00", 4 "#E69F00", 4 "#F0E442", 5 "#F0E442")
-set cbrange [0:5]
+    3 "#E69F00", 4 "#E69F00", 4 "#F0E442", 5 "#F0E442", 5 "#B5589A", 6 "#B5589A")
+set cbrange [0:6]
 unset colorbox
 
 # the layout hlplot.py uses: up to 4 panels in a row, else two rows
@@ -56,17 +62,21 @@ GAPY = 4.5 * FS_PX / H
 PW = (RIGHT - LEFT - (NCOL - 1) * GAPX) / NCOL
 PH = (TOP - BOTTOM - (NROW - 1) * GAPY - 1.6 * NROW * FS_PX / H) / NROW
 
-# the legend along the bottom, centred
-# (in the order used, headers, free, mapped, beyond)
-_w = 0
-do for [s = 1:5] { _w = _w + (4.2 + strlen(SNAME[s]) * 0.62) * FS_PX / W }
-_x = (1 - _w) / 2
-do for [_k = 1:5] {
-    s = _k % 5 + 1
-    if (_k > 1) { _x = _x + (4.2 + strlen(SNAME[(_k - 1) % 5 + 1]) * 0.62) * FS_PX / W }
-    set object 2000 + s rect from screen _x, screen 0.6 * FS_PX / H to screen _x + 2.2 * FS_PX / W, \
+# the legend along the bottom, centred, in the order used, headers, free,
+# mixed, mapped, beyond; its font shrinks when it would not fit
+array LORDER[6] = [2, 3, 4, 6, 5, 1]
+_em(s) = (4.2 + strlen(SNAME[s]) * 0.6) * FS_PX / W
+_w = -1.2 * FS_PX / W
+do for [s = 1:6] { _w = _w + _em(s) }
+LF = _w > 0.96 ? 0.96 / _w : 1.0
+_x = (1 - _w * LF) / 2
+do for [_k = 1:6] {
+    s = LORDER[_k]
+    if (_k > 1) { _x = _x + _em(LORDER[_k - 1]) * LF }
+    set object 2000 + s rect from screen _x, screen 0.6 * FS_PX / H to screen _x + 2.2 * LF * FS_PX / W, \
         screen 1.4 * FS_PX / H fc rgb SCOL[s] fs solid 1.0 border lc rgb "black"
-    set label 2000 + s SNAME[s] at screen _x + 3 * FS_PX / W, screen FS_PX / H left
+    set label 2000 + s SNAME[s] at screen _x + 3 * LF * FS_PX / W, screen FS_PX / H left \
+        font sprintf(",%.1f", FS * LF)
 }
 
 set multiplot title (TRACE eq "" ? "Heap map" : sprintf("Heap map: %s", short(TRACE))) \
@@ -76,12 +86,14 @@ set datafile nocolumnheaders
 unset key
 unset grid
 set tics out nomirror
-set xrange [0:TOTAL / DIV]
+# the offsets drawn, in the unit of their span
+set xrange [X0 / DIV:(X0 + TOTAL) / DIV]
 # about four address ticks a panel, at 1, 2 or 5 times a power of ten
 _raw = TOTAL / DIV / (NCOL > 2 ? 3.0 : 5.0)
 _mag = 10 ** floor(log10(_raw))
 _n = _raw / _mag
-set xtics 0, _mag * (_n < 1.5 ? 1 : _n < 3.5 ? 2 : _n < 7.5 ? 5 : 10)
+_step = _mag * (_n < 1.5 ? 1 : _n < 3.5 ? 2 : _n < 7.5 ? 5 : 10)
+set xtics floor(X0 / DIV / _step) * _step, _step
 do for [i = 1:N] {
     _c = (i - 1) % NCOL
     _r = int((i - 1) / NCOL)
@@ -100,13 +112,13 @@ do for [i = 1:N] {
         unset ylabel
     }
     if (_r == NROW - 1 || i + NCOL > N) {
-        set format x "%g"
+        set format x "%.10g"
         set xlabel sprintf("address (%s)", byte_unit(TOTAL)) offset 0, 0.4
     } else {
         set format x ""
         unset xlabel
     }
-    plot RASTER index (i - 1) matrix using (($1 + 0.5) * BPC[i] / DIV):(Y0[i] + $2 * STEP):($3 + 0.5) with image
+    plot RASTER index (i - 1) matrix using ((X0 + ($1 + 0.5) * BPC[i]) / DIV):(Y0[i] + $2 * STEP):($3 + 0.5) with image
     unset object
     unset label
 }

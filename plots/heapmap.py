@@ -2,9 +2,13 @@
 
 Heap map of one trace, a panel per policy: address (x, proportional to
 bytes, the same scale in every panel) against time (y, operations, going
-down).  Each cell shows the state holding most of its bytes: payload in
-use, headers (and bookkeeping), free, mapped (the mmapped blocks, laid out
-after the heap's end), or beyond the heap.
+down).  A cell that holds at least one byte of a block in use and at least
+one byte of a free block (a header counts with its block; mapped blocks
+take no part) is mixed: there the heap has small blocks between free ones.
+Any other cell shows the state holding most of its bytes: payload in use,
+headers (and bookkeeping), free, mapped (the mmapped blocks, laid out after
+the heap's end), or beyond the heap.  The axes show the offsets and the
+operations drawn (heaplab plot heapmap --addr LO:HI --ops LO:HI zooms).
 DATA: a folder with panels.tsv and raster.txt, the raster heaplab makes
 from replay --heapmap's CSV (heaplab plot heapmap --keep-data DATA ...);
 TRACE: only for the title.
@@ -18,10 +22,12 @@ from matplotlib.patches import Patch
 
 import hlplot as hp
 
-# empty (beyond the heap), payload in use, header, free, mapped: five grey
-# levels apart (white, 0.84, 0.64, 0.34, black) as well as five hues
+# raster.txt's digits: empty (beyond the heap), payload in use, header,
+# free, mapped, mixed: six grey levels apart (white, 0.84, 0.64, 0.48, 0.34,
+# black) as well as six hues
 STATES = [("beyond the heap", "#FFFFFF"), ("in use (payload)", "#0072B2"), ("headers", "#000000"),
-          ("free", "#E69F00"), ("mapped (mmap)", "#F0E442")]
+          ("free", "#E69F00"), ("mapped (mmap)", "#F0E442"), ("mixed (used + free)", "#B5589A")]
+LEGEND = [1, 2, 3, 5, 4, 0]
 
 
 def read_raster(path):
@@ -45,14 +51,15 @@ def read_raster(path):
 def main():
     data, out, size, trace = hp.arguments(__doc__)
     panels = hp.read_table(os.path.join(data, "panels.tsv"),
-                           ["policy", "op_first", "op_last", "rows", "cols", "bytes", "bytes_per_col"])
+                           ["policy", "op_first", "op_last", "rows", "cols", "offset_first", "bytes",
+                            "bytes_per_col"])
     rasters = read_raster(os.path.join(data, "raster.txt"))
     if len(rasters) != len(panels):
         raise SystemExit("%s: %d rasters for %d panels" % (data, len(rasters), len(panels)))
     n = len(panels)
     ncols = n if n <= 4 else (n + 1) // 2
     nrows = (n + ncols - 1) // ncols
-    total = hp.num(panels[0]["bytes"])
+    first, total = hp.num(panels[0]["offset_first"]), hp.num(panels[0]["bytes"])
     div, unit = hp.byte_unit(total)
     cmap = ListedColormap([c for _, c in STATES])
 
@@ -65,10 +72,11 @@ def main():
         p, img = panels[i], rasters[i]
         y0, y1 = hp.num(p["op_first"]), hp.num(p["op_last"])
         step = (y1 - y0) / (len(img) - 1) if len(img) > 1 else 1.0
-        width = hp.num(p["bytes_per_col"]) * img.shape[1] / div
+        width = hp.num(p["bytes_per_col"]) * img.shape[1]
         ax.imshow(img, cmap=cmap, vmin=-0.5, vmax=len(STATES) - 0.5, interpolation="nearest", aspect="auto",
-                  extent=(0, width, y1 + step / 2, y0 - step / 2))
-        ax.set_xlim(0, total / div)
+                  extent=(first / div, (first + width) / div, y1 + step / 2, y0 - step / 2))
+        ax.set_xlim(first / div, (first + total) / div)
+        ax.ticklabel_format(axis="x", style="plain", useOffset=False)
         ax.grid(False)
         ax.set_title(p["policy"], fontsize=9)
         if i // ncols == nrows - 1 or i + ncols >= n:
@@ -80,9 +88,9 @@ def main():
     if trace:
         title += ": %s" % hp.short(trace)
     fig.suptitle(title)
-    handles = [Patch(facecolor=c, edgecolor="black", linewidth=0.5, label=name) for name, c in STATES[1:] + STATES[:1]]
+    handles = [Patch(facecolor=STATES[i][1], edgecolor="black", linewidth=0.5, label=STATES[i][0]) for i in LEGEND]
     fig.legend(handles=handles, loc="lower center", ncol=len(STATES), frameon=False,
-               bbox_to_anchor=(0.5, 0.0))
+               bbox_to_anchor=(0.5, 0.0), handlelength=1.6, columnspacing=1.2)
     fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
     hp.save(fig, out, size)
 

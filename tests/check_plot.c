@@ -6,8 +6,9 @@
  * one line and exit status 2; a missing plotting stack names the Debian
  * package; a script that fails leaves no chart behind; the data handed to
  * the scripts is what the CSV said (lines grouped per policy, the heap map
- * binned by majority); every registry policy, and a variant of each, gets
- * a style of its own in both backends, and heaplab hands the scripts the
+ * binned by majority, a cell with used and free bytes mixed, --addr and
+ * --ops zooming in); every registry policy, and a variant of each, gets a
+ * style of its own in both backends, and heaplab hands the scripts the
  * registry.
  *
  * A backend that is not installed is skipped with a line saying so
@@ -699,19 +700,30 @@ END_TEST
 /* ---- what the scripts get -------------------------------------------------------------- */
 
 /* Run with --keep-data DIR under a backend that does nothing (the data is
- * written before the script runs). */
-static void keep_data(const char *kind, const char *in, const char *extra, const char *size)
+ * written before the script runs); `more`: further options, NULL-ended,
+ * or NULL. */
+static void keep_data_with(const char *kind, const char *in, const char *extra, const char *size,
+                           const char *const *more)
 {
-    char env[1100];
-    snprintf(env, sizeof env, "HEAPLAB_GNUPLOT=%s", "/bin/true");
     const char *png = tmp_path("k.png");
-    struct result r = extra ? RUN_ENV(env, "plot", kind, in, "-o", png, "-b", "gnuplot", "--keep-data",
-                                      tmp_path("kept"), "-s", size, "--trace", extra)
-                            : RUN_ENV(env, "plot", kind, in, "-o", png, "-b", "gnuplot", "--keep-data",
-                                      tmp_path("kept"), "-s", size);
+    const char *args[32] = {"plot", kind, in, "-o", png, "-b", "gnuplot", "--keep-data", tmp_path("kept"), "-s", size};
+    size_t n = 11;
+    if (extra) {
+        args[n++] = "--trace";
+        args[n++] = extra;
+    }
+    for (; more && *more && n < 31; more++)
+        args[n++] = *more;
+    args[n] = NULL;
+    struct result r = run_env("HEAPLAB_GNUPLOT=/bin/true", args);
     /* /bin/true draws nothing: heaplab says so and leaves no chart */
     ck_assert_msg(r.status == 1 && strstr(r.err, "wrote no chart"), "exit status %d: %s", r.status, r.err);
     ck_assert_int_eq(access(png, F_OK), -1);
+}
+
+static void keep_data(const char *kind, const char *in, const char *extra, const char *size)
+{
+    keep_data_with(kind, in, extra, size, NULL);
 }
 
 START_TEST(interleaved_rows_reach_the_script_grouped_per_policy)
@@ -754,6 +766,9 @@ START_TEST(request_sizes_are_counted_from_the_trace)
 }
 END_TEST
 
+#define PANELS_HEAD                                                                                \
+    "policy\top_first\top_last\trows\tcols\toffset_first\toffset_last\tbytes\tbytes_per_col\tmixed_cells\n"
+
 START_TEST(heap_map_cells_show_the_state_with_most_bytes)
 {
     NEED_BIN();
@@ -770,10 +785,10 @@ START_TEST(heap_map_cells_show_the_state_with_most_bytes)
     char *p = slurp(tmp_path("kept/panels.tsv"), NULL), *r = slurp(tmp_path("kept/raster.txt"), NULL);
     ck_assert_ptr_nonnull(p);
     ck_assert_ptr_nonnull(r);
-    ck_assert_str_eq(p, "policy\top_first\top_last\trows\tcols\tbytes\tbytes_per_col\n"
-                        "ff\t5\t9\t2\t48\t48\t1\n"
-                        "bf\t5\t5\t1\t48\t48\t1\n");
-    /* 0 beyond, 1 payload, 2 header, 3 free, 4 mapped */
+    ck_assert_str_eq(p, PANELS_HEAD "ff\t5\t9\t2\t48\t0\t47\t48\t1\t0\n"
+                                    "bf\t5\t5\t1\t48\t0\t47\t48\t1\t0\n");
+    /* 0 beyond, 1 payload, 2 header, 3 free, 4 mapped (5 mixed: never, a
+     * byte a cell) */
     char want[2048], *w = want;
     const char *rows[] = {"222222222222111111111111333333334444444444444444", /* ff at 5 */
                           "222222223333333333333333333333330000000000000000", /* ff at 9 */
@@ -789,24 +804,189 @@ START_TEST(heap_map_cells_show_the_state_with_most_bytes)
     ck_assert_str_eq(r, want);
     free(p);
     free(r);
+}
+END_TEST
 
-    /* 160 pixels wide: 120 columns of 40 bytes, each showing the state that
-     * holds most of it: column 0 has 30 used and 10 free bytes, column 1 10
-     * free, 12 used and 18 free; the rest is one free block */
-    FILE *f = fopen(tmp_path("big.csv"), "w");
+/* The first n cells of row `row` of the raster's first panel, as digits. */
+static void row_cells(const char *raster, int row, char *out, size_t n)
+{
+    const char *p = strchr(raster, '\n'); /* after "# policy" */
+    for (int i = 0; p && i < row; i++)
+        p = strchr(p + 1, '\n');
+    ck_assert_ptr_nonnull(p);
+    size_t i = 0;
+    for (p++; *p && *p != '\n' && i < n; p++)
+        if (*p != ' ')
+            out[i++] = *p;
+    out[i] = '\0';
+}
+
+START_TEST(heap_map_cell_with_used_and_free_bytes_is_mixed)
+{
+    NEED_BIN();
+    /* 160 pixels wide: 120 columns of 40 bytes.  Column 0 holds 30 used and
+     * 10 free bytes, column 1 10 free, 12 used and 18 free: both mixed,
+     * where a majority would say used and free.  Column 2 is one block in
+     * use, mostly header: header.  Column 3: payload.  Column 4 is a free
+     * block's 16-byte header and 24 free bytes: free, not mixed (a header
+     * counts with its block).  Column 5: 30 free and 10 mapped bytes, free
+     * (mapped blocks take no part); the rest is mapped. */
+    write_text("big.csv", "trace,policy,op,offset,size,header_bytes,state\n"
+                          "t,ff,1,0,30,0,used\nt,ff,1,30,20,0,free\nt,ff,1,50,12,0,used\nt,ff,1,62,18,0,free\n"
+                          "t,ff,1,80,40,24,used\nt,ff,1,120,40,8,used\nt,ff,1,160,40,16,free\n"
+                          "t,ff,1,200,30,0,free\nt,ff,1,230,4570,48,mapped\n");
+    keep_data("heapmap", tmp_path("big.csv"), NULL, "160x600");
+    char *p = slurp(tmp_path("kept/panels.tsv"), NULL), *r = slurp(tmp_path("kept/raster.txt"), NULL);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(p, PANELS_HEAD "ff\t1\t1\t1\t120\t0\t4799\t4800\t40\t2\n");
+    char cells[16];
+    row_cells(r, 0, cells, 8);
+    ck_assert_str_eq(cells, "55213344");
+    free(p);
+    free(r);
+}
+END_TEST
+
+/* Snapshots at ops 10, 20, ..., 100 of a heap of 40-byte blocks, one more
+ * each time: used, free, used, free...; policy bf only at op 10. */
+static void write_zoom_map(const char *name)
+{
+    FILE *f = fopen(tmp_path(name), "w");
     ck_assert_ptr_nonnull(f);
     fputs("trace,policy,op,offset,size,header_bytes,state\n", f);
-    fputs("t,ff,1,0,30,0,used\nt,ff,1,30,20,0,free\nt,ff,1,50,12,0,used\nt,ff,1,62,4738,0,free\n", f);
-    fclose(f);
-    keep_data("heapmap", tmp_path("big.csv"), NULL, "160x600");
-    p = slurp(tmp_path("kept/panels.tsv"), NULL);
-    ck_assert_ptr_nonnull(p);
-    ck_assert_str_eq(p, "policy\top_first\top_last\trows\tcols\tbytes\tbytes_per_col\nff\t1\t1\t1\t120\t4800\t40\n");
+    for (int op = 10; op <= 100; op += 10)
+        for (int b = 0; b < op / 10; b++)
+            fprintf(f, "t,ff,%d,%d,40,8,%s\n", op, 40 * b, b % 2 ? "free" : "used");
+    fputs("t,bf,10,0,40,8,used\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Append --addr addr and --ops ops (each when not NULL) to args[0..n) and
+ * a NULL; the new n. */
+static size_t add_zoom(const char **args, size_t n, const char *addr, const char *ops)
+{
+    if (addr) {
+        args[n++] = "--addr";
+        args[n++] = addr;
+    }
+    if (ops) {
+        args[n++] = "--ops";
+        args[n++] = ops;
+    }
+    args[n] = NULL;
+    return n;
+}
+
+/* Keep the heap map of write_zoom_map's CSV under --addr and --ops; its
+ * panels.tsv and raster.txt in *panels and *raster. */
+static void zoom(const char *addr, const char *ops, char **panels, char **raster)
+{
+    const char *more[5];
+    add_zoom(more, 0, addr, ops);
+    keep_data_with("heapmap", tmp_path("zoom.csv"), NULL, "800x600", more);
+    *panels = slurp(tmp_path("kept/panels.tsv"), NULL);
+    *raster = slurp(tmp_path("kept/raster.txt"), NULL);
+    ck_assert_ptr_nonnull(*panels);
+    ck_assert_ptr_nonnull(*raster);
+}
+
+START_TEST(heap_map_zooms_into_addr_and_ops)
+{
+    NEED_BIN();
+    write_zoom_map("zoom.csv");
+    char *p, *r, cells[128];
+
+    /* bytes 100 to 180 and ops 30 to 70, HI left out: a cell a byte; bf
+     * has no snapshot there and no panel */
+    zoom("100:180", "30:70", &p, &r);
+    ck_assert_str_eq(p, PANELS_HEAD "ff\t30\t60\t4\t80\t100\t179\t80\t1\t0\n");
+    ck_assert_ptr_null(strstr(r, "# bf"));
+    /* op 30: block 2's payload (80-119, used) and the heap's end */
+    row_cells(r, 0, cells, 80);
+    ck_assert_str_eq(cells, "11111111111111111111"
+                            "000000000000000000000000000000000000000000000000000000000000");
+    /* op 60: then block 3 (free: 8 header bytes, 32 free), block 4 (used) */
+    row_cells(r, 3, cells, 80);
+    ck_assert_str_eq(cells, "11111111111111111111"
+                            "2222222233333333333333333333333333333333"
+                            "22222222111111111111");
     free(p);
-    r = slurp(tmp_path("kept/raster.txt"), NULL);
-    ck_assert_ptr_nonnull(r);
-    ck_assert_msg(strncmp(r, "# ff\n1 3 3 3", 12) == 0, "raster: %.40s", r);
     free(r);
+
+    /* an empty HI: to the end of the heap at the ops drawn (op 100: 400
+     * bytes) */
+    zoom("200:", "50:", &p, &r);
+    ck_assert_str_eq(p, PANELS_HEAD "ff\t50\t100\t6\t200\t200\t399\t200\t1\t0\n");
+    free(p);
+    free(r);
+
+    /* an empty LO, k: to 64k, clipped to the heap's 400 bytes; two panels,
+     * 200 columns of 2 bytes */
+    zoom(":64k", NULL, &p, &r);
+    ck_assert_str_eq(p, PANELS_HEAD "ff\t10\t100\t10\t200\t0\t399\t400\t2\t0\n"
+                                    "bf\t10\t10\t1\t200\t0\t399\t400\t2\t0\n");
+    free(p);
+    free(r);
+}
+END_TEST
+
+START_TEST(bad_zooms_get_one_line)
+{
+    NEED_BIN();
+    write_zoom_map("zoom.csv");
+    const char *in = tmp_path("zoom.csv"), *png = tmp_path("x.png");
+    static const struct {
+        const char *addr, *ops, *want;
+    } bad[] = {
+        {"64k:32k", NULL, "heaplab: plot: --addr: 64k:32k is empty: LO must be below HI"},
+        {"40:40", NULL, "--addr: 40:40 is empty"},
+        {"abc:1k", NULL, "heaplab: plot: --addr: 'abc:1k' is not a range of numbers"},
+        {"-8:64", NULL, "--addr: '-8:64' is not"},
+        {"64", NULL, "heaplab: plot: --addr: expected LO:HI"},
+        {"1:2:3", NULL, "--addr: expected LO:HI"},
+        {NULL, "1k:2k", "heaplab: plot: --ops: '1k:2k' is not a range of numbers"},
+        {NULL, "9:3", "--ops: 9:3 is empty"},
+        /* ranges that hold nothing */
+        {"400:1m", NULL, "heaplab: plot: --addr: no block of trace t lies in 400:1m (its heap ends at offset 400)"},
+        {"100:", ":30", "--addr: no block of trace t lies in 100: at the ops drawn (its heap ends at offset 80)"},
+        {NULL, "101:", "heaplab: plot: --ops: no snapshot of trace t is in 101: (its snapshots run from op 10 "
+                       "to op 100)"},
+        {NULL, "11:20", "--ops: no snapshot"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *args[10] = {"plot", "heapmap", in, "-o", png};
+        add_zoom(args, 5, bad[i].addr, bad[i].ops);
+        ASSERT_ONE_LINE_ERROR(run_env(NULL, args), bad[i].want);
+    }
+    /* only the heap map zooms */
+    write_timeline("timeline.csv");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "timeline", tmp_path("timeline.csv"), "-o", png, "--addr", ":64k"),
+                          "heaplab: plot: --addr: a timeline chart does not zoom (--addr and --ops are for heapmap)");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", input_for("util"), "-o", png, "--ops", "1:2"),
+                          "heaplab: plot: --ops: a util chart does not zoom");
+    ck_assert_int_eq(access(png, F_OK), -1);
+}
+END_TEST
+
+/* Both scripts draw a zoomed heap map: offsets that do not start at 0. */
+START_TEST(a_zoomed_heap_map_draws_in_both_backends)
+{
+    NEED_BIN();
+    write_zoom_map("zoom.csv");
+    const char *png = tmp_path("zoom.png");
+    for (int b = 0; b < 2; b++) {
+        struct result r = RUN("plot", "heapmap", tmp_path("zoom.csv"), "-o", png, "-b", backends[b], "-s", "800x600",
+                              "--addr", "100:300", "--ops", "40:");
+        if (stack_missing(&r, backends[b]))
+            continue;
+        ck_assert_msg(r.status == 0, "%s: %s", backends[b], r.err);
+        struct image im;
+        char why[256];
+        ck_assert_msg(png_read(png, &im, why, sizeof why) == 0, "%s: %s", backends[b], why);
+        ck_assert_msg(im.w == W && im.h == H && im.chromatic, "%s: %ux%u", backends[b], im.w, im.h);
+        unlink(png);
+    }
 }
 END_TEST
 
@@ -917,6 +1097,7 @@ Suite *make_plot_suite(void)
     tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
     tcase_add_loop_test(tc, every_kind_draws_a_png_and_an_svg_of_the_size_asked, 0, (int)NKINDS * 2);
     tcase_add_test(tc, other_sizes_are_honoured);
+    tcase_add_test(tc, a_zoomed_heap_map_draws_in_both_backends);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");
@@ -928,6 +1109,7 @@ Suite *make_plot_suite(void)
     tcase_add_test(tc, trace_is_chosen_by_path_or_file_name);
     tcase_add_test(tc, missing_stack_names_the_debian_package);
     tcase_add_test(tc, a_failing_script_leaves_no_chart);
+    tcase_add_test(tc, bad_zooms_get_one_line);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("data");
@@ -936,6 +1118,8 @@ Suite *make_plot_suite(void)
     tcase_add_test(tc, interleaved_rows_reach_the_script_grouped_per_policy);
     tcase_add_test(tc, request_sizes_are_counted_from_the_trace);
     tcase_add_test(tc, heap_map_cells_show_the_state_with_most_bytes);
+    tcase_add_test(tc, heap_map_cell_with_used_and_free_bytes_is_mixed);
+    tcase_add_test(tc, heap_map_zooms_into_addr_and_ops);
     tcase_add_test(tc, the_scripts_get_the_registry);
     suite_add_tcase(s, tc);
 

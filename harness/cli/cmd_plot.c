@@ -10,9 +10,11 @@
  *
  *   heapmap  a heap-map CSV can hold millions of rows.  heaplab keeps at
  *            most a few hundred snapshots per policy, evenly spread, and
- *            bins each into a few hundred address columns, each showing the
- *            state that holds most of its bytes; the scripts draw that
- *            raster (panels.tsv and raster.txt in the data folder).
+ *            bins each into a few hundred address columns (within --addr
+ *            and --ops), each showing "mixed" when it holds bytes of a
+ *            block in use and of a free block, else the state that holds
+ *            most of its bytes; the scripts draw that raster (panels.tsv
+ *            and raster.txt in the data folder).
  *   sizes    reads trace files through the trace parser and hands over how
  *            often each request size occurs (trace, size, count).
  *
@@ -57,7 +59,9 @@ static const char usage_text[] =
     "  throughput  ops/s per trace per policy relative to baseline:glibc, log scale,\n"
     "              whiskers from the slowest to the best pass (replay -f csv)\n"
     "  heapmap     address against time, used/free/header/mapped, a panel per policy,\n"
-    "              one trace (replay --heapmap CSV)\n"
+    "              one trace (replay --heapmap CSV); a cell holding a byte of a block in\n"
+    "              use and a byte of a free block is mixed, any other shows the state\n"
+    "              with most of its bytes\n"
     "  sizes       request-size histogram and CDF (trace files, or a trace,size,count CSV)\n"
     "  scaling     ops/s against live blocks (make scaling's CSV)\n"
     "\n"
@@ -68,6 +72,10 @@ static const char usage_text[] =
     "  -t, --trace NAME      timeline, frag, heapmap: the trace to draw (its path as in\n"
     "                        the CSV, or its file name; default the first in the CSV)\n"
     "      --keep-data DIR   keep the data handed to the script in DIR\n"
+    "      --addr LO:HI      heapmap: only byte offsets LO to HI, HI left out (k/m/g\n"
+    "                        allowed, either side may be empty: --addr :64k)\n"
+    "      --ops LO:HI       heapmap: only the snapshots at operations LO to HI, HI\n"
+    "                        left out\n"
     "\n"
     "environment: HEAPLAB_PLOTS (the plots/ folder), HEAPLAB_PYTHON (an interpreter\n"
     "that imports matplotlib), HEAPLAB_GNUPLOT (the gnuplot program).  The scripts\n"
@@ -106,7 +114,7 @@ static void remove_dir(const char *dir)
     rmdir(dir);
 }
 
-enum { OPT_KEEP = 256 };
+enum { OPT_KEEP = 256, OPT_ADDR, OPT_OPS };
 
 int hl_cmd_plot(int argc, char **argv)
 {
@@ -114,9 +122,11 @@ int hl_cmd_plot(int argc, char **argv)
         {"output", required_argument, NULL, 'o'}, {"backend", required_argument, NULL, 'b'},
         {"size", required_argument, NULL, 's'},   {"trace", required_argument, NULL, 't'},
         {"keep-data", required_argument, NULL, OPT_KEEP}, {"help", no_argument, NULL, 'h'},
+        {"addr", required_argument, NULL, OPT_ADDR},      {"ops", required_argument, NULL, OPT_OPS},
         {NULL, 0, NULL, 0},
     };
     const char *outpath = NULL, *backend = "matplotlib", *want_trace = NULL, *keep = NULL;
+    const char *addr = NULL, *ops = NULL; /* the heapmap's zoom */
     int width = DEFAULT_W, height = DEFAULT_H, c;
     optind = 1;
     /* options may follow the inputs ("heaplab plot util r.csv -o u.png") */
@@ -138,6 +148,12 @@ int hl_cmd_plot(int argc, char **argv)
             break;
         case OPT_KEEP:
             keep = optarg;
+            break;
+        case OPT_ADDR:
+            addr = optarg;
+            break;
+        case OPT_OPS:
+            ops = optarg;
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -164,6 +180,9 @@ int hl_cmd_plot(int argc, char **argv)
     if (want_trace && !k->one_trace)
         return hl_plot_fail("--trace: a %s chart draws every trace (--trace is for timeline, frag and heapmap)",
                             k->name);
+    struct hl_plot_zoom zoom;
+    if (hl_plot_zoom_parse(&zoom, k, addr, ops))
+        return 2;
     int gnuplot = strcmp(backend, "gnuplot") == 0;
     if (!gnuplot && strcmp(backend, "matplotlib") != 0)
         return hl_plot_fail("--backend: expected matplotlib or gnuplot, got '%s'", backend);
@@ -188,7 +207,7 @@ int hl_cmd_plot(int argc, char **argv)
     int rc = 0;
     if (strcmp(k->name, "heapmap") == 0) {
         snprintf(data, sizeof data, "%s", dir);
-        rc = hl_plot_read_heapmap(k, files, nfiles, &in, want_trace, dir, width, height, &trace);
+        rc = hl_plot_read_heapmap(k, files, nfiles, &in, &zoom, want_trace, dir, width, height, &trace);
     } else {
         snprintf(data, sizeof data, "%s/data.tsv", dir);
         FILE *out = fopen(data, "w");

@@ -76,7 +76,8 @@ struct hl_plot_name {
     size_t trace;      /* a policy: its trace (policies are per trace) */
     uint64_t rows;     /* a trace: rows the chart can draw */
     int has_glibc;     /* a trace: an ok baseline:glibc row with ops_per_sec */
-    uint64_t max_end;  /* a trace, heapmap: the largest offset + size */
+    uint64_t max_end;  /* a trace, heapmap: the largest offset + size (in --ops) */
+    uint64_t zoomed;   /* a trace, heapmap: rows with bytes in --addr and --ops */
     int closed;        /* a policy: another policy's rows followed its own */
     double last_op;    /* a policy: the op of its last row */
     uint64_t *ops;     /* a policy, heapmap: the snapshot ops seen */
@@ -165,12 +166,27 @@ int hl_plot_read_sizes(const struct hl_plot_kind *k, char **files, int nfiles, s
 
 /* ---- heapmap: heapmap.c --------------------------------------------------------------- */
 
+/* A heap map's zoom: the byte offsets [addr_lo, addr_last] and the
+ * operations [op_lo, op_last] drawn (--addr LO:HI and --ops LO:HI, HI
+ * left out; without them, everything). */
+struct hl_plot_zoom {
+    uint64_t addr_lo, addr_last, op_lo, op_last;
+    const char *addr, *ops; /* the options as given, NULL when not */
+};
+
+/* --addr and --ops (NULL: not given) for a chart of kind k, into z; only
+ * the heapmap takes them.  0, or 2 after a message. */
+int hl_plot_zoom_parse(struct hl_plot_zoom *z, const struct hl_plot_kind *k, const char *addr, const char *ops);
+
 /* The heapmap chart's data for the trace `want` (as hl_plot_pick_trace
- * takes it; *trace_out: its name in the CSV), written into the folder dir
- * as panels.tsv (a panel per policy) and raster.txt (its rows of cells),
- * sized for a chart of width x height pixels.  0, or 2 after a message. */
+ * takes it; *trace_out: its name in the CSV) within the zoom z, written
+ * into the folder dir as panels.tsv (a panel per policy with a snapshot in
+ * the zoom: its ops, offsets and mixed cells) and raster.txt (its rows of
+ * cells), sized for a chart of width x height pixels.  0, or 2 after a
+ * message (a zoom that holds no snapshot or no block says so). */
 int hl_plot_read_heapmap(const struct hl_plot_kind *k, char **files, int nfiles, struct hl_plot_input *in,
-                         const char *want, const char *dir, int width, int height, const char **trace_out);
+                         const struct hl_plot_zoom *z, const char *want, const char *dir, int width, int height,
+                         const char **trace_out);
 
 /* ---- the backends: backend.c ---------------------------------------------------------- */
 
