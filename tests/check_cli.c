@@ -153,21 +153,23 @@ START_TEST(layout_shows_the_segments_and_overcommit)
 }
 END_TEST
 
-/* "20.0 TiB", "12.5 GiB", "+4.0 MiB", "68 KiB" at s, in bytes; -1 when s holds none. */
-static double size_at(const char *s)
+/* "20.0 TiB", "12.5 GiB", "+4.0 MiB", "-68 KiB" at s, in bytes, into *out. 0, or -1 when s holds none. */
+static int size_at(const char *s, double *out)
 {
+    static const struct {
+        const char *unit;
+        double bytes;
+    } units[] = {{"KiB", 1024.0}, {"MiB", 1024.0 * 1024}, {"GiB", 1024.0 * 1024 * 1024},
+                 {"TiB", 1024.0 * 1024 * 1024 * 1024}};
     double v;
     char unit[4];
     if (!s || sscanf(s, "%lf %3s", &v, unit) != 2)
         return -1;
-    if (strcmp(unit, "KiB") == 0)
-        return v * 1024;
-    if (strcmp(unit, "MiB") == 0)
-        return v * 1024 * 1024;
-    if (strcmp(unit, "GiB") == 0)
-        return v * 1024 * 1024 * 1024;
-    if (strcmp(unit, "TiB") == 0)
-        return v * 1024 * 1024 * 1024 * 1024;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(unit, units[i].unit) == 0) {
+            *out = v * units[i].bytes;
+            return 0;
+        }
     return -1;
 }
 
@@ -211,16 +213,21 @@ START_TEST(layout_overcommit_asks_malloc_and_says_why)
         if (strncmp(strchr(q, ')'), ")  more than RAM + swap", 23) == 0)
             ck_assert_msg(granted == (mode == 1), "mode %ld, more than RAM + swap: %.60s", mode, l2 + 1);
         if (granted && !granted_untouched_checked) {
-            /* an untouched grant: VmSize grows by the request, VmRSS hardly (glibc's chunk header;
-             * a transparent huge page at most); then the few MiB touched become resident */
-            double bytes = size_at(q + strlen("\n  malloc("));
+            /* "    granted: VmSize A (+dA), VmRSS B (+dB)": an untouched grant grows VmSize by the
+             * request and VmRSS hardly (glibc's chunk header; a transparent huge page at most);
+             * then the few MiB touched become resident */
             const char *vs = strstr(l2, "VmSize "), *vr = strstr(l2, "VmRSS ");
-            double dsize = size_at(vs ? strchr(vs, '(') + 1 : NULL), drss = size_at(vr ? strchr(vr, '(') + 1 : NULL);
-            ck_assert_msg(bytes > 0 && dsize >= bytes * 0.9, "VmSize did not grow by the request: %.120s", l2 + 1);
-            ck_assert_msg(drss >= 0 && drss < 16.0 * 1024 * 1024, "an untouched grant is resident: %.120s", l2 + 1);
+            vs = vs ? strchr(vs, '(') : NULL;
+            vr = vr ? strchr(vr, '(') : NULL;
+            double bytes, dsize, drss, touched, grew;
+            ck_assert_msg(size_at(q + strlen("\n  malloc("), &bytes) == 0, "%.60s", q + 1);
+            ck_assert_msg(vs && vr && size_at(vs + 1, &dsize) == 0 && size_at(vr + 1, &drss) == 0, "%.120s", l2 + 1);
+            ck_assert_msg(dsize >= bytes * 0.9, "VmSize did not grow by the request: %.120s", l2 + 1);
+            ck_assert_msg(drss < 16.0 * 1024 * 1024, "an untouched grant is resident: %.120s", l2 + 1);
             const char *t = strchr(l3 + 1, '\n');
             ck_assert_msg(t && strncmp(t + 1, "    touched ", 12) == 0, "nothing touched: %.120s", t ? t + 1 : "");
-            double touched = size_at(t + 1 + 12), grew = size_at(strchr(t + 1, '(') + 1);
+            ck_assert_msg(size_at(t + 1 + 12, &touched) == 0 && size_at(strchr(t + 1, '(') + 1, &grew) == 0,
+                          "%.120s", t + 1);
             ck_assert_msg(touched > 0 && touched <= 4.0 * 1024 * 1024, "touched %.0f bytes", touched);
             ck_assert_msg(grew >= touched / 2, "touching %.0f bytes grew VmRSS by %.0f", touched, grew);
             granted_untouched_checked = 1;
