@@ -153,6 +153,95 @@ START_TEST(layout_shows_the_segments_and_overcommit)
 }
 END_TEST
 
+/* "20.0 TiB", "12.5 GiB", "+4.0 MiB", "-68 KiB" at s, in bytes, into *out. 0, or -1 when s holds none. */
+static int size_at(const char *s, double *out)
+{
+    static const struct {
+        const char *unit;
+        double bytes;
+    } units[] = {{"KiB", 1024.0}, {"MiB", 1024.0 * 1024}, {"GiB", 1024.0 * 1024 * 1024},
+                 {"TiB", 1024.0 * 1024 * 1024 * 1024}};
+    double v;
+    char unit[4];
+    if (!s || sscanf(s, "%lf %3s", &v, unit) != 2)
+        return -1;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(unit, units[i].unit) == 0) {
+            *out = v * units[i].bytes;
+            return 0;
+        }
+    return -1;
+}
+
+/* heaplab layout --overcommit on whatever overcommit mode this machine is
+ * in: glibc's malloc (looked up in libc.so.6, so a sanitizer's allocator
+ * does not stand in for it) asked for sizes from the machine's own figures.
+ * Nothing large is touched, so any mode is safe to run it in. */
+START_TEST(layout_overcommit_asks_malloc_and_says_why)
+{
+    struct run *r = heaplab("layout", "--overcommit", NULL);
+    if (!r)
+        return;
+    ck_assert_msg(r->status == 0, "exit %d: %s", r->status, r->err);
+    ck_assert_msg(strstr(r->out, "Overcommit: what glibc's malloc (libc.so.6) does"), "%s", r->out);
+    const char *m = strstr(r->out, "\n  overcommit_memory  ");
+    ck_assert_msg(m, "no mode line: %s", r->out);
+    long mode = -1;
+    ck_assert_int_eq(sscanf(m, "\n  overcommit_memory  %ld", &mode), 1);
+    ck_assert_msg(mode >= 0 && mode <= 2, "mode %ld", mode);
+    static const char *const name[] = {"(heuristic)", "(always)", "(never)"};
+    ck_assert_msg(strncmp(m + strlen("\n  overcommit_memory  0 "), name[mode], strlen(name[mode])) == 0, "%.60s", m);
+    for (const char *f = "MemTotal\0SwapTotal\0MemAvailable\0CommitLimit\0Committed_AS\0"; *f; f += strlen(f) + 1)
+        ck_assert_msg(strstr(r->out, f), "no %s: %s", f, r->out);
+
+    /* every request: granted or NULL, then the rule of the mode read, and
+     * the rule agrees with what malloc did */
+    char want[32];
+    snprintf(want, sizeof want, "    mode %ld ", mode);
+    int requests = 0, granted_untouched_checked = 0;
+    for (const char *q = strstr(r->out, "\n  malloc("); q; q = strstr(q + 1, "\n  malloc(")) {
+        requests++;
+        const char *l2 = strchr(q + 1, '\n'), *l3 = l2 ? strchr(l2 + 1, '\n') : NULL;
+        ck_assert_msg(l2 && l3, "a request without its lines: %s", q);
+        int granted = strncmp(l2 + 1, "    granted: ", 13) == 0;
+        ck_assert_msg(granted || strncmp(l2 + 1, "    NULL (errno ENOMEM)", 23) == 0, "%.120s", l2 + 1);
+        ck_assert_msg(strncmp(l3 + 1, want, strlen(want)) == 0, "not mode %ld's rule: %.120s", mode, l3 + 1);
+        char line[256];
+        snprintf(line, sizeof line, "%.*s", (int)strcspn(l3 + 1, "\n"), l3 + 1);
+        ck_assert_msg(!strstr(line, "yet malloc"), "the rule and malloc disagree: %s", line);
+        /* more than RAM + swap: mode 0's heuristic and mode 2 refuse it, mode 1 grants it */
+        if (strncmp(strchr(q, ')'), ")  more than RAM + swap", 23) == 0)
+            ck_assert_msg(granted == (mode == 1), "mode %ld, more than RAM + swap: %.60s", mode, l2 + 1);
+        if (granted && !granted_untouched_checked) {
+            /* "    granted: VmSize A (+dA), VmRSS B (+dB)": an untouched grant grows VmSize by the
+             * request and VmRSS hardly (glibc's chunk header; a transparent huge page at most);
+             * then the few MiB touched become resident */
+            const char *vs = strstr(l2, "VmSize "), *vr = strstr(l2, "VmRSS ");
+            vs = vs ? strchr(vs, '(') : NULL;
+            vr = vr ? strchr(vr, '(') : NULL;
+            double bytes, dsize, drss, touched, grew;
+            ck_assert_msg(size_at(q + strlen("\n  malloc("), &bytes) == 0, "%.60s", q + 1);
+            ck_assert_msg(vs && vr && size_at(vs + 1, &dsize) == 0 && size_at(vr + 1, &drss) == 0, "%.120s", l2 + 1);
+            ck_assert_msg(dsize >= bytes * 0.9, "VmSize did not grow by the request: %.120s", l2 + 1);
+            ck_assert_msg(drss < 16.0 * 1024 * 1024, "an untouched grant is resident: %.120s", l2 + 1);
+            const char *t = strchr(l3 + 1, '\n');
+            ck_assert_msg(t && strncmp(t + 1, "    touched ", 12) == 0, "nothing touched: %.120s", t ? t + 1 : "");
+            ck_assert_msg(size_at(t + 1 + 12, &touched) == 0 && size_at(strchr(t + 1, '(') + 1, &grew) == 0,
+                          "%.120s", t + 1);
+            ck_assert_msg(touched > 0 && touched <= 4.0 * 1024 * 1024, "touched %.0f bytes", touched);
+            ck_assert_msg(grew >= touched / 2, "touching %.0f bytes grew VmRSS by %.0f", touched, grew);
+            granted_untouched_checked = 1;
+        }
+    }
+    ck_assert_int_eq(requests, 4);
+    ck_assert_msg(strstr(r->out, "\nAll freed: "), "%s", r->out);
+    ck_assert_str_eq(r->err, "");
+
+    r = heaplab("layout", "--help", NULL);
+    ck_assert_msg(strstr(r->out, "--overcommit"), "%s", r->out);
+}
+END_TEST
+
 /* Every usage error: exit 2, one line on stderr that starts with
  * "heaplab:" and says what is wrong (with the nearest valid word when one
  * is near), nothing on stdout. */
@@ -185,6 +274,8 @@ START_TEST(usage_errors_exit_2_with_one_line)
         {{"replay", "--source", "sbrk", "--no-fork"}, "heaplab: --source sbrk moves the real program break"},
         {{"layout", "--reserve", "0"}, "heaplab: layout: --reserve: expected MiB between 1 and"},
         {{"layout", "extra"}, "heaplab: layout: unexpected argument 'extra'"},
+        {{"layout", "--overcommit", "--reserve", "64"}, "heaplab: layout: --reserve belongs to the layout"},
+        {{"layout", "--overcomit"}, "heaplab: layout: unknown option '--overcomit' (did you mean '--overcommit'?"},
         {{"policies", "--help=1"}, "heaplab: policies: option '--help' takes no value"},
         {{"policies", "-v", "first_fit"}, "heaplab: policies: unknown policy 'first_fit' (did you mean 'first-fit'?"},
         {{"selftest", "-p", "mm:mm.c"}, "selftest takes policies, not lab solutions"},
@@ -324,6 +415,7 @@ Suite *make_cli_suite(void)
     tcase_add_test(tc, policies_list_gives_name_and_search_cost);
     tcase_add_test(tc, policies_verbose_shows_parameters_and_defaults);
     tcase_add_test(tc, layout_shows_the_segments_and_overcommit);
+    tcase_add_test(tc, layout_overcommit_asks_malloc_and_says_why);
     tcase_add_test(tc, usage_errors_exit_2_with_one_line);
     tcase_add_test(tc, help_on_every_command_and_version);
     tcase_add_test(tc, policies_named_and_plugin_parameters);

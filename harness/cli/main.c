@@ -106,7 +106,7 @@ static const struct command {
     {"policies", cmd_policies, "heaplab policies [-v|--list] [NAME]  list the policies (-v: parameters, --list: search cost)"},
     {"replay", hl_cmd_replay, "heaplab replay [options] TRACE...   replay traces under policies (replay --help)"},
     {"gen", hl_cmd_gen, "heaplab gen PATTERN [options]       write a synthetic trace (gen --help)"},
-    {"layout", hl_cmd_layout, "heaplab layout [--reserve MIB]      where text, data, heap, mappings, stack live"},
+    {"layout", hl_cmd_layout, "heaplab layout [--overcommit]       where things live; what malloc does past RAM"},
     {"__baseline", hl_cmd_baseline, NULL},
     {"plot", hl_cmd_plot, "heaplab plot KIND CSV... -o OUT      draw a chart from heaplab's CSVs (plot --help)"},
     {"selftest", hl_cmd_selftest, "heaplab selftest -p POLICY          run the conformance checks on a policy or plugin"},
