@@ -158,5 +158,6 @@ void hl_mm_perf_index_print(const struct hl_result *rows, size_t n, double tlibc
         fprintf(out,
                 "T_libc = %s ops/s: glibc's malloc on the same traces, measured in this run (%s), "
                 "not the lab's constant from 2001 (600K ops/s).\n",
-                tl, hl_mm_have_libc_rows(rows, n) ? "the baseline:glibc rows" : "timed passes as every row's, in a child");
+                tl, hl_mm_have_libc_rows(rows, n) ? "the baseline:glibc rows" : "timed passes as every row's, in a child, of this process's malloc: glibc's unless a "
+                                                   "sanitizer build replaced it");
 }
