@@ -980,7 +980,10 @@ static char *rewind_slurp(FILE *f)
  * operation.  After op 3 (a 2 500) the heap is 8208 bytes with payloads
  * at 16 (3000 bytes), 3024 (1000) and 4032 (500): the map shows them and
  * the gaps 0..16, 3016..3024, 4024..4032 and 4532..8208 as free (the
- * solution's tags and its free block alike), 3708 bytes, the largest 3676.
+ * solution's tags and its free block alike).  The timeline gives the live
+ * bytes and the heap's size and leaves free_bytes, largest_free and both
+ * fragmentations empty: heaplab cannot tell the solution's tags from its
+ * free blocks, so any figure for them would be made up.
  */
 START_TEST(samples_show_the_payloads_in_the_heap)
 {
@@ -1007,13 +1010,13 @@ START_TEST(samples_show_the_payloads_in_the_heap)
 
     char row[512];
     const char *who = trace_path; /* rows name the trace as it was given */
-    /* op 0: after mm_init, all 4112 bytes free and in one piece */
-    snprintf(row, sizeof row, "%s,mm:mm-implicit.c,0,0,4112,4112,4112,,0\n", who);
+    /* op 0: after mm_init, a 4112-byte heap, nothing live */
+    snprintf(row, sizeof row, "%s,mm:mm-implicit.c,0,0,4112,,,,\n", who);
     ck_assert_msg(strstr(tl, row), "no '%s' in:\n%s", row, tl);
-    snprintf(row, sizeof row, "%s,mm:mm-implicit.c,3,4500,8208,3708,3676,,%.9g\n", who, 1 - 3676.0 / 3708.0);
+    snprintf(row, sizeof row, "%s,mm:mm-implicit.c,3,4500,8208,,,,\n", who);
     ck_assert_msg(strstr(tl, row), "no '%s' in:\n%s", row, tl);
-    /* after the last op nothing is live: the whole heap is one gap */
-    snprintf(row, sizeof row, "%s,mm:mm-implicit.c,10,0,13216,13216,13216,,0\n", who);
+    /* after the last op nothing is live */
+    snprintf(row, sizeof row, "%s,mm:mm-implicit.c,10,0,13216,,,,\n", who);
     ck_assert_msg(strstr(tl, row), "no '%s' in:\n%s", row, tl);
     int lines = 0;
     for (const char *c = tl; *c; c++)

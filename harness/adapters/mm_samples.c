@@ -6,9 +6,12 @@
  * harness knows: each live payload (offset from mem_heap_lo, the bytes
  * asked for) as used, and every other byte of [mem_heap_lo, mem_heap_hi]
  * - the solution's headers, padding and free blocks alike - as free.  The
- * timeline's free_bytes, largest_free and external_frag come from the
- * same picture (an upper bound on what is really free); its
- * internal_frag, like the result columns at the peak, is not available.
+ * timeline gives what is known for certain - the live bytes and the heap's
+ * size - and leaves free_bytes, largest_free, internal_frag and
+ * external_frag empty (not available), like the at-peak result columns:
+ * the gaps between payloads are headers, footers and padding as much as
+ * free blocks, and a fragmentation figure made from them would call a
+ * solution with no free block at all fragmented.
  *
  * The live payloads are kept by address in a table of the harness's own
  * (open addressing, linear probing), filled by the checked pass's wrappers.
@@ -89,10 +92,9 @@ static void map_row(uint64_t done, uint64_t off, uint64_t size, const char *stat
     hl_heapmap_row(mm_run.smp.heapmap, mm_run.r->trace, mm_run.r->policy, done, (long long)off, size, 0, state);
 }
 
-/* One sample after `done` operations. */
-static void sample(uint64_t done)
+/* The heap-map rows after `done` operations: the payloads and the gaps. */
+static void map_rows(uint64_t done)
 {
-    mm_run.sampled = done + 1;
     struct span *sp = malloc((mm_run.live_n ? mm_run.live_n : 1) * sizeof *sp);
     if (!sp) {
         mm_run.sample_error = ENOMEM;
@@ -104,26 +106,29 @@ static void sample(uint64_t done)
             sp[k++] = (struct span){mm_run.live_at[i], mm_run.live_size[i]};
     qsort(sp, k, sizeof *sp, cmp_span);
     uintptr_t lo = (uintptr_t)mem_heap_lo();
-    uint64_t heap = mem_heapsize(), at = 0, free_bytes = 0, largest = 0;
+    uint64_t heap = mem_heapsize(), at = 0;
     for (size_t i = 0; i <= k; i++) {
         uint64_t off = i < k ? sp[i].at - lo : heap;
-        if (off > at) { /* the gap before this payload (or the heap's end) */
-            free_bytes += off - at;
-            largest = off - at > largest ? off - at : largest;
-            if (mm_run.smp.heapmap)
-                map_row(done, at, off - at, "free");
-        }
+        if (off > at) /* the gap before this payload (or the heap's end) */
+            map_row(done, at, off - at, "free");
         if (i < k) {
-            if (mm_run.smp.heapmap)
-                map_row(done, off, sp[i].size, "used");
+            map_row(done, off, sp[i].size, "used");
             at = off + sp[i].size;
         }
     }
     free(sp);
-    /* the payloads are all that is known of the blocks: no internal fragmentation */
+}
+
+/* One sample after `done` operations. */
+static void sample(uint64_t done)
+{
+    mm_run.sampled = done + 1;
+    if (mm_run.smp.heapmap)
+        map_rows(done);
+    /* the payloads are all that is known of the blocks: no free or fragmentation figure */
     if (mm_run.smp.timeline)
-        hl_timeline_row(mm_run.smp.timeline, mm_run.r->trace, mm_run.r->policy, done, mm_run.live_bytes, heap,
-                        free_bytes, largest, HL_NA_F, hl_external_frag(free_bytes, largest));
+        hl_timeline_row(mm_run.smp.timeline, mm_run.r->trace, mm_run.r->policy, done, mm_run.live_bytes,
+                        mem_heapsize(), HL_NA_U, HL_NA_U, HL_NA_F, HL_NA_F);
     /* flushed: a crash later keeps the rows so far */
     if ((mm_run.smp.timeline && fflush(mm_run.smp.timeline) != 0) ||
         (mm_run.smp.heapmap && fflush(mm_run.smp.heapmap) != 0))

@@ -189,14 +189,23 @@ static void frag_cell(double v, FILE *out)
         fprintf(out, "%.9g", v);
 }
 
+static void count_cell(uint64_t v, FILE *out)
+{
+    if (v != HL_NA_U)
+        fprintf(out, "%llu", (unsigned long long)v);
+}
+
 void hl_timeline_row(FILE *out, const char *trace, const char *policy, uint64_t op, uint64_t live, uint64_t heap,
                      uint64_t free_bytes, uint64_t largest_free, double internal_frag, double external_frag)
 {
     hl_output_csv_string(trace, out);
     fputc(',', out);
     hl_output_csv_string(policy, out);
-    fprintf(out, ",%llu,%llu,%llu,%llu,%llu,", (unsigned long long)op, (unsigned long long)live,
-            (unsigned long long)heap, (unsigned long long)free_bytes, (unsigned long long)largest_free);
+    fprintf(out, ",%llu,%llu,%llu,", (unsigned long long)op, (unsigned long long)live, (unsigned long long)heap);
+    count_cell(free_bytes, out);
+    fputc(',', out);
+    count_cell(largest_free, out);
+    fputc(',', out);
     frag_cell(internal_frag, out);
     fputc(',', out);
     frag_cell(external_frag, out);

@@ -37,8 +37,9 @@ double hl_external_frag(uint64_t free_bytes, uint64_t largest_free);
 void hl_timeline_header(FILE *out);
 void hl_heapmap_header(FILE *out);
 /* One row of each (with newline), in the headers' columns; a NaN
- * fragmentation leaves its cell empty.  Whoever samples a heap writes
- * through these, so the two files have one format. */
+ * fragmentation, or free_bytes or largest_free HL_NA_U, leaves its cell
+ * empty (not available).  Whoever samples a heap writes through these, so
+ * the two files have one format. */
 void hl_timeline_row(FILE *out, const char *trace, const char *policy, uint64_t op, uint64_t live, uint64_t heap,
                      uint64_t free_bytes, uint64_t largest_free, double internal_frag, double external_frag);
 void hl_heapmap_row(FILE *out, const char *trace, const char *policy, uint64_t op, long long offset, uint64_t size,
