@@ -28,9 +28,9 @@ int hl_plot_bad_input(const char *file, unsigned long line, const char *fmt, ...
 {
     va_list ap;
     if (line)
-        fprintf(stderr, "heaplab: %s:%lu: ", file, line);
+        fprintf(stderr, "heaplab: plot: %s:%lu: ", file, line);
     else
-        fprintf(stderr, "heaplab: %s: ", file);
+        fprintf(stderr, "heaplab: plot: %s: ", file);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);

@@ -16,8 +16,8 @@
 /* "heaplab: plot: " and the message on stderr.  Returns 2, the exit status. */
 __attribute__((format(printf, 1, 2))) int hl_plot_fail(const char *fmt, ...);
 
-/* "file:line: what is wrong" on stderr (line 0: "file: what is wrong").
- * Returns 2. */
+/* "heaplab: plot: file:line: what is wrong" on stderr (line 0: "heaplab:
+ * plot: file: what is wrong").  Returns 2. */
 __attribute__((format(printf, 3, 4))) int hl_plot_bad_input(const char *file, unsigned long line, const char *fmt,
                                                             ...);
 

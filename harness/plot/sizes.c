@@ -23,8 +23,7 @@ static int sizes_of_trace(const char *path, FILE *out)
     if (strpbrk(path, "\t\r\n"))
         return hl_plot_bad_input(path, 0, "a trace name with a tab or a line break cannot be drawn");
     if (hl_trace_load(path, &topts, &t, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return 2;
+        return hl_plot_fail("%s", err);
     }
     uint64_t *sizes = malloc((t.nops ? t.nops : 1) * sizeof *sizes);
     if (!sizes) {
