@@ -65,22 +65,28 @@ _pos(L, s, i) = i > words(L) ? 0 : word(L, i) eq s ? i : _pos(L, s, i + 1)
 # ---- styles (keep in step with hlplot.py's PALETTE, GREYS and styles()) ----------
 # A style per registry position (the registry's policy names, in order, are
 # $HEAPLAB_POLICIES, which heaplab plot sets), then the baselines' greys;
-# slots past NSTYLE are made for variants.  Point types: o s ^ v D p filled
-# 7 5 9 11 13 15, hollow one less; x + * 2 1 3.  Dash types 1-4 are
-# hlplot.py's DASHES; fill patterns: 0 none, 1 crosshatch, 2 dense
+# slots past NSTYLE are made for variants.  The 12 colours are 12 grey
+# levels apart as well as 12 hues (hlplot.py says how).  Point types: o s ^
+# v D p filled 7 5 9 11 13 15, hollow one less; x + * 2 1 3.  Dash types 1-4
+# are hlplot.py's DASHES; fill patterns: 0 none, 1 crosshatch, 2 dense
 # crosshatch, 4 \, 5 /, 6 dense \, 7 dense / (hlplot.py's HATCHES, in order).
 REG = system('printf "%s" "$HEAPLAB_POLICIES"')
 NREG = words(REG)
-NPAL = 16
+NPAL = 12
 GREY = NPAL + 1
 NSTYLE = NPAL + 4
 NSLOT = NSTYLE + 256
-array COL[NSLOT] = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#0072B2", "#882255", "#999933", \
-                    "#44AA99", "#332288", "#DDCC77", "#117733", "#88CCEE", "#AA4499", "#661100", "#6699CC", \
+array COL[NSLOT] = ["#F48600", "#82C9ED", "#009D68", "#FC4C00", "#E187BC", "#005C9E", "#521131", "#959232", \
+                    "#250942", "#1C726F", "#E2CA78", "#115021", \
                     "#000000", "#444444", "#777777", "#AAAAAA"]
-array PT[NSLOT] = [7, 5, 9, 11, 15, 13, 6, 4, 10, 14, 3, 7, 5, 9, 11, 13, 2, 1, 8, 12]
-array DT[NSLOT] = [1, 2, 1, 2, 2, 1, 1, 2, 1, 2, 3, 4, 1, 2, 3, 4, 3, 4, 3, 4]
-array PAT[NSLOT] = [5, 4, 6, 7, 1, 2, 5, 0, 5, 4, 1, 0, 7, 6, 2, 0, 0, 4, 1, 2]
+array PT[NSLOT] = [7, 5, 9, 11, 15, 13, 6, 4, 8, 10, 14, 12, 2, 1, 8, 12]
+array DT[NSLOT] = [1, 2, 1, 4, 2, 1, 3, 2, 4, 3, 2, 4, 3, 4, 3, 4]
+array PAT[NSLOT] = [5, 4, 6, 7, 1, 2, 5, 0, 5, 4, 1, 0, 0, 4, 1, 2]
+# luma (0.299 R + 0.587 G + 0.114 B) of a "#RRGGBB" colour, 0-1; hatching
+# and text on a colour darker than 0.3 are white, else black
+_hex(c) = int(sprintf("0x%s", c))
+luma(c) = (0.299 * _hex(c[2:3]) + 0.587 * _hex(c[4:5]) + 0.114 * _hex(c[6:7])) / 255.0
+ink(c) = luma(c) < 0.3 ? "white" : "black"
 # for series that are not policies (traces): every style, one after the other
 array SEQ[NSTYLE]
 do for [i = 1:NSTYLE] { SEQ[i] = i }

@@ -9,9 +9,12 @@ script's own folder).  It holds
     whose status is not "ok" left out, empty cells as NaN;
   - one style per policy - colour, marker, line dashes, bar hatching - so a
     policy looks the same in every chart and the series stay apart when
-    printed in greyscale (Okabe-Ito colours, Tol's wine and olive, greys for
-    the baselines), chosen by the policy's position in the registry, which
-    heaplab plot hands over in $HEAPLAB_POLICIES;
+    printed in greyscale: the 12 colours are 12 grey levels apart (luma,
+    0.299 R + 0.587 G + 0.114 B, at least 0.06 from each other) as well as
+    12 hues, and each has its own marker shape and fill (o s ^ v p D, filled
+    then hollow); chosen by the policy's position in the registry, which
+    heaplab plot hands over in $HEAPLAB_POLICIES; glibc is black, the other
+    baselines greys;
   - figures of exactly the requested pixel size, drawn 7 inches wide so
     that their 9-point text stays legible when scaled to an A4 text width.
 
@@ -33,30 +36,27 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 FIG_WIDTH_IN = 7.0
 
 # colour, marker, filled, dashes, hatch: a style per registry position -
-# the first eight are the looks the registry's policies have had (first-fit,
-# next-fit, best-fit, worst-fit, rbtree, tlsf, buddy, pool), the rest go to
-# policies added later and then to series that are not registry policies
-# (plugins, mm:FILE).  Bars that share a hatch differ in grey level (and
-# the reverse).  heaplab.gp has the same table with gnuplot's point types
+# the first eight are the registry's policies (first-fit, next-fit,
+# best-fit, worst-fit, rbtree, tlsf, buddy, pool), the rest go to policies
+# added later and then to series that are not registry policies (plugins,
+# mm:FILE).  Each colour is its own grey level (luma 152 184 104 120 168 72
+# 40 136 24 88 200 56 of 255: 16 apart at least) and its own marker (shape
+# and fill).  heaplab.gp has the same table with gnuplot's point types
 # (o s ^ v D p filled: 7 5 9 11 13 15, hollow one less; x + *: 2 1 3),
 # dash types (DASHES: 1-4) and fill patterns (HATCHES: 0 1 2 4 5 6 7).
 PALETTE = [
-    ("#E69F00", "o", True, "-", "//"),
-    ("#56B4E9", "s", True, "--", "\\\\"),
-    ("#009E73", "^", True, "-", "\\\\\\\\"),
-    ("#D55E00", "v", True, "--", "////"),
-    ("#CC79A7", "p", True, "--", "xx"),
-    ("#0072B2", "D", True, "-", "xxxx"),
-    ("#882255", "o", False, "-", "//"),
-    ("#999933", "s", False, "--", ""),
-    ("#44AA99", "v", False, "-", "//"),
-    ("#332288", "p", False, "--", "\\\\"),
-    ("#DDCC77", "*", True, ":", "xx"),
-    ("#117733", "o", True, "-.", ""),
-    ("#88CCEE", "s", True, "-", "////"),
-    ("#AA4499", "^", True, "--", "\\\\\\\\"),
-    ("#661100", "v", True, ":", "xxxx"),
-    ("#6699CC", "D", True, "-.", ""),
+    ("#F48600", "o", True, "-", "//"),
+    ("#82C9ED", "s", True, "--", "\\\\"),
+    ("#009D68", "^", True, "-", "\\\\\\\\"),
+    ("#FC4C00", "v", True, "-.", "////"),
+    ("#E187BC", "p", True, "--", "xx"),
+    ("#005C9E", "D", True, "-", "xxxx"),
+    ("#521131", "o", False, ":", "//"),
+    ("#959232", "s", False, "--", ""),
+    ("#250942", "^", False, "-.", "//"),
+    ("#1C726F", "v", False, ":", "\\\\"),
+    ("#E2CA78", "p", False, "--", "xx"),
+    ("#115021", "D", False, "-.", ""),
 ]
 # the baselines: glibc black, the others greys in order of appearance
 GREYS = [
@@ -69,6 +69,16 @@ DASHES = ["-", "--", ":", "-."]
 HATCHES = ["", "xx", "xxxx", "\\\\", "//", "\\\\\\\\", "////"]
 # every style, for series that are not policies (traces)
 SEQUENCE = PALETTE + GREYS
+
+
+# a colour darker than this (luma) gets white hatching and text, not black
+DARK = 0.3
+
+
+def luma(colour):
+    """A colour's grey level when printed in greyscale (Rec. 601 luma, 0-1)."""
+    r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.299 * r + 0.587 * g + 0.114 * b
 
 
 class Style:
@@ -230,10 +240,10 @@ def byte_unit(largest):
 
 def main():
     """python3 plots/hlplot.py NAME...: each name's style as the charts draw
-    it, a line each (name, colour, marker, filled, dashes, hatch; tab-
-    separated), for checking them."""
+    it, a line each (name, colour, marker, filled, dashes, hatch, luma;
+    tab-separated), for checking them."""
     for n, s in styles(sys.argv[1:]).items():
-        print("\t".join([n] + [str(v) for v in s.astuple()]))
+        print("\t".join([n] + [str(v) for v in s.astuple()] + ["%.4f" % luma(s.colour)]))
 
 
 def figure(size, nrows=1, ncols=1, **kw):

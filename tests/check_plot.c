@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1066,6 +1067,71 @@ START_TEST(every_registry_policy_gets_a_style_of_its_own)
 }
 END_TEST
 
+/* Luma (Rec. 601: 0.299 R + 0.587 G + 0.114 B) of "#RRGGBB", 0-1: the
+ * grey a colour prints as. */
+static double luma(const char *hex)
+{
+    unsigned long v = strtoul(hex + 1, NULL, 16);
+    return (0.299 * (double)(v >> 16) + 0.587 * (double)(v >> 8 & 255) + 0.114 * (double)(v & 255)) / 255.0;
+}
+
+#define MIN_GREY_STEP 0.06
+
+/* The first twelve styles - the registry's policies, then series that are
+ * not policies (plugins, mm:FILE) - are twelve grey levels at least
+ * MIN_GREY_STEP apart and have twelve markers, in both backends, and the
+ * two backends give a series the same colour. */
+START_TEST(twelve_styles_stay_apart_in_greyscale)
+{
+    char names[4096] = "";
+    ck_assert_uint_le(hl_policy_count(), 12);
+    for (size_t i = 0; i < hl_policy_count(); i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s ", hl_policy_at(i)->name);
+    for (size_t i = hl_policy_count(); i < 12; i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "./plugin%zu.so ", i);
+    char colours[2][12][8];
+    int have[2] = {0, 0};
+    for (int b = 0; b < 2; b++) {
+        char *out = print_styles(backends[b], names);
+        if (!out) {
+            fprintf(stderr, "plot: styles: SKIPPED: %s is not installed\n", backends[b]);
+            continue;
+        }
+        char marker[12][32];
+        size_t n = 0;
+        for (char *save = NULL, *l = strtok_r(out, "\n", &save); l && n < 12; l = strtok_r(NULL, "\n", &save), n++) {
+            char *f[8];
+            size_t nf = 0;
+            for (char *s2 = NULL, *x = strtok_r(l, "\t", &s2); x && nf < 8; x = strtok_r(NULL, "\t", &s2))
+                f[nf++] = x;
+            ck_assert_msg(nf >= 5 && f[1][0] == '#' && strlen(f[1]) == 7, "%s: no colour in line %zu", backends[b],
+                          n + 1);
+            snprintf(colours[b][n], sizeof colours[b][n], "%s", f[1]);
+            /* matplotlib: shape and fill; gnuplot: the point type (shape and fill in one) */
+            snprintf(marker[n], sizeof marker[n], "%s/%s", f[2], b == 0 ? f[3] : "");
+            /* the printed luma is the colour's */
+            ck_assert_msg(fabs(strtod(f[nf - 1], NULL) - luma(f[1])) < 0.001, "%s: %s's luma printed as %s",
+                          backends[b], f[1], f[nf - 1]);
+        }
+        ck_assert_uint_eq(n, 12);
+        for (size_t i = 0; i < 12; i++)
+            for (size_t j = 0; j < i; j++) {
+                double d = fabs(luma(colours[b][i]) - luma(colours[b][j]));
+                ck_assert_msg(d >= MIN_GREY_STEP, "%s: styles %zu (%s) and %zu (%s) are %.3f apart in grey", backends[b],
+                              j + 1, colours[b][j], i + 1, colours[b][i], d);
+                ck_assert_msg(strcmp(marker[i], marker[j]) != 0, "%s: styles %zu and %zu share the marker %s",
+                              backends[b], j + 1, i + 1, marker[i]);
+            }
+        have[b] = 1;
+        free(out);
+    }
+    if (have[0] && have[1])
+        for (size_t i = 0; i < 12; i++)
+            ck_assert_msg(strcmp(colours[0][i], colours[1][i]) == 0, "style %zu: %s in matplotlib, %s in gnuplot",
+                          i + 1, colours[0][i], colours[1][i]);
+}
+END_TEST
+
 /* heaplab plot hands the script the registry's names in $HEAPLAB_POLICIES
  * (the "gnuplot" here writes what it got). */
 START_TEST(the_scripts_get_the_registry)
@@ -1126,6 +1192,7 @@ Suite *make_plot_suite(void)
     tc = tcase_create("styles");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, every_registry_policy_gets_a_style_of_its_own, 0, 2);
+    tcase_add_test(tc, twelve_styles_stay_apart_in_greyscale);
     suite_add_tcase(s, tc);
     return s;
 }
