@@ -1,4 +1,4 @@
-# usage: gnuplot -c plots/heapmap.gp DATA OUT.png|OUT.svg WxH [TRACE]
+# usage: gnuplot -c plots/heapmap.gp DATA OUT.png|OUT.svg|OUT.pdf WxH [TRACE]
 #
 # Heap map of one trace, a panel per policy: address (x, proportional to
 # bytes, the same scale in every panel) against time (y, operations, going
@@ -10,10 +10,11 @@
 # the heap's end), or beyond the heap.  The axes show the offsets and the
 # operations drawn (heaplab plot heapmap --addr LO:HI --ops LO:HI zooms).
 # DATA: a folder with panels.tsv and raster.txt, the raster heaplab makes
-# from replay --heapmap's CSV (heaplab plot heapmap --keep-data DATA ...);
-# TRACE: only for the title.
+# from replay --heapmap's CSV (heaplab plot heapmap --keep-data DATA ...),
+# with labels.tsv (a panel's title: --label) and chart.tsv (--title) when
+# heaplab wrote them; TRACE: only for the title.
 # Usually run as: heaplab plot heapmap heapmap.csv -o heapmap.png --backend gnuplot
-USAGE = "usage: gnuplot -c plots/heapmap.gp DATA OUT.png|OUT.svg WxH [TRACE]"
+USAGE = "usage: gnuplot -c plots/heapmap.gp DATA OUT.png|OUT.svg|OUT.pdf WxH [TRACE]"
 if (ARGC < 3) { exit error USAGE }
 DATA = ARG1
 OUT = ARG2
@@ -25,6 +26,8 @@ load _dir . "heaplab.gp"
 
 PANELS = DATA . "/panels.tsv"
 RASTER = DATA . "/raster.txt"
+CHART_DIR = DATA
+eval READ_INFO
 set datafile separator "\t"
 stats PANELS using 0 nooutput
 N = STATS_records
@@ -38,6 +41,12 @@ stats PANELS using (_i = _i + 1, PN[_i] = strcol("policy"), Y0[_i] = column("op_
     NR[_i] = column("rows"), BPC[_i] = column("bytes_per_col"), TOTAL = column("bytes"), \
     X0 = column("offset_first"), 0) nooutput
 DIV = byte_div(TOTAL)
+_set_label(i) = i > N ? 0 : (PN[i] eq _p ? (PN[i] = _l, 0) : _set_label(i + 1))
+# a panel's title: its label (labels.tsv, --label), else its policy
+LABELS = DATA . "/labels.tsv"
+if (system("test -f '" . _sq(LABELS) . "' && echo 1") eq "1") {
+    stats LABELS using (_p = strcol("policy"), _l = strcol("label"), _set_label(1), 0) nooutput
+}
 
 # raster.txt's digits: empty (beyond the heap), payload in use, header,
 # free, mapped, mixed: six grey levels apart (white, 0.84, 0.64, 0.48, 0.34,
@@ -50,36 +59,40 @@ set palette defined (0 "#FFFFFF", 1 "#FFFFFF", 1 "#0072B2", 2 "#0072B2", 2 "#000
 set cbrange [0:6]
 unset colorbox
 
+# the legend along the bottom, centred, in the order used, headers, free,
+# mixed, mapped, beyond; in as many rows as the width needs, the notes
+# under it
+array LORDER[6] = [2, 3, 4, 6, 5, 1]
+_cw = 0
+do for [s = 1:6] { _cw = (4.2 + strlen(SNAME[s]) * 0.6) * FS_PX / W > _cw ? (4.2 + strlen(SNAME[s]) * 0.6) * FS_PX / W : _cw }
+_cols = int(0.98 / _cw) < 6 ? int(0.98 / _cw) : 6
+_cols = _cols < 1 ? 1 : _cols
+_rows = int((6 + _cols - 1) / _cols)
+_x0 = (1 - _cols * _cw) / 2
+LEGEND_H = (_rows * 1.5 + 0.3) * FS_PX / H
+do for [_k = 1:6] {
+    s = LORDER[_k]
+    _x = _x0 + ((_k - 1) % _cols) * _cw
+    _y = NOTES_H + LEGEND_H - (int((_k - 1) / _cols) + 1) * 1.5 * FS_PX / H
+    set object 2000 + s rect from screen _x, screen _y + 0.1 * FS_PX / H to screen _x + 2.2 * FS_PX / W, \
+        screen _y + 0.9 * FS_PX / H fc rgb SCOL[s] fs solid 1.0 border lc rgb "black"
+    set label 2000 + s SNAME[s] at screen _x + 3 * FS_PX / W, screen _y + 0.5 * FS_PX / H left
+}
+eval DRAW_NOTES
+
 # the layout hlplot.py uses: up to 4 panels in a row, else two rows
 NCOL = N <= 4 ? N : int((N + 1) / 2)
 NROW = int((N + NCOL - 1) / NCOL)
 LEFT = 8 * FS_PX / W
 RIGHT = 1 - 1.5 * FS_PX / W
 TOP = 1 - 3 * FS_PX / H
-BOTTOM = 5.5 * FS_PX / H
+BOTTOM = NOTES_H + LEGEND_H + 4.0 * FS_PX / H
 GAPX = 1.5 * FS_PX / W
 GAPY = 4.5 * FS_PX / H
 PW = (RIGHT - LEFT - (NCOL - 1) * GAPX) / NCOL
 PH = (TOP - BOTTOM - (NROW - 1) * GAPY - 1.6 * NROW * FS_PX / H) / NROW
 
-# the legend along the bottom, centred, in the order used, headers, free,
-# mixed, mapped, beyond; its font shrinks when it would not fit
-array LORDER[6] = [2, 3, 4, 6, 5, 1]
-_em(s) = (4.2 + strlen(SNAME[s]) * 0.6) * FS_PX / W
-_w = -1.2 * FS_PX / W
-do for [s = 1:6] { _w = _w + _em(s) }
-LF = _w > 0.96 ? 0.96 / _w : 1.0
-_x = (1 - _w * LF) / 2
-do for [_k = 1:6] {
-    s = LORDER[_k]
-    if (_k > 1) { _x = _x + _em(LORDER[_k - 1]) * LF }
-    set object 2000 + s rect from screen _x, screen 0.6 * FS_PX / H to screen _x + 2.2 * LF * FS_PX / W, \
-        screen 1.4 * FS_PX / H fc rgb SCOL[s] fs solid 1.0 border lc rgb "black"
-    set label 2000 + s SNAME[s] at screen _x + 3 * LF * FS_PX / W, screen FS_PX / H left \
-        font sprintf(",%.1f", FS * LF)
-}
-
-set multiplot title (TRACE eq "" ? "Heap map" : sprintf("Heap map: %s", short(TRACE))) \
+set multiplot title titled(TRACE eq "" ? "Heap map" : sprintf("Heap map: %s", short(TRACE))) \
     font sprintf(",%.1f", FS * 1.12)
 set datafile separator whitespace
 set datafile nocolumnheaders

@@ -1,4 +1,4 @@
-"""usage: python3 plots/heapmap.py DATA OUT.png|OUT.svg WxH [TRACE]
+"""usage: python3 plots/heapmap.py DATA OUT.png|OUT.svg|OUT.pdf WxH [TRACE]
 
 Heap map of one trace, a panel per policy: address (x, proportional to
 bytes, the same scale in every panel) against time (y, operations, going
@@ -10,8 +10,9 @@ headers (and bookkeeping), free, mapped (the mmapped blocks, laid out after
 the heap's end), or beyond the heap.  The axes show the offsets and the
 operations drawn (heaplab plot heapmap --addr LO:HI --ops LO:HI zooms).
 DATA: a folder with panels.tsv and raster.txt, the raster heaplab makes
-from replay --heapmap's CSV (heaplab plot heapmap --keep-data DATA ...);
-TRACE: only for the title.
+from replay --heapmap's CSV (heaplab plot heapmap --keep-data DATA ...),
+with labels.tsv (a panel's title: --label) and chart.tsv (--title) when
+heaplab wrote them; TRACE: only for the title.
 Usually run as: heaplab plot heapmap heapmap.csv -o heapmap.png
 """
 import os
@@ -50,6 +51,7 @@ def read_raster(path):
 
 def main():
     data, out, size, trace = hp.arguments(__doc__)
+    info = hp.chart_info(data)
     panels = hp.read_table(os.path.join(data, "panels.tsv"),
                            ["policy", "op_first", "op_last", "rows", "cols", "offset_first", "bytes",
                             "bytes_per_col"])
@@ -78,7 +80,7 @@ def main():
         ax.set_xlim(first / div, (first + total) / div)
         ax.ticklabel_format(axis="x", style="plain", useOffset=False)
         ax.grid(False)
-        ax.set_title(p["policy"], fontsize=9)
+        ax.set_title(info["labels"].get(p["policy"], p["policy"]), fontsize=9)
         if i // ncols == nrows - 1 or i + ncols >= n:
             ax.set_xlabel("address (%s)" % unit)
         if i % ncols == 0:
@@ -87,12 +89,10 @@ def main():
     title = "Heap map"
     if trace:
         title += ": %s" % hp.short(trace)
-    fig.suptitle(title)
+    hp.title(fig, title, info)
     handles = [Patch(facecolor=STATES[i][1], edgecolor="black", linewidth=0.5, label=STATES[i][0]) for i in LEGEND]
-    fig.legend(handles=handles, loc="lower center", ncol=len(STATES), frameon=False,
-               bbox_to_anchor=(0.5, 0.0), handlelength=1.6, columnspacing=1.2)
-    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
-    hp.save(fig, out, size)
+    hp.legend(axes[0][0], handles, [h.get_label() for h in handles], below=True)
+    hp.save(fig, out, size, info)
 
 
 if __name__ == "__main__":

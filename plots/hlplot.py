@@ -3,10 +3,16 @@
 Not a chart: the chart scripts beside it import it (Python finds it in the
 script's own folder).  It holds
 
-  - the command line every script takes: DATA OUT.png|OUT.svg WxH [TRACE];
+  - the command line every script takes: DATA OUT.png|OUT.svg|OUT.pdf WxH
+    [TRACE];
   - reading heaplab's tables: tab-separated (what `heaplab plot` hands the
     scripts) or comma-separated (heaplab's own CSVs), columns by name, rows
-    whose status is not "ok" left out, empty cells as NaN;
+    whose status is not "ok" left out, empty cells as NaN; a row's series
+    (its legend text) and style name are its policy unless heaplab gave
+    them (the series and style columns);
+  - what heaplab says about the chart besides its data (chart.tsv beside
+    DATA, or in it when DATA is a folder: key<TAB>value lines): the title
+    (--title), notes to print on the chart, the mean's label;
   - one style per policy - colour, marker, line dashes, bar hatching - so a
     policy looks the same in every chart and the series stay apart when
     printed in greyscale: the 12 colours are 12 grey levels apart (luma,
@@ -16,7 +22,13 @@ script's own folder).  It holds
     heaplab plot hands over in $HEAPLAB_POLICIES; glibc is black, the other
     baselines greys;
   - figures of exactly the requested pixel size, drawn 7 inches wide so
-    that their 9-point text stays legible when scaled to an A4 text width.
+    that their 9-point text stays legible when scaled to an A4 text width
+    (a PDF is that figure, 7 inches wide);
+  - legends that never clip: right of the plot, in more columns when the
+    entries do not fit its height, below it when that grows too wide, in a
+    smaller font as a last resort; and the notes under the plot, wrapped.
+    With HEAPLAB_PLOT_CHECK=1 in the environment a script fails when a
+    legend or a note reaches outside the figure (the tests use it).
 
 The gnuplot scripts keep the same styles in heaplab.gp.
 """
@@ -104,8 +116,13 @@ class Style:
                     markeredgecolor=self.colour, linewidth=1.4)
 
     def bar(self):
-        """Keyword arguments for Axes.bar: the colour, hatched in black."""
-        return dict(color=self.colour, hatch=self.hatch, edgecolor="black", linewidth=0.5)
+        """Keyword arguments for Axes.bar: the colour, hatched in black (in
+        white on the darkest colours, where black would not show)."""
+        return dict(color=self.colour, hatch=self.hatch, edgecolor=self.ink(), linewidth=0.5)
+
+    def ink(self):
+        """The colour that shows on this one: black, or white on dark colours."""
+        return "black" if luma(self.colour) >= DARK else "white"
 
 
 def registry():
@@ -173,14 +190,15 @@ def arguments(doc):
     m = re.fullmatch(r"(\d+)[xX](\d+)", a[2])
     if not m:
         usage(doc)
-    if os.path.splitext(a[1])[1] not in (".png", ".svg"):
-        sys.exit("%s: the chart is written as .png or .svg" % a[1])
+    if os.path.splitext(a[1])[1] not in (".png", ".svg", ".pdf"):
+        sys.exit("%s: the chart is written as .png, .svg or .pdf" % a[1])
     return a[0], a[1], (int(m.group(1)), int(m.group(2))), (a[3] if len(a) == 4 else None)
 
 
 def read_table(path, required):
     """The rows of a heaplab table as dicts (cells as strings).  Tab- or
-    comma-separated, told apart by the header line."""
+    comma-separated, told apart by the header line.  A row without series
+    and style columns (heaplab's own CSVs) gets its policy for both."""
     try:
         f = open(path, newline="")
     except OSError as e:
@@ -194,7 +212,45 @@ def read_table(path, required):
     missing = [c for c in required if c not in rows[0]]
     if missing:
         sys.exit("%s: missing column %s" % (path, missing[0]))
+    for r in rows:
+        if "policy" in r:
+            r.setdefault("series", r["policy"])
+            r.setdefault("style", r["policy"])
     return [r for r in rows if r.get("status", "ok") in ("ok", None)]
+
+
+def chart_info(data):
+    """What heaplab says about the chart besides its data: chart.tsv in
+    DATA (a folder) or beside it, when there is one.  A dict: title (or
+    None), notes (a list), mean_label (or None), labels (policy -> label,
+    the heap map's labels.tsv)."""
+    folder = data if os.path.isdir(data) else os.path.dirname(data)
+    info = {"title": None, "notes": [], "mean_label": None, "labels": {}}
+    path = os.path.join(folder, "chart.tsv")
+    if os.path.isfile(path):
+        with open(path, newline="") as f:
+            for r in csv.DictReader(f, delimiter="\t"):
+                if r["key"] == "note":
+                    info["notes"].append(r["value"])
+                elif r["key"] in ("title", "mean_label"):
+                    info[r["key"]] = r["value"]
+    path = os.path.join(folder, "labels.tsv")
+    if os.path.isfile(path):
+        with open(path, newline="") as f:
+            info["labels"] = {r["policy"]: r["label"] for r in csv.DictReader(f, delimiter="\t")}
+    return info
+
+
+def series_styles(rows):
+    """The series in order of appearance and a Style per series: the style
+    of its style name (its policy, or a variant for a second series of the
+    same policy)."""
+    names = unique(r["series"] for r in rows)
+    key = {}
+    for r in rows:
+        key.setdefault(r["series"], r["style"])
+    by_key = styles([key[n] for n in names])
+    return names, {n: by_key[key[n]] for n in names}
 
 
 def num(s):
@@ -254,21 +310,34 @@ def figure(size, nrows=1, ncols=1, **kw):
         "font.size": 9, "axes.titlesize": 10, "figure.titlesize": 11, "legend.fontsize": 8,
         "axes.labelsize": 9, "xtick.labelsize": 8, "ytick.labelsize": 8, "hatch.linewidth": 0.6,
         "axes.grid": True, "grid.color": "#DDDDDD", "grid.linewidth": 0.6, "axes.axisbelow": True,
-        "svg.fonttype": "none", "svg.hashsalt": "heaplab",
+        "svg.fonttype": "none", "svg.hashsalt": "heaplab", "pdf.fonttype": 42,
     })
     # a hundredth of a pixel more: Agg truncates the size to whole pixels
     fig, axes = plt.subplots(nrows, ncols, figsize=((w + 0.01) / dpi, (h + 0.01) / dpi), dpi=dpi,
                              layout="constrained", squeeze=False, **kw)
+    fig.heaplab_legends = []  # legend(): placed by place() when saved
+    fig.heaplab_check = []  # what place() put in: HEAPLAB_PLOT_CHECK looks at it
     return fig, axes
 
 
-def legend_right(ax_or_fig, handles=None, labels=None, title=None):
-    """The legend outside the data, to the right of the axes."""
-    kw = dict(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, title=title,
-              frameon=False, handlelength=2.6)
-    if handles is not None:
-        return ax_or_fig.legend(handles, labels, **kw)
-    return ax_or_fig.legend(**kw)
+def title(target, default, info):
+    """The title: --title when heaplab was given one, else the chart's own.
+    target: an Axes (set_title) or a Figure (suptitle)."""
+    text = info["title"] if info["title"] else default
+    if hasattr(target, "suptitle"):
+        target.suptitle(text)
+    else:
+        target.set_title(text)
+
+
+def legend(ax, handles=None, labels=None, title=None, below=False):
+    """A legend for ax (with below, for the whole figure, under the plots),
+    placed when the chart is saved (see place()): only the entries given,
+    the series drawn (default: those ax draws with a label)."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.figure.heaplab_legends.append((ax, list(handles), list(labels), title, below))
 
 
 def percent_axis(ax, axis="y"):
@@ -276,10 +345,133 @@ def percent_axis(ax, axis="y"):
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
-def save(fig, out, size):
-    """Write the chart; an SVG says its pixel size in its width and height."""
+def _wrap(text, width):
+    import textwrap
+    return textwrap.wrap(text, max(20, width), break_long_words=True, break_on_hyphens=False) or [""]
+
+
+def _inside(fig, artist, renderer):
+    bb = artist.get_window_extent(renderer)
+    w, h = fig.bbox.width, fig.bbox.height
+    return bb.x0 >= -1 and bb.y0 >= -1 and bb.x1 <= w + 1 and bb.y1 <= h + 1
+
+
+def _notes(fig, size, notes):
+    """The notes under everything, in 7-point text wrapped to the figure's
+    width; the fraction of the height they take."""
     w, h = size
     dpi = w / FIG_WIDTH_IN
+    note_pt = 7.0
+    lines = []
+    for n in notes:
+        lines += _wrap("Note: " + n, int(w / (note_pt * dpi / 72 * 0.56)))
+    line_px = note_pt * dpi / 72 * 1.35
+    height = (len(lines) * line_px + (0.3 * line_px if lines else 0)) / h
+    for i, text in enumerate(lines):
+        fig.heaplab_check.append(fig.text(0.01, height - (i + 1) * line_px / h, text, fontsize=note_pt,
+                                          ha="left", va="bottom", color="#222222"))
+    return height
+
+
+def _right(fig, size, bottom, fontsize):
+    """Each legend right of its plot, in as many columns as it needs to
+    fit its plot's share of the height; True when they all fit the figure
+    and are no wider than 40% of it, else none is left."""
+    w, h = size
+    renderer = fig.canvas.get_renderer()
+    specs = fig.heaplab_legends
+    room = h * (1 - bottom) * 0.96 / len(specs)  # stacked panels share the height
+    ncols = [1] * len(specs)
+    for _ in range(5):
+        made = [ax.legend(hs, ls, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, title=ttl,
+                          frameon=False, handlelength=2.6, ncol=nc, fontsize=fontsize, title_fontsize=fontsize)
+                for (ax, hs, ls, ttl, _), nc in zip(specs, ncols)]
+        fig.canvas.draw()
+        heights = [lg.get_window_extent(renderer).height for lg in made]
+        grow = [i for i, (ht, spec) in enumerate(zip(heights, specs)) if ht > room and ncols[i] < len(spec[1])]
+        if not grow:
+            break
+        for i in grow:
+            ncols[i] = min(len(specs[i][1]), max(ncols[i] + 1, math.ceil(ncols[i] * heights[i] / room)))
+        for lg in made:
+            lg.remove()
+    fits = max(lg.get_window_extent(renderer).width for lg in made) <= 0.4 * w and \
+        max(heights) <= room and all(_inside(fig, lg, renderer) for lg in made)
+    if fits:
+        fig.heaplab_check += made
+    else:
+        for lg in made:
+            lg.remove()
+    return fits
+
+
+def _below(fig, size, bottom, fontsize):
+    """One legend under the plots holding every legend's entries once, in
+    as many columns as fit the width; the fraction of the height it takes."""
+    w, h = size
+    renderer = fig.canvas.get_renderer()
+    handles, labels = [], []
+    for _, hs, ls, _, _ in fig.heaplab_legends:
+        for hd, lb in zip(hs, ls):
+            if lb not in labels:
+                handles.append(hd)
+                labels.append(lb)
+    ncol = len(labels)
+    while True:
+        lg = fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, bottom), frameon=False,
+                        handlelength=2.4, ncol=ncol, fontsize=fontsize, columnspacing=1.2,
+                        bbox_transform=fig.transFigure)
+        fig.canvas.draw()
+        bb = lg.get_window_extent(renderer)
+        if bb.width <= w * 0.98 or ncol == 1:
+            return lg, bb.height / h
+        lg.remove()
+        ncol = max(1, min(ncol - 1, int(ncol * w * 0.98 / bb.width)))
+
+
+def place(fig, size, notes=()):
+    """Put the legends and the notes in place so that none clips: a legend
+    right of its plot, in as many columns as its entries need to fit the
+    plot's height; when that is wider than 40% of the figure (or the chart
+    asked for it), one legend below the plots (every legend's entries,
+    once each) in as many columns as fit the width; when even that is
+    taller than a third of the figure, all of it again in a smaller font.
+    The notes go under everything."""
+    bottom = _notes(fig, size, notes)
+    engine = fig.get_layout_engine()
+    engine.set(rect=(0, bottom, 1, 1 - bottom))
+    if not fig.heaplab_legends:
+        return
+    below = any(spec[4] for spec in fig.heaplab_legends)
+    for fontsize in (8, 7, 6):
+        if not below and _right(fig, size, bottom, fontsize):
+            return
+        lg, height = _below(fig, size, bottom, fontsize)
+        if height <= 1 / 3 or fontsize == 6:
+            engine.set(rect=(0, bottom + height + 0.01, 1, 1 - bottom - height - 0.01))
+            fig.heaplab_check.append(lg)
+            return
+        lg.remove()
+
+
+def check(fig):
+    """With HEAPLAB_PLOT_CHECK=1: fail when a legend or a note reaches
+    outside the figure (what place() promises)."""
+    if os.environ.get("HEAPLAB_PLOT_CHECK") != "1":
+        return
+    renderer = fig.canvas.get_renderer()
+    for a in fig.heaplab_check:
+        if not _inside(fig, a, renderer):
+            sys.exit("HEAPLAB_PLOT_CHECK: %s reaches outside the figure: %s"
+                     % (type(a).__name__, a.get_window_extent(renderer)))
+
+
+def save(fig, out, size, info=None):
+    """Place the legends and notes (place()), and write the chart; an SVG
+    says its pixel size in its width and height."""
+    w, h = size
+    dpi = w / FIG_WIDTH_IN
+    place(fig, size, info["notes"] if info else ())
     if out.endswith(".svg"):
         import io
         buf = io.StringIO()
@@ -288,8 +480,11 @@ def save(fig, out, size):
                       r'\1width="%d" height="%d"' % (w, h), buf.getvalue(), count=1)
         with open(out, "w") as f:
             f.write(text)
+    elif out.endswith(".pdf"):
+        fig.savefig(out, format="pdf", dpi=dpi, metadata={"CreationDate": None})
     else:
         fig.savefig(out, dpi=dpi, metadata={"Software": None}, pil_kwargs={"optimize": True})
+    check(fig)
     plt.close(fig)
 
 

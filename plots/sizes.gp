@@ -1,12 +1,13 @@
-# usage: gnuplot -c plots/sizes.gp DATA OUT.png|OUT.svg WxH
+# usage: gnuplot -c plots/sizes.gp DATA OUT.png|OUT.svg|OUT.pdf WxH
 #
 # Request sizes of one or more traces: a histogram with a bin per power of
 # two (left) and the cumulative distribution (right), sizes on a log scale.
 # Zero-byte requests have no place on a log scale and are not drawn.
 # DATA: trace, size, count rows - what `heaplab plot sizes TRACE.rep...`
-# extracts from the traces (--keep-data keeps it).
+# extracts from the traces (--keep-data keeps it), and series: a trace's
+# key text (its file name, or what --label made it).
 # Usually run as: heaplab plot sizes TRACE.rep... -o sizes.png --backend gnuplot
-USAGE = "usage: gnuplot -c plots/sizes.gp DATA OUT.png|OUT.svg WxH"
+USAGE = "usage: gnuplot -c plots/sizes.gp DATA OUT.png|OUT.svg|OUT.pdf WxH"
 if (ARGC < 3) { exit error USAGE }
 DATA = ARG1
 OUT = ARG2
@@ -27,12 +28,21 @@ do for [i = 1:NT] { TOTAL[i] = 0; DISTINCT[i] = 0 }
 stats DATA using (column("size") >= 1 ? (_i = pos(L, strcol("trace")), TOTAL[_i] = TOTAL[_i] + column("count"), \
     DISTINCT[_i] = DISTINCT[_i] + 1, 0) : 0) nooutput
 eval STYLE_SEQUENCE
-# the key shows file names
+# the key shows the series column (heaplab's labels), else file names
+SCOL = 0
+stats DATA every ::0::0 using (SCOL = findcol("series", 1), 0) nooutput
+array LABEL[NT]
+do for [i = 1:NT] { LABEL[i] = short(word(L, i)) }
+if (SCOL) { stats DATA using (column("size") >= 1 ? (LABEL[pos(L, strcol("trace"))] = strcol(SCOL), 0) : 0) nooutput }
 _names = L
 L = ""
-do for [i = 1:NT] { L = L . sprintf(' "%s"', short(word(_names, i))) }
-eval KEY_RIGHT
-set key title "trace" left
+do for [i = 1:NT] { L = L . quoted(LABEL[i]) }
+KEY_N = NT
+KEY_LEN = 5
+do for [i = 1:NT] { KEY_LEN = strlen(LABEL[i]) > KEY_LEN ? strlen(LABEL[i]) : KEY_LEN }
+KEY_TITLE = "trace"
+eval KEY_LAYOUT
+BOTTOM = plot_bottom(4 * FS_PX / H)
 
 me(i) = column("size") >= 1 && strcol("trace") eq word(_names, i)
 bin(s) = 2 ** floor(log(s) / log(2) + 1e-9)
@@ -54,10 +64,11 @@ set logscale x 2
 set xrange [1:2.0**_k1]
 set mxtics default
 
-set multiplot title "Request sizes (malloc, calloc, memalign, realloc)" font sprintf(",%.1f", FS * 1.12)
+set multiplot title titled("Request sizes (malloc, calloc, memalign, realloc)") font sprintf(",%.1f", FS * 1.12)
+eval DRAW_NOTES
 set lmargin at screen 7 * FS_PX / W
 set tmargin at screen 1 - 4.8 * FS_PX / H
-set bmargin at screen 4 * FS_PX / H
+set bmargin at screen BOTTOM
 _mid = 7 * FS_PX / W + (PLOT_RIGHT - 7 * FS_PX / W - 6 * FS_PX / W) / 2
 set rmargin at screen _mid
 set xlabel "request size (bytes; K = 1024)"
@@ -71,7 +82,7 @@ if (NT == 1) {
     plot $BINS index 0 using ($1 * sqrt(2)):2:($1):($1 * 2):(0):2 with boxxyerror \
             fs solid 1.0 border lc rgb "black" lc rgb COL[SI[1]], \
          $BINS index 0 using ($1 * sqrt(2)):2:($1):($1 * 2):(0):2 with boxxyerror \
-            fs transparent pattern PAT[SI[1]] noborder lc rgb "black"
+            fs transparent pattern PAT[SI[1]] noborder lc rgb ink(COL[SI[1]])
 } else {
     plot for [i = 1:NT] $BINS index (i - 1) using ($1 * sqrt(2)):2:($1):($1 * 2):(0):2 with boxxyerror fs empty \
         lw 1.6 dt DT[SI[i]] lc rgb COL[SI[i]]
@@ -85,11 +96,11 @@ set title "Cumulative distribution"
 set ylabel "requests of this size or smaller"
 set yrange [0:102]
 set format y "%g%%"
-set key
+eval KEY_SET
 # steps and a marker every eighth distinct size; the key shows both
 plot for [i = 1:NT] DATA using "size":(me(i) ? 100 * column("count") / TOTAL[i] : NaN) smooth cumulative \
         with steps lw 1.6 dt DT[SI[i]] lc rgb COL[SI[i]], \
      for [i = 1:NT] DATA using "size":(me(i) ? 100 * column("count") / TOTAL[i] : NaN) smooth cumulative \
         with points pt PT[SI[i]] lc rgb COL[SI[i]] pi (DISTINCT[i] > 16 ? int(DISTINCT[i] / 8) : 1), \
-     for [i = 1:NT] NaN with linespoints lw 1.6 dt DT[SI[i]] pt PT[SI[i]] lc rgb COL[SI[i]] title word(L, i)
+     for [i = 1:NT] NaN with linespoints lw 1.6 dt DT[SI[i]] pt PT[SI[i]] lc rgb COL[SI[i]] title LABEL[i]
 unset multiplot

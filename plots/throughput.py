@@ -1,4 +1,4 @@
-"""usage: python3 plots/throughput.py DATA OUT.png|OUT.svg WxH
+"""usage: python3 plots/throughput.py DATA OUT.png|OUT.svg|OUT.pdf WxH
 
 Throughput per trace, a bar per policy in each trace's group, on a log
 scale.  With baseline:glibc rows every bar is relative to glibc's best pass
@@ -6,8 +6,11 @@ on the same trace and grows from 1 (up: faster than glibc, down: slower);
 without any, bars are absolute operations per second.  A bar is the best
 timed pass (ops_per_sec, the number heaplab's table shows); its whisker
 reaches down to the slowest (ops_per_sec_min).
+A row whose status is not ok has no bar (heaplab plot leaves it out and
+notes it on the chart).
 DATA: heaplab replay -f csv's results (trace, policy, ops_per_sec,
-ops_per_sec_min), e.g. replay --baseline glibc ... -f csv.
+ops_per_sec_min; heaplab plot adds series and style), e.g. replay
+--baseline glibc ... -f csv.
 Usually run as: heaplab plot throughput results.csv -o throughput.png
 """
 import math
@@ -22,13 +25,13 @@ GLIBC = "baseline:glibc"
 
 def main():
     data, out, size, _ = hp.arguments(__doc__)
+    info = hp.chart_info(data)
     rows = [r for r in hp.read_table(data, ["trace", "policy", "ops_per_sec", "ops_per_sec_min"])
             if hp.num(r["ops_per_sec"]) > 0]
     if not rows:
         raise SystemExit("%s: no row has an ops_per_sec value" % data)
     traces = hp.unique(r["trace"] for r in rows)
-    policies = hp.unique(r["policy"] for r in rows)
-    style = hp.styles(policies)
+    policies, style = hp.series_styles(rows)
     glibc = {r["trace"]: hp.num(r["ops_per_sec"]) for r in rows if r["policy"] == GLIBC}
     relative = bool(glibc)
     if relative and len(glibc) < len(traces):
@@ -41,7 +44,7 @@ def main():
         if math.isnan(worst) or worst > best:
             worst = best
         d = glibc[r["trace"]] if relative else 1.0
-        value[(r["trace"], r["policy"])] = (best / d, worst / d)
+        value[(r["trace"], r["series"])] = (best / d, worst / d)
     lows = [v[1] for v in value.values()]
     highs = [v[0] for v in value.values()]
     base = 1.0 if relative else 10 ** math.floor(math.log10(min(lows)))
@@ -66,10 +69,10 @@ def main():
         ax.axhline(1.0, color="black", linewidth=0.9)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: "%g\u00d7" % v))
         ax.set_ylabel("throughput relative to glibc (log scale)")
-        ax.set_title("Throughput relative to glibc (higher is faster)")
+        hp.title(ax, "Throughput relative to glibc (higher is faster)", info)
     else:
         ax.set_ylabel("operations per second (log scale)")
-        ax.set_title("Throughput per trace and policy (higher is faster)")
+        hp.title(ax, "Throughput per trace and policy (higher is faster)", info)
     ax.set_xticks(range(len(traces)))
     ax.set_xticklabels([hp.short(t) for t in traces], rotation=30 if len(traces) > 4 else 0,
                        ha="right" if len(traces) > 4 else "center")
@@ -78,8 +81,8 @@ def main():
     handles, labels = ax.get_legend_handles_labels()
     handles.append(Line2D([0], [0], color="black", linewidth=0.8, marker="_", markersize=6))
     labels.append("whisker: slowest to\nbest timed pass")
-    hp.legend_right(ax, handles, labels)
-    hp.save(fig, out, size)
+    hp.legend(ax, handles, labels)
+    hp.save(fig, out, size, info)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,13 @@
-"""usage: python3 plots/timeline.py DATA OUT.png|OUT.svg WxH [TRACE]
+"""usage: python3 plots/timeline.py DATA OUT.png|OUT.svg|OUT.pdf WxH [TRACE]
 
 Heap footprint over time for one trace: the heap bytes (source extent plus
-mapped bytes) of each policy as a line, and the live bytes (requested bytes
-of live blocks, the same under every policy) as a thick black line.
+mapped bytes) of each series as a line, and the live bytes (requested bytes
+of live blocks, the same under every policy) as a thick black line.  An
+mm:FILE series' heap bytes are the solution's heap (mem_heapsize), which
+heaplab knows as it knows a policy's.
 DATA: heaplab replay --timeline's CSV (trace, policy, op, live_bytes,
-heap_bytes); TRACE: the trace to draw, default the first in DATA.
+heap_bytes; heaplab plot adds series and style); TRACE: the trace to draw,
+default the first in DATA.
 Usually run as: heaplab plot timeline timeline.csv -o timeline.png
 """
 import math
@@ -14,12 +17,12 @@ import hlplot as hp
 
 def main():
     data, out, size, trace = hp.arguments(__doc__)
+    info = hp.chart_info(data)
     rows = hp.read_table(data, ["trace", "policy", "op", "live_bytes", "heap_bytes"])
     trace, rows = hp.one_trace(rows, trace)
-    policies = hp.unique(r["policy"] for r in rows)
-    style = hp.styles(policies)
+    policies, style = hp.series_styles(rows)
     series = {p: sorted((hp.num(r["op"]), hp.num(r["heap_bytes"]), hp.num(r["live_bytes"]))
-                        for r in rows if r["policy"] == p) for p in policies}
+                        for r in rows if r["series"] == p) for p in policies}
     largest = max((max(v[1], v[2]) for s in series.values() for v in s
                    if not math.isnan(max(v[1], v[2]))), default=1)
     div, unit = hp.byte_unit(largest)
@@ -41,9 +44,9 @@ def main():
     ax.set_ylim(bottom=0)
     ax.set_xlabel("operations replayed")
     ax.set_ylabel("bytes (%s)" % unit)
-    ax.set_title("Heap footprint over time: %s" % hp.short(trace))
-    hp.legend_right(ax, title="heap bytes")
-    hp.save(fig, out, size)
+    hp.title(ax, "Heap footprint over time: %s" % hp.short(trace), info)
+    hp.legend(ax, title="heap bytes")
+    hp.save(fig, out, size, info)
 
 
 if __name__ == "__main__":

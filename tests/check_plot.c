@@ -118,16 +118,19 @@ struct result {
     int status; /* exit status, or -1 when killed */
     char err[4096];
     int err_lines;
+    char out[4096]; /* stdout */
 };
 
-/* Run heaplab with argv (NULL-terminated, without the program) and an
- * optional NAME=VALUE in its environment; its stderr is kept. */
+/* Run heaplab with argv (NULL-terminated, without the program) and
+ * optional NAME=VALUE settings (several: one a line) in its environment;
+ * its stdout and stderr are kept. */
 static struct result run_env(const char *env, const char *const *argv)
 {
     struct result r;
     memset(&r, 0, sizeof r);
-    char errpath[1024];
+    char errpath[1024], outpath[1024];
     snprintf(errpath, sizeof errpath, "%s/stderr.txt", tmpdir);
+    snprintf(outpath, sizeof outpath, "%s/stdout.txt", tmpdir);
     const char *args[32];
     int n = 0;
     args[n++] = heaplab();
@@ -139,17 +142,19 @@ static struct result run_env(const char *env, const char *const *argv)
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int null = open("/dev/null", O_WRONLY);
-        if (fd < 0 || null < 0)
+        int fo = open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || fo < 0)
             _exit(126);
         dup2(fd, 2);
-        dup2(null, 1);
+        dup2(fo, 1);
         if (env) {
-            char kv[1024];
+            char kv[2048];
             snprintf(kv, sizeof kv, "%s", env);
-            char *eq = strchr(kv, '=');
-            *eq = '\0';
-            setenv(kv, eq + 1, 1);
+            for (char *save = NULL, *one = strtok_r(kv, "\n", &save); one; one = strtok_r(NULL, "\n", &save)) {
+                char *eq = strchr(one, '=');
+                *eq = '\0';
+                setenv(one, eq + 1, 1);
+            }
         }
         execv(args[0], (char *const *)args);
         _exit(127);
@@ -157,8 +162,11 @@ static struct result run_env(const char *env, const char *const *argv)
     int st;
     ck_assert_int_eq(waitpid(pid, &st, 0), pid);
     r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    char *e = slurp(errpath, NULL);
+    char *e = slurp(errpath, NULL), *o = slurp(outpath, NULL);
     ck_assert_ptr_nonnull(e);
+    ck_assert_ptr_nonnull(o);
+    snprintf(r.out, sizeof r.out, "%s", o);
+    free(o);
     snprintf(r.err, sizeof r.err, "%s", e);
     for (char *p = e; *p; p++)
         r.err_lines += *p == '\n';
@@ -551,13 +559,13 @@ START_TEST(unknown_kind_and_bad_options)
     NEED_BIN();
     const char *in = input_for("util"), *png = tmp_path("x.png");
     ASSERT_ONE_LINE_ERROR(RUN("plot", "pie", in, "-o", png), "unknown chart kind 'pie'");
-    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", in, "-o", tmp_path("x.jpg")), ".png or .svg");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", in, "-o", tmp_path("x.jpg")), ".png, .svg or .pdf");
     ASSERT_ONE_LINE_ERROR(RUN("plot", "util", in), "no output file");
     ASSERT_ONE_LINE_ERROR(RUN("plot", "util", "-o", png), "no input");
     ASSERT_ONE_LINE_ERROR(RUN("plot", "util", in, "-o", png, "--size", "800"), "--size");
     ASSERT_ONE_LINE_ERROR(RUN("plot", "util", in, "-o", png, "--size", "10x10"), "--size");
     ASSERT_ONE_LINE_ERROR(RUN("plot", "util", in, "-o", png, "--backend", "excel"), "--backend");
-    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", in, "-o", png, "--trace", "a-bal.rep"), "--trace");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", in, "-o", png, "--trace", "nope.rep"), "--trace nope.rep: not in");
     ASSERT_ONE_LINE_ERROR(RUN("plot", "util", in, "-o", tmp_path("no/such/dir/x.png")), "cannot write there");
     ck_assert_int_eq(access(png, F_OK), -1);
 }
@@ -741,13 +749,13 @@ START_TEST(interleaved_rows_reach_the_script_grouped_per_policy)
     keep_data("timeline", tmp_path("mixed.csv"), NULL, "800x600");
     char *d = slurp(tmp_path("kept/data.tsv"), NULL);
     ck_assert_ptr_nonnull(d);
-    ck_assert_str_eq(d, "trace\tpolicy\top\tlive_bytes\theap_bytes\n"
-                        "t.rep\tff\t0\t0\t1\n"
-                        "t.rep\tff\t10\t1\t2\n"
-                        "t.rep\tbf\t0\t0\t1\n"
-                        "t.rep\tbf\t10\t1\t3\n"
-                        "u.rep\tff\t10\t1\t9\n"
-                        "t.rep\ta,b\t5\t1\t1\n");
+    /* the trace drawn (t.rep, the first) only; a series' label and style name follow */
+    ck_assert_str_eq(d, "trace\tpolicy\top\tlive_bytes\theap_bytes\tseries\tstyle\n"
+                        "t.rep\tff\t0\t0\t1\tff\tff\n"
+                        "t.rep\tff\t10\t1\t2\tff\tff\n"
+                        "t.rep\tbf\t0\t0\t1\tbf\tbf\n"
+                        "t.rep\tbf\t10\t1\t3\tbf\tbf\n"
+                        "t.rep\ta,b\t5\t1\t1\ta,b\ta,b\n");
     free(d);
 }
 END_TEST
@@ -761,7 +769,8 @@ START_TEST(request_sizes_are_counted_from_the_trace)
     ck_assert_ptr_nonnull(d);
     char want[2048];
     const char *t = tmp_path("s.rep");
-    snprintf(want, sizeof want, "trace\tsize\tcount\n%s\t7\t1\n%s\t100\t3\n%s\t300\t1\n", t, t, t);
+    snprintf(want, sizeof want, "trace\tsize\tcount\tseries\tstyle\n%s\t7\t1\ts.rep\t%s\n%s\t100\t3\ts.rep\t%s\n"
+             "%s\t300\t1\ts.rep\t%s\n", t, t, t, t, t, t);
     ck_assert_str_eq(d, want);
     free(d);
 }
@@ -991,6 +1000,362 @@ START_TEST(a_zoomed_heap_map_draws_in_both_backends)
 }
 END_TEST
 
+/* ---- what a chart must say: mm rows, the mean, presets, duplicates ----------------------------- */
+
+/* Run `heaplab plot ARGS... --keep-data kept -b gnuplot` under a gnuplot
+ * that draws nothing, which must get as far as the script (the data is
+ * written before it runs): the kept files are then what a script gets. */
+#define KEEP(...) keep_run((const char *const[]){__VA_ARGS__, NULL})
+static void keep_run(const char *const *args)
+{
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = "plot";
+    for (; *args && n < 26; args++)
+        argv[n++] = *args;
+    argv[n++] = "-o";
+    argv[n++] = tmp_path("k.png");
+    argv[n++] = "-b";
+    argv[n++] = "gnuplot";
+    argv[n++] = "--keep-data";
+    argv[n++] = tmp_path("kept");
+    argv[n] = NULL;
+    struct result r = run_env("HEAPLAB_GNUPLOT=/bin/true", argv);
+    ck_assert_msg(r.status == 1 && strstr(r.err, "wrote no chart"), "exit status %d: %s", r.status, r.err);
+}
+
+/* A kept file, freed when the test ends (by the fixture's paths). */
+static char *kept(const char *name)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "kept/%s", name);
+    char *d = slurp(tmp_path(rel), NULL);
+    ck_assert_msg(d != NULL, "no %s kept", name);
+    ck_assert_uint_lt(npaths, sizeof paths / sizeof paths[0]);
+    return paths[npaths++] = d;
+}
+
+/* The lines of text (each with its newline) holding `frag`. */
+static int count_lines_with(const char *text, const char *frag)
+{
+    int n = 0;
+    for (const char *line = text; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
+        char buf[4096];
+        snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf ? len : sizeof buf - 1), line);
+        n += strstr(buf, frag) != NULL;
+        line = end ? end + 1 : NULL;
+    }
+    return n;
+}
+
+/* Replay best-fit and the implicit-list solution (tests/data/mm-implicit.c,
+ * 8-byte alignment: --preset malloclab) on a small trace with a timeline
+ * and a results CSV; the solution is compiled into tmpdir's cache. */
+static void replay_mm(const char *timeline, const char *results)
+{
+    const char *src = getenv("HEAPLAB_SRCDIR");
+    char sol[1200], env[1200];
+    snprintf(sol, sizeof sol, "mm:%s/tests/data/mm-implicit.c", src && *src ? src : ".");
+    snprintf(env, sizeof env, "XDG_CACHE_HOME=%s/cache", tmpdir);
+    write_trace("t.rep");
+    struct result r = RUN_ENV(env, "replay", "--preset", "malloclab", "-p", "best-fit", "-p", sol, "--timeline",
+                              tmp_path(timeline), "--every", "10", "-f", "csv", "-o", tmp_path(results),
+                              tmp_path("t.rep"));
+    ck_assert_msg(r.status == 0, "replay: exit status %d: %s", r.status, r.err);
+}
+
+/* heaplab sees a solution's heap size and its payloads, not its headers,
+ * footers or free blocks: the timeline leaves its free bytes and
+ * fragmentation empty, the frag chart draws none for it and says so on
+ * the chart - even from a timeline written before, which still had them -
+ * and the timeline chart still draws its heap bytes. */
+START_TEST(mm_rows_have_no_fragmentation_and_the_chart_says_so)
+{
+    NEED_BIN();
+    replay_mm("tl.csv", "r.csv");
+    char *tl = slurp(tmp_path("tl.csv"), NULL);
+    ck_assert_ptr_nonnull(tl);
+    int mm = count_lines_with(tl, ",mm:mm-implicit.c,"), empty = count_lines_with(tl, ",,,,\n");
+    /* every mm row ends ...,heap,,,, and no best-fit row does */
+    ck_assert_msg(mm > 5, "%d mm rows in:\n%s", mm, tl);
+    for (const char *line = tl; (line = strstr(line, ",mm:mm-implicit.c,")) != NULL; line++) {
+        const char *end = strchr(line, '\n');
+        ck_assert_msg(end && end - line > 4 && strncmp(end - 4, ",,,,", 4) == 0, "an mm row with figures: %.80s", line);
+    }
+    (void)empty;
+    free(tl);
+    char *res = slurp(tmp_path("r.csv"), NULL);
+    ck_assert_ptr_nonnull(res);
+    ck_assert_msg(strstr(res, ",mm:mm-implicit.c,malloclab,"), "no mm row in:\n%s", res);
+    free(res);
+
+    KEEP("frag", tmp_path("tl.csv"));
+    char *d = kept("data.tsv"), *c = kept("chart.tsv");
+    ck_assert_msg(!strstr(d, "mm:mm-implicit.c"), "mm rows handed to the frag script:\n%s", d);
+    ck_assert_msg(count_lines_with(d, "\tbest-fit\t") > 5, "best-fit is not drawn:\n%s", d);
+    ck_assert_msg(strstr(c, "note\tmm:mm-implicit.c: block layout unknown to heaplab, fragmentation not drawn\n"),
+                  "no note on the chart:\n%s", c);
+
+    /* an older timeline gave the solution's gaps as free blocks: still not drawn */
+    write_text("old.csv", "trace,policy,op,live_bytes,heap_bytes,free_bytes,largest_free,internal_frag,external_frag\n"
+                          "t.rep,best-fit,0,0,4096,4096,4096,,0\nt.rep,best-fit,10,100,4096,3900,3900,0.1,0\n"
+                          "t.rep,mm:mm.c,0,0,4112,4112,4112,,0\nt.rep,mm:mm.c,10,100,4112,3980,3900,,0.98\n");
+    KEEP("frag", tmp_path("old.csv"));
+    d = kept("data.tsv");
+    c = kept("chart.tsv");
+    ck_assert_msg(!strstr(d, "mm:mm.c"), "an mm row's fragmentation handed to the script:\n%s", d);
+    ck_assert_msg(strstr(c, "note\tmm:mm.c: block layout unknown"), "no note:\n%s", c);
+
+    /* the timeline chart: the solution's heap is known, drawn like a policy's */
+    KEEP("timeline", tmp_path("tl.csv"));
+    d = kept("data.tsv");
+    ck_assert_msg(count_lines_with(d, "\tmm:mm-implicit.c\tmm:mm-implicit.c") > 5, "no mm line:\n%s", d);
+    ck_assert_msg(!strstr(kept("chart.tsv"), "note\t"), "a note on the timeline chart");
+}
+END_TEST
+
+/* Rows whose status is not ok are left out; the mean averages the traces
+ * on which every series has a value, and says so when that is not all. */
+START_TEST(the_mean_averages_the_same_traces_for_every_series)
+{
+    NEED_BIN();
+    write_text("r.csv", "trace,policy,preset,util,status\n"
+                        "a.rep,best-fit,linux,0.9,ok\na.rep,mm:mm.c,linux,0.8,ok\n"
+                        "b.rep,best-fit,linux,0.7,ok\nb.rep,mm:mm.c,linux,,crashed by signal 11 at op 5\n"
+                        "c.rep,best-fit,linux,0.5,ok\nc.rep,mm:mm.c,linux,0.6,ok\n");
+    KEEP("util", tmp_path("r.csv"));
+    char *d = kept("data.tsv"), *c = kept("chart.tsv");
+    ck_assert_str_eq(d, "trace\tpolicy\tutil\tseries\tstyle\tin_mean\n"
+                        "a.rep\tbest-fit\t0.9\tbest-fit\tbest-fit\t1\n"
+                        "a.rep\tmm:mm.c\t0.8\tmm:mm.c\tmm:mm.c\t1\n"
+                        "b.rep\tbest-fit\t0.7\tbest-fit\tbest-fit\t0\n"
+                        "c.rep\tbest-fit\t0.5\tbest-fit\tbest-fit\t1\n"
+                        "c.rep\tmm:mm.c\t0.6\tmm:mm.c\tmm:mm.c\t1\n");
+    ck_assert_msg(strstr(c, "mean_label\tmean (2 of 3 traces)\n"), "%s", c);
+    ck_assert_msg(strstr(c, "note\tmm:mm.c: failed on b.rep (status not ok), not drawn there\n"), "%s", c);
+    ck_assert_msg(strstr(c, "note\tmean: over the 2 traces on which every series has a value\n"), "%s", c);
+
+    /* every row ok: every trace in the mean, and a plain label */
+    write_results("all.csv", 0, NULL);
+    KEEP("util", tmp_path("all.csv"));
+    d = kept("data.tsv");
+    ck_assert_int_eq(count_lines_with(d, "\t0\n"), 0);
+    ck_assert_int_eq(count_lines_with(d, "\t1\n"), 2 * (int)NPOL);
+    ck_assert_msg(strstr(kept("chart.tsv"), "mean_label\tmean\n"), "no plain mean label");
+}
+END_TEST
+
+/* The same policy under two presets is two series, labelled with their
+ * presets and styled apart; the same series twice cannot be told apart and
+ * is refused with one line naming the files. */
+START_TEST(presets_are_told_apart_and_duplicates_refused)
+{
+    NEED_BIN();
+    write_text("lin.csv", "trace,policy,preset,util,status\na.rep,best-fit,linux,0.9,ok\n"
+                          "a.rep,baseline:glibc,,,ok\n");
+    write_text("lab.csv", "trace,policy,preset,util,status\na.rep,best-fit,malloclab,0.8,ok\n");
+    KEEP("util", tmp_path("lin.csv"), tmp_path("lab.csv"));
+    ck_assert_str_eq(kept("data.tsv"), "trace\tpolicy\tutil\tseries\tstyle\tin_mean\n"
+                                       "a.rep\tbest-fit\t0.9\tbest-fit [linux]\tbest-fit\t1\n"
+                                       "a.rep\tbest-fit\t0.8\tbest-fit [malloclab]\tbest-fit:preset=malloclab\t1\n");
+    /* one preset: no label changes */
+    KEEP("util", tmp_path("lab.csv"));
+    ck_assert_msg(strstr(kept("data.tsv"), "\tbest-fit\tbest-fit\t1\n"), "a label with a lone preset");
+
+    const char *png = tmp_path("x.png"), *lin = tmp_path("lin.csv");
+    struct result r = RUN("plot", "util", lin, lin, "-o", png);
+    ASSERT_ONE_LINE_ERROR(r, "heaplab: plot: ");
+    ck_assert_msg(strstr(r.err, "lin.csv:2: trace a.rep, policy best-fit, preset linux is also in") &&
+                      strstr(r.err, "(the same file given twice)"),
+                  "%s", r.err);
+    write_text("twice.csv", "trace,policy,preset,util\na.rep,best-fit,linux,0.9\nb.rep,ff,linux,1\n"
+                            "a.rep,best-fit,linux,0.8\n");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", tmp_path("twice.csv"), "-o", png),
+                          "twice.csv:4: trace a.rep, policy best-fit, preset linux again (first at line 2)");
+    /* --only can leave the doubled series out */
+    KEEP("util", tmp_path("twice.csv"), "--only", "ff");
+
+    /* timelines record no preset: two of one series cannot be told apart */
+    write_timeline("tl.csv");
+    const char *tl = tmp_path("tl.csv");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "timeline", tl, tl, "-o", png), "(the same file given twice)");
+    char *t = slurp(tl, NULL);
+    ck_assert_ptr_nonnull(t);
+    FILE *f = fopen(tmp_path("runs.csv"), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(t, f);
+    fputs(strchr(t, '\n') + 1, f); /* a second run, its rows after the first's */
+    fclose(f);
+    free(t);
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "frag", tmp_path("runs.csv"), "-o", png), "a second row for op 0");
+    ck_assert_int_eq(access(png, F_OK), -1);
+}
+END_TEST
+
+/* --title, --label, --only and --trace reach the data; a bad one is one
+ * line. */
+START_TEST(title_label_only_and_trace)
+{
+    NEED_BIN();
+    write_results("r.csv", 1, NULL);
+    const char *r = tmp_path("r.csv"), *png = tmp_path("x.png");
+    KEEP("util", r, "--title", "My allocator against best fit", "--label", "tlsf=two-level",
+         "--only", "tlsf,best-fit", "--trace", "b-bal.rep");
+    char *d = kept("data.tsv");
+    ck_assert_str_eq(d, "trace\tpolicy\tutil\tseries\tstyle\tin_mean\n"
+                        "traces/b-bal.rep\tbest-fit\t0.65\tbest-fit\tbest-fit\t1\n"
+                        "traces/b-bal.rep\ttlsf\t0.75\ttwo-level\ttlsf\t1\n");
+    ck_assert_msg(strstr(kept("chart.tsv"), "title\tMy allocator against best fit\n"), "no title");
+    /* a policy that holds commas and '=' */
+    write_text("p.csv", "trace,policy,util\nt.rep,\"tlsf:sl=4,cache=7\",0.5\nt.rep,best-fit,0.6\n");
+    KEEP("util", tmp_path("p.csv"), "--only", "tlsf:sl=4,cache=7", "--label", "tlsf:sl=4,cache=7=mine");
+    ck_assert_str_eq(kept("data.tsv"), "trace\tpolicy\tutil\tseries\tstyle\tin_mean\n"
+                                       "t.rep\ttlsf:sl=4,cache=7\t0.5\tmine\ttlsf:sl=4,cache=7\t1\n");
+
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", r, "-o", png, "--label", "tlsf"), "--label tlsf: expected OLD=NEW");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", r, "-o", png, "--label", "nope=x"),
+                          "--label nope: no such series in the inputs (they have first-fit, best-fit");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", r, "-o", png, "--label", "tlsf=x", "--label", "buddy=x"),
+                          "two series would both be called 'x'");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", r, "-o", png, "--only", "best-fit,nope"),
+                          "--only nope: no such series in the inputs");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "util", r, "-o", png, "--trace", "c-bal.rep"), "--trace c-bal.rep: not in");
+    write_trace("t.rep");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "sizes", tmp_path("t.rep"), "-o", png, "--trace", "t.rep"),
+                          "--trace: a sizes chart draws the trace files it is given");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "sizes", tmp_path("t.rep"), "-o", png, "--only", "t.rep"),
+                          "--only: a sizes chart's series are the trace files it is given");
+    write_results("s.csv", 1, "live_blocks");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "scaling", tmp_path("s.csv"), "-o", png, "--trace", "a"),
+                          "--trace: a scaling chart has no traces");
+    write_timeline("tl.csv");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "frag", tmp_path("tl.csv"), "-o", png, "-t", "t0.rep", "-t", "t1.rep"),
+                          "--trace: a frag chart draws one trace (given 2)");
+    /* the sizes chart's series are traces: --label renames one */
+    KEEP("sizes", tmp_path("t.rep"), "--label", "t.rep=steady");
+    ck_assert_msg(count_lines_with(kept("data.tsv"), "\tsteady\t") > 3, "the trace is not relabelled");
+    ck_assert_int_eq(access(png, F_OK), -1);
+}
+END_TEST
+
+/* The heap map takes the same options: --only leaves panels out, --label
+ * names them (labels.tsv), --title. */
+START_TEST(heap_map_takes_the_common_options)
+{
+    NEED_BIN();
+    write_heapmap("hm.csv");
+    KEEP("heapmap", tmp_path("hm.csv"), "--only", "best-fit,tlsf", "--label", "tlsf=two-level", "--title", "Maps");
+    char *p = kept("panels.tsv");
+    ck_assert_int_eq(count_lines_with(p, "\n"), 3); /* the header and two panels */
+    ck_assert_msg(strstr(p, "\nbest-fit\t") && strstr(p, "\ntlsf\t") && !strstr(p, "first-fit"), "%s", p);
+    ck_assert_str_eq(kept("labels.tsv"), "policy\tlabel\nbest-fit\tbest-fit\ntlsf\ttwo-level\n");
+    ck_assert_msg(strstr(kept("chart.tsv"), "title\tMaps\n"), "no title");
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "heapmap", tmp_path("hm.csv"), "-o", tmp_path("x.png"), "--only", "nope"),
+                          "--only nope: no such series in the inputs");
+}
+END_TEST
+
+/* make scaling's CSV lists every policy at one live_blocks value, then the
+ * next: the script gets each series' rows together, in order, so that its
+ * line joins them. */
+START_TEST(scaling_rows_reach_the_script_grouped_per_series)
+{
+    NEED_BIN();
+    write_text("s.csv", "live_blocks,policy,ops_per_sec,ops_per_sec_min\n"
+                        "1000,ff,5,4\n1000,tlsf,9,8\n10000,ff,3,2\n10000,tlsf,9,8\n100,ff,6,5\n");
+    KEEP("scaling", tmp_path("s.csv"));
+    ck_assert_str_eq(kept("data.tsv"), "live_blocks\tpolicy\tops_per_sec\tops_per_sec_min\tseries\tstyle\n"
+                                       "100\tff\t6\t5\tff\tff\n1000\tff\t5\t4\tff\tff\n10000\tff\t3\t2\tff\tff\n"
+                                       "1000\ttlsf\t9\t8\ttlsf\ttlsf\n10000\ttlsf\t9\t8\ttlsf\ttlsf\n");
+}
+END_TEST
+
+/* ---- output ---------------------------------------------------------------------------------- */
+
+/* -o X.pdf writes a PDF with either backend; heaplab prints each file it
+ * wrote. */
+START_TEST(pdf_output_and_the_paths_printed)
+{
+    NEED_BIN();
+    const char *in = input_for("util"), *pdf = tmp_path("u.pdf");
+    for (int b = 0; b < 2; b++) {
+        struct result r = RUN("plot", "util", in, "-o", pdf, "-b", backends[b]);
+        if (stack_missing(&r, backends[b]))
+            continue;
+        ck_assert_msg(r.status == 0, "%s: %s", backends[b], r.err);
+        char *d = slurp(pdf, NULL);
+        ck_assert_msg(d && strncmp(d, "%PDF", 4) == 0, "%s: %s is not a PDF", backends[b], pdf);
+        free(d);
+        char want[1200];
+        snprintf(want, sizeof want, "wrote %s\n", pdf);
+        ck_assert_str_eq(r.out, want);
+        ck_assert_int_eq(unlink(pdf), 0);
+    }
+    /* with --keep-data, the data files too */
+    struct result r = RUN_ENV("HEAPLAB_GNUPLOT=/bin/true", "plot", "util", in, "-o", pdf, "-b", "gnuplot",
+                              "--keep-data", tmp_path("kept"));
+    ck_assert_int_eq(r.status, 1);
+    char want[3000];
+    snprintf(want, sizeof want, "wrote %s/kept/data.tsv\nwrote %s/kept/chart.tsv\n", tmpdir, tmpdir);
+    ck_assert_str_eq(r.out, want);
+}
+END_TEST
+
+/* --help names every option the command takes. */
+START_TEST(help_lists_every_option)
+{
+    NEED_BIN();
+    struct result r = RUN("plot", "--help");
+    ck_assert_int_eq(r.status, 0);
+    static const char *const opts[] = {"-o, --output", "-b, --backend", "-s, --size", "-t, --trace", "--only",
+                                       "--label", "--title", "--keep-data", "-h, --help", ".pdf", "mean ("};
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        ck_assert_msg(strstr(r.out, opts[i]), "--help does not name %s:\n%s", opts[i], r.out);
+}
+END_TEST
+
+/* Twelve series at 480x320: every legend entry and note stays inside the
+ * chart (hlplot.py checks its own layout under HEAPLAB_PLOT_CHECK=1;
+ * gnuplot must at least draw). */
+START_TEST(small_charts_keep_every_legend_entry)
+{
+    NEED_BIN();
+    static const char *const names[] = {"first-fit", "next-fit", "best-fit", "worst-fit", "rbtree", "tlsf",
+                                        "buddy", "pool", "./goodfit.so", "mm:mm.c", "mm:another-solution.c",
+                                        "baseline:glibc"};
+    FILE *r = fopen(tmp_path("r12.csv"), "w"), *t = fopen(tmp_path("t12.csv"), "w");
+    ck_assert(r && t);
+    fputs("trace,policy,util,ops_per_sec,ops_per_sec_min,status\n", r);
+    fputs("trace,policy,op,live_bytes,heap_bytes,internal_frag,external_frag\n", t);
+    for (int i = 0; i < 12; i++) {
+        for (int k = 0; k < 3; k++)
+            fprintf(r, "%c-bal.rep,%s,%.2f,%d,%d,%s\n", 'a' + k, names[i], 0.5 + 0.04 * i, 1000000 * (i + 1),
+                    900000 * (i + 1), i == 9 && k == 1 ? "crashed by signal 11" : "ok");
+        for (int op = 0; op <= 100; op += 10)
+            fprintf(t, "t.rep,%s,%d,%d,%d,%.2f,%.2f\n", names[i], op, op * 100, op * 100 + 4096 + i * op * 10,
+                    0.02 * i, 0.3 + 0.03 * i);
+    }
+    fclose(r);
+    fclose(t);
+    static const char *const kinds12[] = {"util", "throughput", "timeline", "frag"};
+    for (int b = 0; b < 2; b++)
+        for (size_t k = 0; k < 4; k++) {
+            const char *in = tmp_path(k < 2 ? "r12.csv" : "t12.csv");
+            struct result res = RUN_ENV("HEAPLAB_PLOT_CHECK=1", "plot", kinds12[k], in, "-o", tmp_path("s.png"),
+                                        "-b", backends[b], "-s", "480x320");
+            if (stack_missing(&res, backends[b]))
+                break;
+            ck_assert_msg(res.status == 0, "%s %s: %s", backends[b], kinds12[k], res.err);
+            struct image im;
+            char why[256];
+            ck_assert_msg(png_read(tmp_path("s.png"), &im, why, sizeof why) == 0, "%s", why);
+            ck_assert_msg(im.w == 480 && im.h == 320, "%s %s: %ux%u", backends[b], kinds12[k], im.w, im.h);
+        }
+}
+END_TEST
+
 /* ---- styles ------------------------------------------------------------------------------ */
 
 /* The registry's policy names, in order, space-separated. */
@@ -1187,6 +1552,20 @@ Suite *make_plot_suite(void)
     tcase_add_test(tc, heap_map_cell_with_used_and_free_bytes_is_mixed);
     tcase_add_test(tc, heap_map_zooms_into_addr_and_ops);
     tcase_add_test(tc, the_scripts_get_the_registry);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("truthful");
+    tcase_set_timeout(tc, 180);
+    tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
+    tcase_add_test(tc, mm_rows_have_no_fragmentation_and_the_chart_says_so);
+    tcase_add_test(tc, the_mean_averages_the_same_traces_for_every_series);
+    tcase_add_test(tc, presets_are_told_apart_and_duplicates_refused);
+    tcase_add_test(tc, title_label_only_and_trace);
+    tcase_add_test(tc, heap_map_takes_the_common_options);
+    tcase_add_test(tc, scaling_rows_reach_the_script_grouped_per_series);
+    tcase_add_test(tc, pdf_output_and_the_paths_printed);
+    tcase_add_test(tc, help_lists_every_option);
+    tcase_add_test(tc, small_charts_keep_every_legend_entry);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("styles");

@@ -56,8 +56,9 @@ struct hl_plot_kind {
     const char *name;
     const struct hl_plot_column *cols; /* read, and written for the script in this order */
     size_t ncols;
-    const char *value; /* the column a row must have for the chart to draw it */
-    int one_trace;     /* draws one trace (--trace) */
+    const char *value;  /* the column a row must have for the chart to draw it */
+    int one_trace;      /* draws one trace (--trace) */
+    const char *value2; /* a second column that also makes a row drawable, or NULL */
 };
 
 #define HL_PLOT_MAXCOLS 8 /* the most columns a kind reads */
@@ -65,6 +66,11 @@ struct hl_plot_kind {
 /* The kind called name (timeline, frag, util, throughput, heapmap, sizes,
  * scaling), or NULL. */
 const struct hl_plot_kind *hl_plot_kind_lookup(const char *name);
+
+/* The index of k's column called name (NULL: none), or -1. */
+int hl_plot_column(const struct hl_plot_kind *k, const char *name);
+/* The name of k's column i (below k->ncols). */
+const char *hl_plot_column_name(const struct hl_plot_kind *k, size_t i);
 
 /* For qsort: uint64_t ascending. */
 int hl_plot_cmp_u64(const void *a, const void *b);
@@ -107,6 +113,19 @@ struct hl_plot_input {
     int scattered;                 /* a policy's rows are not one run in op order */
 };
 
+/* What the command was asked besides the kind and the inputs: the options
+ * every chart takes (cmd_plot.c fills it; the arrays point into argv). */
+struct hl_plot_opts {
+    const char *title;   /* --title: the chart's title instead of its own, or NULL */
+    const char **labels; /* --label OLD=NEW, as given */
+    size_t nlabels;
+    const char **only; /* --only NAME,..., as given: only these series */
+    size_t nonly;
+    const char **traces; /* --trace NAME[,NAME...], as given */
+    size_t ntraces;
+    const char *addr, *ops; /* heapmap: --addr, --ops (hl_plot_zoom_parse), or NULL */
+};
+
 enum hl_plot_state { HL_PLOT_USED, HL_PLOT_FREE, HL_PLOT_MAPPED };
 
 /* One checked record: vals[i] is k->cols[i]'s text, num[i] its number
@@ -140,27 +159,76 @@ int hl_plot_table_next(struct hl_plot_table *tb, const struct hl_plot_kind *k, s
  * Returns rc, or 2 after that message. */
 int hl_plot_table_close(struct hl_plot_table *tb, int rc);
 
-/* The kind's column names, tab-separated, a line: the data file's header. */
+/* The raw data file's header: the kind's column names and the raw
+ * columns (hl_plot_write_raw), tab-separated, a line. */
 void hl_plot_write_header(const struct hl_plot_kind *k, FILE *out);
 
-/* Read every file of a table kind into `out` (tab-separated, the kind's
- * columns in order, after hl_plot_write_header) and count traces and
- * policies into in.  0, or 2 after a message. */
+/* One raw row: vals (the kind's columns, in order), then where it came
+ * from - its preset ("" when the file has none), the input's index and
+ * line - and whether its status is ok.  hl_plot_finish reads these. */
+void hl_plot_write_raw(const struct hl_plot_kind *k, const char *const *vals, const char *preset, int src,
+                       unsigned long line, int ok, FILE *out);
+
+/* Read one file of a table kind, input number src, into `out` (raw rows,
+ * after hl_plot_write_header), rows whose status is not ok included and
+ * marked, and count them into in->skipped.  0, or 2 after a message. */
+int hl_plot_read_table(const struct hl_plot_kind *k, const char *path, int src, struct hl_plot_input *in,
+                       FILE *out);
+
+/* Read every file of a table kind into `out` (raw rows, after
+ * hl_plot_write_header), rows whose status is not ok included and marked,
+ * and count them into in->skipped.  0, or 2 after a message. */
 int hl_plot_read_tables(const struct hl_plot_kind *k, char **files, int nfiles, struct hl_plot_input *in,
                         FILE *out);
 
-/* Rewrite the data file at path with each policy's rows together and in
- * op order: the scripts draw a policy's line through consecutive rows.
- * Only needed when the CSV interleaves them (in->scattered).  0, or 2
- * after a message. */
-int hl_plot_sort_rows(const char *path, const struct hl_plot_kind *k, struct hl_plot_input *in);
+/* ---- series: series.c ------------------------------------------------------------------ */
+
+/* Turn the raw data file dir/data.tsv (every kind but heapmap) into what
+ * the script draws, and write dir/chart.tsv beside it.  A series is a
+ * (policy, preset) pair - for sizes, a trace file - and:
+ *   - the same series twice on a trace (the same file given twice, two
+ *     runs in one file, two files of one preset) cannot be told apart:
+ *     refused with one line naming the files;
+ *   - series of the same policy under different presets are labelled
+ *     "policy [preset]" (every series is, once the presets differ);
+ *   - --trace picks the trace (or, util and throughput, the traces),
+ *     --only the series, --label renames them; a name that matches
+ *     nothing in the inputs is refused;
+ *   - rows that cannot be drawn (no value, status not ok, an mm: row's
+ *     fragmentation, which heaplab cannot know) are left out, and the
+ *     chart says so in a note;
+ *   - util: a row's in_mean says whether its trace counts in the mean
+ *     (every drawn series has a value there), and the mean's label says
+ *     over how many traces it is when that is not all of them.
+ * data.tsv gets the kind's columns, then series (the legend's text), style
+ * (the name the script styles it by: its policy, or for a second series of
+ * the same policy that policy with ":preset=NAME", which the scripts style
+ * as a variant) and, for util, in_mean; each series' rows together, in op
+ * order.  chart.tsv is key<TAB>value lines: kind, title (--title), note
+ * (one each), mean_label.  *trace_out: the trace drawn (one-trace kinds) or
+ * NULL.  0, or 2 after a message. */
+int hl_plot_finish(const struct hl_plot_kind *k, const struct hl_plot_opts *o, char **files, int nfiles,
+                   const char *dir, const char **trace_out, struct hl_plot_input *in);
+
+/* The heap map's dir/chart.tsv (the title alone) and dir/labels.tsv (a
+ * policy<TAB>label line per panel of panels.tsv: --label); --only is
+ * applied by hl_plot_only_copy before the heap map is read.  0, or 2 after
+ * a message. */
+int hl_plot_finish_heapmap(const struct hl_plot_opts *o, const char *dir);
+
+/* Copy the CSV rows of the series --only names from files into dir/PATH
+ * (a CSV with the first file's header), for a kind whose reader does not
+ * filter (heapmap).  *copy: its path (static storage).  0, or 2 after a
+ * message (a name that matches no series). */
+int hl_plot_only_copy(const struct hl_plot_kind *k, const struct hl_plot_opts *o, char **files, int nfiles,
+                      const char *dir, const char **copy);
 
 /* ---- sizes: sizes.c ------------------------------------------------------------------- */
 
-/* The sizes chart's data into out, its header first: for a trace file a
- * row per distinct request size (malloc, calloc, memalign, realloc to a
- * nonzero size) with how often it occurs; a .csv file is read as a
- * trace,size,count table.  0, or 2 after a message. */
+/* The sizes chart's raw rows into out (after hl_plot_write_header): for a
+ * trace file a row per distinct request size (malloc, calloc, memalign,
+ * realloc to a nonzero size) with how often it occurs; a .csv file is read
+ * as a trace,size,count table.  0, or 2 after a message. */
 int hl_plot_read_sizes(const struct hl_plot_kind *k, char **files, int nfiles, struct hl_plot_input *in,
                        FILE *out);
 
@@ -191,7 +259,8 @@ int hl_plot_read_heapmap(const struct hl_plot_kind *k, char **files, int nfiles,
 /* ---- the backends: backend.c ---------------------------------------------------------- */
 
 /* Draw the chart of `kind` from its data (data.tsv, or the heapmap's
- * folder) into outpath (ending in .png or .svg) at width x height pixels:
+ * folder) into outpath (ending in .png, .svg or .pdf) at width x height
+ * pixels (a PDF: the same figure, 7 inches wide):
  * find the kind's script and matplotlib (gnuplot 0) or gnuplot, give the
  * script the registry's policy names in $HEAPLAB_POLICIES, run it with the
  * data, a file beside outpath to write, the size and the trace (when not

@@ -15,7 +15,7 @@
 
 /* One trace file: a row per distinct request size (malloc, calloc,
  * memalign, realloc to a nonzero size) with how often it occurs. */
-static int sizes_of_trace(const char *path, FILE *out)
+static int sizes_of_trace(const struct hl_plot_kind *k, const char *path, int src, FILE *out)
 {
     struct hl_trace t;
     struct hl_trace_opts topts = {HL_DIALECT_AUTO};
@@ -47,7 +47,10 @@ static int sizes_of_trace(const char *path, FILE *out)
         size_t j = i;
         while (j < n && sizes[j] == sizes[i])
             j++;
-        fprintf(out, "%s\t%llu\t%zu\n", path, (unsigned long long)sizes[i], j - i);
+        char size[24], count[24];
+        snprintf(size, sizeof size, "%llu", (unsigned long long)sizes[i]);
+        snprintf(count, sizeof count, "%zu", j - i);
+        hl_plot_write_raw(k, (const char *const[]){path, size, count}, "", src, 0, 1, out);
         i = j;
     }
     free(sizes);
@@ -56,16 +59,15 @@ static int sizes_of_trace(const char *path, FILE *out)
 
 int hl_plot_read_sizes(const struct hl_plot_kind *k, char **files, int nfiles, struct hl_plot_input *in, FILE *out)
 {
-    hl_plot_write_header(k, out);
     for (int f = 0; f < nfiles; f++) {
         if (!hl_ends_with(files[f], ".csv")) {
-            int rc = sizes_of_trace(files[f], out);
+            int rc = sizes_of_trace(k, files[f], f, out);
             if (rc)
                 return rc;
             continue;
         }
         /* a trace,size,count CSV (what heaplab hands the scripts, kept) */
-        int rc = hl_plot_read_tables(k, &files[f], 1, in, out);
+        int rc = hl_plot_read_table(k, files[f], f, in, out);
         if (rc)
             return rc;
     }

@@ -38,23 +38,23 @@ struct hl_plot_column {
 static const struct hl_plot_kind kinds[] = {
     {"timeline",
      COLS({"trace", C_STR}, {"policy", C_STR}, {"op", C_COUNT}, {"live_bytes", C_NUM}, {"heap_bytes", C_NUM}),
-     "heap_bytes", 1},
+     "heap_bytes", 1, NULL},
     {"frag",
      COLS({"trace", C_STR}, {"policy", C_STR}, {"op", C_COUNT}, {"internal_frag", C_NUM},
           {"external_frag", C_NUM}),
-     "external_frag", 1},
-    {"util", COLS({"trace", C_STR}, {"policy", C_STR}, {"util", C_NUM}), "util", 0},
+     "external_frag", 1, "internal_frag"},
+    {"util", COLS({"trace", C_STR}, {"policy", C_STR}, {"util", C_NUM}), "util", 0, NULL},
     {"throughput",
      COLS({"trace", C_STR}, {"policy", C_STR}, {"ops_per_sec", C_NUM}, {"ops_per_sec_min", C_NUM}),
-     "ops_per_sec", 0},
+     "ops_per_sec", 0, NULL},
     {"heapmap",
      COLS({"trace", C_STR}, {"policy", C_STR}, {"op", C_COUNT}, {"offset", C_COUNT}, {"size", C_COUNT},
           {"header_bytes", C_COUNT}, {"state", C_STATE}),
-     "size", 1},
-    {"sizes", COLS({"trace", C_STR}, {"size", C_COUNT}, {"count", C_COUNT}), "count", 0},
+     "size", 1, NULL},
+    {"sizes", COLS({"trace", C_STR}, {"size", C_COUNT}, {"count", C_COUNT}), "count", 0, NULL},
     {"scaling",
      COLS({"live_blocks", C_COUNT}, {"policy", C_STR}, {"ops_per_sec", C_NUM}, {"ops_per_sec_min", C_NUM}),
-     "ops_per_sec", 0},
+     "ops_per_sec", 0, NULL},
 };
 
 #define NKINDS (sizeof kinds / sizeof kinds[0])
@@ -69,11 +69,15 @@ const struct hl_plot_kind *hl_plot_kind_lookup(const char *name)
 
 static int column_index(const struct hl_plot_kind *k, const char *name)
 {
-    for (size_t i = 0; i < k->ncols; i++)
+    for (size_t i = 0; name && i < k->ncols; i++)
         if (strcmp(k->cols[i].name, name) == 0)
             return (int)i;
     return -1;
 }
+
+int hl_plot_column(const struct hl_plot_kind *k, const char *name) { return column_index(k, name); }
+
+const char *hl_plot_column_name(const struct hl_plot_kind *k, size_t i) { return k->cols[i].name; }
 
 /* ---- values ----------------------------------------------------------------------- */
 
@@ -247,22 +251,19 @@ static int check_record(struct hl_csv *c, const struct hl_plot_kind *k, const in
     return 0;
 }
 
-/* Whether the row has the value the chart draws. */
-static int drawable(const struct hl_plot_kind *k, const struct hl_plot_record *rec)
-{
-    int vi = column_index(k, k->value);
-    if (!isnan(rec->num[vi]))
-        return 1;
-    /* frag draws either fragmentation column */
-    int ii = column_index(k, "internal_frag");
-    return ii >= 0 && !isnan(rec->num[ii]);
-}
-
 void hl_plot_write_header(const struct hl_plot_kind *k, FILE *out)
 {
     for (size_t i = 0; i < k->ncols; i++)
-        fprintf(out, "%s%s", i ? "\t" : "", k->cols[i].name);
-    fputc('\n', out);
+        fprintf(out, "%s\t", k->cols[i].name);
+    fputs("preset\tsrc\tline\tok\n", out);
+}
+
+void hl_plot_write_raw(const struct hl_plot_kind *k, const char *const *vals, const char *preset, int src,
+                       unsigned long line, int ok, FILE *out)
+{
+    for (size_t i = 0; i < k->ncols; i++)
+        fprintf(out, "%s\t", vals[i]);
+    fprintf(out, "%s\t%d\t%lu\t%d\n", preset, src, line, ok);
 }
 
 int hl_plot_table_open(struct hl_plot_table *tb, const struct hl_plot_kind *k, const char *path)
@@ -301,148 +302,40 @@ int hl_plot_table_close(struct hl_plot_table *tb, int rc)
     return rc;
 }
 
+/* The file's preset column, or -1. */
+static long preset_column(const struct hl_csv *c)
+{
+    for (size_t f = 0; f < c->nfields; f++)
+        if (strcmp(hl_csv_field(c, f), "preset") == 0)
+            return (long)f;
+    return -1;
+}
+
+int hl_plot_read_table(const struct hl_plot_kind *k, const char *path, int src, struct hl_plot_input *in, FILE *out)
+{
+    struct hl_plot_table tb;
+    struct hl_plot_record rec;
+    int rc = hl_plot_table_open(&tb, k, path);
+    long preset = rc ? -1 : preset_column(&tb.c);
+    while (!rc && hl_plot_table_next(&tb, k, &rec, &rc)) {
+        int ok = tb.status < 0 || strcmp(hl_csv_field(&tb.c, (size_t)tb.status), "ok") == 0;
+        const char *pr = preset >= 0 ? hl_csv_field(&tb.c, (size_t)preset) : "";
+        if (strpbrk(pr, "\t\r\n")) {
+            rc = hl_plot_bad_input(tb.c.path, tb.c.line, "preset holds a tab or a line break");
+            break;
+        }
+        in->skipped += !ok;
+        hl_plot_write_raw(k, rec.vals, pr, src, tb.c.line, ok, out);
+    }
+    return hl_plot_table_close(&tb, rc);
+}
+
 int hl_plot_read_tables(const struct hl_plot_kind *k, char **files, int nfiles, struct hl_plot_input *in, FILE *out)
 {
-    int tracei = column_index(k, "trace"), policyi = column_index(k, "policy"), opi = column_index(k, "op");
-    long prev = -1;
     for (int f = 0; f < nfiles; f++) {
-        struct hl_plot_table tb;
-        struct hl_plot_record rec;
-        int rc = hl_plot_table_open(&tb, k, files[f]);
-        while (!rc && hl_plot_table_next(&tb, k, &rec, &rc)) {
-            if (tb.status >= 0 && strcmp(hl_csv_field(&tb.c, (size_t)tb.status), "ok") != 0) {
-                in->skipped++;
-                continue;
-            }
-            const char *trace = tracei >= 0 ? rec.vals[tracei] : "";
-            const char *policy = policyi >= 0 ? rec.vals[policyi] : "";
-            long t = hl_plot_names_add(&in->traces, trace, 0);
-            long p = t < 0 ? -1 : hl_plot_names_add(&in->policies, policy, (size_t)t);
-            if (p < 0) {
-                rc = hl_plot_fail("%s", strerror(ENOMEM));
-                break;
-            }
-            if (drawable(k, &rec)) {
-                in->traces.v[t].rows++;
-                if (strcmp(policy, "baseline:glibc") == 0)
-                    in->traces.v[t].has_glibc = 1;
-            }
-            struct hl_plot_name *pol = &in->policies.v[p];
-            if (p != prev) {
-                if (prev >= 0)
-                    in->policies.v[prev].closed = 1;
-                in->scattered |= pol->closed;
-                prev = p;
-            } else if (opi >= 0 && rec.num[opi] < pol->last_op) {
-                in->scattered = 1;
-            }
-            if (opi >= 0)
-                pol->last_op = rec.num[opi];
-            for (size_t i = 0; i < k->ncols; i++)
-                fprintf(out, "%s%s", i ? "\t" : "", rec.vals[i]);
-            fputc('\n', out);
-        }
-        if ((rc = hl_plot_table_close(&tb, rc)) != 0)
+        int rc = hl_plot_read_table(k, files[f], f, in, out);
+        if (rc)
             return rc;
     }
     return 0;
-}
-
-/* ---- lines in order ------------------------------------------------------------- */
-
-struct line {
-    size_t group; /* its (trace, policy) */
-    double op;
-    size_t seq; /* its place in the file: equal ops keep their order */
-    char *text;
-};
-
-static int cmp_line(const void *a, const void *b)
-{
-    const struct line *x = a, *y = b;
-    if (x->group != y->group)
-        return x->group < y->group ? -1 : 1;
-    if (x->op != y->op)
-        return x->op < y->op ? -1 : 1;
-    return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-/* Where field `i` of a tab-separated line starts (the line has it: heaplab
- * wrote it). */
-static char *tsv_field(char *line, int i)
-{
-    for (; i > 0; i--)
-        line = strchr(line, '\t') + 1;
-    return line;
-}
-
-int hl_plot_sort_rows(const char *path, const struct hl_plot_kind *k, struct hl_plot_input *in)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return hl_plot_fail("%s: %s", path, strerror(errno));
-    struct line *lines = NULL;
-    size_t n = 0, cap = 0;
-    char *header = NULL, *buf = NULL;
-    size_t blen = 0;
-    ssize_t len;
-    int rc = 0;
-    int ti = column_index(k, "trace"), pi = column_index(k, "policy"), oi = column_index(k, "op");
-    while ((len = getline(&buf, &blen, f)) > 0) {
-        if (!header) {
-            header = buf;
-            buf = NULL;
-            blen = 0;
-            continue;
-        }
-        if (n == cap) {
-            size_t c2 = cap ? cap * 2 : 1024;
-            struct line *l2 = realloc(lines, c2 * sizeof *l2);
-            if (!l2) {
-                rc = hl_plot_fail("%s", strerror(ENOMEM));
-                break;
-            }
-            lines = l2;
-            cap = c2;
-        }
-        char *copy = strdup(buf);
-        if (!copy) {
-            rc = hl_plot_fail("%s", strerror(ENOMEM));
-            break;
-        }
-        /* the key fields, cut out of the original line */
-        char *t = tsv_field(buf, ti), *p = tsv_field(buf, pi), *o = tsv_field(buf, oi);
-        for (char *q = buf; *q; q++)
-            if (*q == '\t' || *q == '\n')
-                *q = '\0';
-        long tx = hl_plot_names_add(&in->traces, t, 0);
-        long px = tx < 0 ? -1 : hl_plot_names_add(&in->policies, p, (size_t)tx);
-        if (px < 0) {
-            free(copy);
-            rc = hl_plot_fail("%s", strerror(ENOMEM));
-            break;
-        }
-        lines[n] = (struct line){(size_t)px, strtod(o, NULL), n, copy};
-        n++;
-    }
-    fclose(f);
-    free(buf);
-    if (!rc) {
-        qsort(lines, n, sizeof *lines, cmp_line);
-        f = fopen(path, "w");
-        if (!f) {
-            rc = hl_plot_fail("%s: %s", path, strerror(errno));
-        } else {
-            fputs(header ? header : "", f);
-            for (size_t i = 0; i < n; i++)
-                fputs(lines[i].text, f);
-            if (fclose(f) != 0)
-                rc = hl_plot_fail("%s: %s", path, strerror(errno));
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        free(lines[i].text);
-    free(lines);
-    free(header);
-    return rc;
 }
