@@ -60,11 +60,15 @@ struct cell { /* one series on one trace */
     double dup_op;
 };
 
+struct token {
+    char *s;
+    size_t arg; /* the argument it came from */
+    int used;   /* a name matched it */
+};
+
 struct list { /* --only or --trace: comma-separated names, a name may hold commas */
-    char **tok;
-    size_t *arg; /* the argument each token came from */
-    int *used;
-    size_t n;
+    struct token *t;
+    size_t n, cap;
 };
 
 struct finish {
@@ -96,6 +100,21 @@ static const char *base_name(const char *path)
 
 static int is_mm(const char *policy) { return strncmp(policy, "mm:", 3) == 0; }
 
+/* Room in *v (an array of *cap elements of `size` bytes) for element n:
+ * the array doubled when full.  0, or -1 out of memory (*v unchanged). */
+static int reserve(void *v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? 2 * *cap : 16;
+    void *p = realloc(*(void **)v, c * size);
+    if (!p)
+        return -1;
+    *(void **)v = p;
+    *cap = c;
+    return 0;
+}
+
 static char *xstrdup(struct finish *F, const char *s)
 {
     char *d = strdup(s);
@@ -103,15 +122,22 @@ static char *xstrdup(struct finish *F, const char *s)
     return d;
 }
 
+/* A formatted string, or NULL (and F->nomem) out of memory. */
+__attribute__((format(printf, 2, 0))) static char *xvprintf(struct finish *F, const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    F->nomem |= !s;
+    return s;
+}
+
 __attribute__((format(printf, 2, 3))) static char *xprintf(struct finish *F, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
+    char *s = xvprintf(F, fmt, ap);
     va_end(ap);
-    F->nomem |= !s;
     return s;
 }
 
@@ -120,22 +146,12 @@ __attribute__((format(printf, 2, 3))) static void note(struct finish *F, const c
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
+    char *s = xvprintf(F, fmt, ap);
     va_end(ap);
-    if (s && F->nnotes == F->capn) {
-        size_t cap = F->capn ? 2 * F->capn : 8;
-        char **v = realloc(F->notes, cap * sizeof *v);
-        if (!v) {
-            free(s);
-            s = NULL;
-        } else {
-            F->notes = v;
-            F->capn = cap;
-        }
-    }
-    if (!s) {
+    if (!s)
+        return;
+    if (reserve(&F->notes, &F->capn, F->nnotes, sizeof *F->notes) != 0) {
+        free(s);
         F->nomem = 1;
         return;
     }
@@ -169,42 +185,44 @@ static const char *describe(const struct series *s, char *buf, size_t len)
     return buf;
 }
 
+/* "a, b, c": the series' policies (each once) or, with labels, their
+ * labels - what a message about a name that matches none lists. */
+static const char *series_names(const struct finish *F, int labels, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < F->ns; i++) {
+        int dup = 0;
+        for (size_t j = 0; j < i && !labels; j++)
+            dup |= strcmp(F->s[j].policy, F->s[i].policy) == 0;
+        if (dup)
+            continue;
+        hl_msg_put(buf, len, &n, n ? ", " : "");
+        hl_msg_put(buf, len, &n, labels ? F->s[i].label : F->s[i].policy);
+    }
+    return buf;
+}
+
 /* ---- lists of names (--only, --trace) ----------------------------------------------------- */
 
 static void list_free(struct list *l)
 {
     for (size_t i = 0; i < l->n; i++)
-        free(l->tok[i]);
-    free(l->tok);
-    free(l->arg);
-    free(l->used);
+        free(l->t[i].s);
+    free(l->t);
     memset(l, 0, sizeof *l);
 }
 
 static int list_make(struct list *l, const char **args, size_t nargs)
 {
     memset(l, 0, sizeof *l);
-    size_t cap = 0;
     for (size_t a = 0; a < nargs; a++)
         for (const char *p = args[a];; p++) {
             size_t len = strcspn(p, ",");
-            if (l->n == cap) {
-                cap = cap ? 2 * cap : 16;
-                char **t = realloc(l->tok, cap * sizeof *t);
-                size_t *ar = t ? realloc(l->arg, cap * sizeof *ar) : NULL;
-                int *u = ar ? realloc(l->used, cap * sizeof *u) : NULL;
-                if (t)
-                    l->tok = t;
-                if (ar)
-                    l->arg = ar;
-                if (!u)
-                    return -1;
-                l->used = u;
-            }
-            if (!(l->tok[l->n] = strndup(p, len)))
+            if (reserve(&l->t, &l->cap, l->n, sizeof *l->t) != 0 || !(l->t[l->n].s = strndup(p, len)))
                 return -1;
-            l->arg[l->n] = a;
-            l->used[l->n++] = 0;
+            l->t[l->n].arg = a;
+            l->t[l->n++].used = 0;
             p += len;
             if (!*p)
                 break;
@@ -222,8 +240,8 @@ static int list_match(struct list *l, int (*eq)(const char *, const void *, cons
     for (size_t i = 0; i < l->n; i++) {
         char *joined = NULL;
         size_t len = 0;
-        for (size_t j = i; j < l->n && l->arg[j] == l->arg[i]; j++) {
-            size_t tl = strlen(l->tok[j]);
+        for (size_t j = i; j < l->n && l->t[j].arg == l->t[i].arg; j++) {
+            size_t tl = strlen(l->t[j].s);
             char *g = realloc(joined, len + tl + 2);
             if (!g) {
                 free(joined);
@@ -232,11 +250,11 @@ static int list_match(struct list *l, int (*eq)(const char *, const void *, cons
             joined = g;
             if (j > i)
                 joined[len++] = ',';
-            memcpy(joined + len, l->tok[j], tl + 1);
+            memcpy(joined + len, l->t[j].s, tl + 1);
             len += tl;
             if (eq(joined, a, b)) {
                 for (size_t m = i; m <= j; m++)
-                    l->used[m] = 1;
+                    l->t[m].used = 1;
                 hit = 1;
                 break;
             }
@@ -250,8 +268,8 @@ static int list_match(struct list *l, int (*eq)(const char *, const void *, cons
 static const char *list_unused(const struct list *l)
 {
     for (size_t i = 0; i < l->n; i++)
-        if (!l->used[i])
-            return l->tok[i];
+        if (!l->t[i].used)
+            return l->t[i].s;
     return NULL;
 }
 
@@ -283,14 +301,8 @@ static long series_add(struct finish *F, const char *policy, const char *preset)
     for (size_t i = 0; i < F->ns; i++)
         if (strcmp(F->s[i].policy, policy) == 0 && strcmp(F->s[i].preset, preset) == 0)
             return (long)(F->lasts = i);
-    if (F->ns == F->caps) {
-        size_t cap = F->caps ? 2 * F->caps : 16;
-        struct series *v = realloc(F->s, cap * sizeof *v);
-        if (!v)
-            return -1;
-        F->s = v;
-        F->caps = cap;
-    }
+    if (reserve(&F->s, &F->caps, F->ns, sizeof *F->s) != 0)
+        return -1;
     struct series *s = &F->s[F->ns];
     memset(s, 0, sizeof *s);
     s->policy = strdup(policy);
@@ -312,14 +324,8 @@ static long cell_add(struct finish *F, size_t key, size_t series, int *fresh)
     for (size_t i = 0; i < F->nc; i++)
         if (F->c[i].key == key && F->c[i].series == series)
             return (long)i;
-    if (F->nc == F->capc) {
-        size_t cap = F->capc ? 2 * F->capc : 64;
-        struct cell *v = realloc(F->c, cap * sizeof *v);
-        if (!v)
-            return -1;
-        F->c = v;
-        F->capc = cap;
-    }
+    if (reserve(&F->c, &F->capc, F->nc, sizeof *F->c) != 0)
+        return -1;
     memset(&F->c[F->nc], 0, sizeof F->c[F->nc]);
     F->c[F->nc].key = key;
     F->c[F->nc].series = series;
@@ -475,18 +481,9 @@ static int select_series(struct finish *F)
     }
     const char *miss = rc ? NULL : list_unused(&l);
     if (miss) {
-        char have[512] = "";
-        size_t n = 0;
-        for (size_t i = 0; i < F->ns; i++) {
-            int dup = 0;
-            for (size_t j = 0; j < i; j++)
-                dup |= strcmp(F->s[j].policy, F->s[i].policy) == 0;
-            if (!dup) {
-                hl_msg_put(have, sizeof have, &n, n ? ", " : "");
-                hl_msg_put(have, sizeof have, &n, F->s[i].policy);
-            }
-        }
-        rc = hl_plot_fail("--only %s: no such series in the inputs (they have %s)", miss, have);
+        char have[512];
+        rc = hl_plot_fail("--only %s: no such series in the inputs (they have %s)", miss,
+                          series_names(F, 0, have, sizeof have));
     }
     list_free(&l);
     return rc;
@@ -551,14 +548,15 @@ static int choose_keys(struct finish *F, const char **trace_out)
     /* a file name that names two traces is ambiguous */
     for (size_t i = 0; i < l.n && !rc; i++) {
         size_t hits = 0, first = 0;
+        const char *tok = l.t[i].s;
         for (size_t t = 0; t < F->keys->n; t++)
-            if (strcmp(l.tok[i], F->keys->v[t].s) == 0) {
+            if (strcmp(tok, F->keys->v[t].s) == 0) {
                 hits = 1;
                 break;
-            } else if (strcmp(l.tok[i], base_name(F->keys->v[t].s)) == 0 && hits++ == 0) {
+            } else if (strcmp(tok, base_name(F->keys->v[t].s)) == 0 && hits++ == 0) {
                 first = t;
-            } else if (strcmp(l.tok[i], base_name(F->keys->v[t].s)) == 0) {
-                rc = hl_plot_fail("--trace %s: ambiguous (%s and %s): give the path as in the CSV", l.tok[i],
+            } else if (strcmp(tok, base_name(F->keys->v[t].s)) == 0) {
+                rc = hl_plot_fail("--trace %s: ambiguous (%s and %s): give the path as in the CSV", tok,
                                   F->keys->v[first].s, F->keys->v[t].s);
                 break;
             }
@@ -632,14 +630,9 @@ static int apply_labels(struct finish *F)
             }
         }
         if (!best) {
-            char have[512] = "";
-            size_t n = 0;
-            for (size_t i = 0; i < F->ns; i++) {
-                hl_msg_put(have, sizeof have, &n, i ? ", " : "");
-                hl_msg_put(have, sizeof have, &n, F->s[i].label);
-            }
+            char have[512];
             return hl_plot_fail("--label %.*s: no such series in the inputs (they have %s)", (int)(eq - arg), arg,
-                                have);
+                                series_names(F, 1, have, sizeof have));
         }
         const char *neu = best + 1;
         size_t ol = (size_t)(best - arg);
@@ -896,15 +889,10 @@ static int second_pass(struct finish *F, FILE *raw, FILE *out)
             free(text);
             continue;
         }
-        if (n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            struct line *l2 = realloc(lines, cap * sizeof *l2);
-            if (!l2) {
-                free(text);
-                F->nomem = 1;
-                break;
-            }
-            lines = l2;
+        if (reserve(&lines, &cap, n, sizeof *lines) != 0) {
+            free(text);
+            F->nomem = 1;
+            break;
         }
         lines[n] = (struct line){F->oi >= 0 ? cell : F->c[cell].series, x, n, cell, src, line, text};
         n++;
@@ -1202,13 +1190,9 @@ int hl_plot_only_copy(const struct hl_plot_kind *k, const struct hl_plot_opts *o
     }
     const char *miss = rc ? NULL : list_unused(&l);
     if (miss) {
-        char have[512] = "";
-        size_t n = 0;
-        for (size_t i = 0; i < F.ns; i++) {
-            hl_msg_put(have, sizeof have, &n, i ? ", " : "");
-            hl_msg_put(have, sizeof have, &n, F.s[i].policy);
-        }
-        rc = hl_plot_fail("--only %s: no such series in the inputs (they have %s)", miss, have);
+        char have[512];
+        rc = hl_plot_fail("--only %s: no such series in the inputs (they have %s)", miss,
+                          series_names(&F, 0, have, sizeof have));
     }
     list_free(&l);
     finish_free(&F);
