@@ -5,7 +5,8 @@
 # on the same trace and grows from 1 (up: faster than glibc, down: slower);
 # without any, bars are absolute operations per second.  A bar is the best
 # timed pass (ops_per_sec, the number heaplab's table shows); its whisker
-# reaches down to the slowest (ops_per_sec_min).
+# reaches down to the slowest (ops_per_sec_min), in black (white where it
+# runs inside one of the darkest bars).
 # A row whose status is not ok has no bar (heaplab plot leaves it out and
 # notes it on the chart).
 # DATA: heaplab replay -f csv's results (trace, policy, ops_per_sec,
@@ -97,9 +98,11 @@ if (RELATIVE) {
 xc(j) = x(strcol("trace"), j)
 top(j) = me(j) ? best(0) / d(strcol("trace")) : NaN
 low(j) = me(j) ? worst(0) / d(strcol("trace")) : NaN
+# a whisker is black, or white where it runs inside a dark bar
+whisker(j) = low(j) >= BASE && ink(COL[SI[j]]) eq "white" ? 0xFFFFFF : 0
 plot for [j = 1:NP] DATA using (xc(j)):(top(j)):(xc(j) - BW / 2):(xc(j) + BW / 2):(BASE):(top(j)) \
         with boxxyerror fs solid 1.0 border lc rgb "black" lc rgb COL[SI[j]], \
      for [j = 1:NP] DATA using (xc(j)):(top(j)):(xc(j) - BW / 2):(xc(j) + BW / 2):(BASE):(top(j)) \
         with boxxyerror fs transparent pattern PAT[SI[j]] noborder lc rgb ink(COL[SI[j]]), \
-     for [j = 1:NP] DATA using (xc(j)):(low(j)):(0):(top(j) - low(j)) \
-        with vectors heads size screen 0.004, 90 lc rgb "black" lw 0.8
+     for [j = 1:NP] DATA using (xc(j)):(low(j)):(0):(top(j) - low(j)):(whisker(j)) \
+        with vectors heads size screen 0.004, 90 lc rgb variable lw 0.8

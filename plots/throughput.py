@@ -5,7 +5,8 @@ scale.  With baseline:glibc rows every bar is relative to glibc's best pass
 on the same trace and grows from 1 (up: faster than glibc, down: slower);
 without any, bars are absolute operations per second.  A bar is the best
 timed pass (ops_per_sec, the number heaplab's table shows); its whisker
-reaches down to the slowest (ops_per_sec_min).
+reaches down to the slowest (ops_per_sec_min), in black (white where it
+runs inside one of the darkest bars).
 A row whose status is not ok has no bar (heaplab plot leaves it out and
 notes it on the chart).
 DATA: heaplab replay -f csv's results (trace, policy, ops_per_sec,
@@ -60,8 +61,13 @@ def main():
                 best.append(value[(t, p)][0])
                 worst.append(value[(t, p)][1])
         ax.bar(xs, [b - base for b in best], width, bottom=base, label=p, **style[p].bar())
-        ax.errorbar(xs, best, yerr=[[b - w for b, w in zip(best, worst)], [0] * len(best)], fmt="none",
-                    ecolor="black", elinewidth=0.8, capsize=1.5)
+        # a whisker is black, or white where it runs inside a dark bar
+        for white in (False, True):
+            pick = [i for i in range(len(xs)) if (worst[i] >= base and style[p].ink() == "white") == white]
+            if pick:
+                ax.errorbar([xs[i] for i in pick], [best[i] for i in pick],
+                            yerr=[[best[i] - worst[i] for i in pick], [0] * len(pick)], fmt="none",
+                            ecolor="white" if white else "black", elinewidth=0.8, capsize=1.5)
     ax.set_yscale("log")
     lo, hi = min(lows + [base]), max(highs + [base])
     ax.set_ylim(lo / 1.6, hi * 1.6)
