@@ -60,7 +60,7 @@ do for [j = 1:NP] { KEY_LEN = strlen(word(L, j)) > KEY_LEN ? strlen(word(L, j)) 
 eval KEY_LAYOUT
 _tl = 0
 do for [i = 1:NT] { _tl = strlen(short(word(T, i))) > _tl ? strlen(short(word(T, i))) : _tl }
-set bmargin at screen plot_bottom((NT > 4 ? 0.5 * _tl * 0.6 + 3.2 : 4.0) * FS_PX / H)
+set bmargin at screen plot_bottom((NT > 4 ? 0.5 * _tl * 0.52 + 3.0 : 4.0) * FS_PX / H)
 set tmargin at screen 1 - 2.6 * FS_PX / H
 set rmargin at screen PLOT_RIGHT
 eval BAR_KEY

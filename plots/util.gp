@@ -58,7 +58,7 @@ do for [j = 1:NP] { KEY_LEN = strlen(word(L, j)) > KEY_LEN ? strlen(word(L, j)) 
 eval KEY_LAYOUT
 _tl = MEAN ? strlen(MEAN_LABEL) : 0
 do for [i = 1:NT] { _tl = strlen(short(word(T, i))) > _tl ? strlen(short(word(T, i))) : _tl }
-AXIS = (NG > 4 ? 0.5 * _tl * 0.6 + 3.2 : 4.0) * FS_PX / H
+AXIS = (NG > 4 ? 0.5 * _tl * 0.52 + 3.0 : 4.0) * FS_PX / H
 set bmargin at screen plot_bottom(AXIS)
 set tmargin at screen 1 - 2.6 * FS_PX / H
 set rmargin at screen PLOT_RIGHT
