@@ -81,11 +81,8 @@ struct hl_plot_name {
     char *s;
     size_t trace;      /* a policy: its trace (policies are per trace) */
     uint64_t rows;     /* a trace: rows the chart can draw */
-    int has_glibc;     /* a trace: an ok baseline:glibc row with ops_per_sec */
     uint64_t max_end;  /* a trace, heapmap: the largest offset + size (in --ops) */
     uint64_t zoomed;   /* a trace, heapmap: rows with bytes in --addr and --ops */
-    int closed;        /* a policy: another policy's rows followed its own */
-    double last_op;    /* a policy: the op of its last row */
     uint64_t *ops;     /* a policy, heapmap: the snapshot ops seen */
     size_t nops, opscap;
 };
@@ -107,10 +104,9 @@ long hl_plot_pick_trace(const struct hl_plot_names *traces, const char *want, co
 
 /* What the inputs of a chart held. */
 struct hl_plot_input {
-    struct hl_plot_names traces;
-    struct hl_plot_names policies; /* per trace */
+    struct hl_plot_names traces;   /* table kinds: the traces (scaling: the live_blocks values) */
+    struct hl_plot_names policies; /* heapmap: the policies, per trace */
     uint64_t skipped;              /* rows whose status is not ok */
-    int scattered;                 /* a policy's rows are not one run in op order */
 };
 
 /* What the command was asked besides the kind and the inputs: the options
