@@ -1111,6 +1111,11 @@ START_TEST(mm_rows_have_no_fragmentation_and_the_chart_says_so)
     ck_assert_msg(strstr(c, "note\tmm:mm-implicit.c: block layout unknown to heaplab, fragmentation not drawn\n"),
                   "no note on the chart:\n%s", c);
 
+    /* the solution alone: nothing to draw, and one line that says why */
+    ASSERT_ONE_LINE_ERROR(RUN("plot", "frag", tmp_path("tl.csv"), "-o", tmp_path("x.png"), "--only",
+                              "mm:mm-implicit.c"),
+                          "no fragmentation to draw: heaplab does not know a malloc-lab solution's block layout");
+
     /* an older timeline gave the solution's gaps as free blocks: still not drawn */
     write_text("old.csv", "trace,policy,op,live_bytes,heap_bytes,free_bytes,largest_free,internal_frag,external_frag\n"
                           "t.rep,best-fit,0,0,4096,4096,4096,,0\nt.rep,best-fit,10,100,4096,3900,3900,0.1,0\n"

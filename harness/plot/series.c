@@ -508,6 +508,16 @@ static int choose_keys(struct finish *F, const char **trace_out)
     if (F->k->one_trace) {
         if (o->ntraces > 1)
             return hl_plot_fail("--trace: a %s chart draws one trace (given %zu)", F->k->name, o->ntraces);
+        /* frag of malloc-lab solutions alone: nothing heaplab can know */
+        int drawable = 0, mm = 0;
+        for (size_t i = 0; i < F->nc; i++)
+            if (F->s[F->c[i].series].selected) {
+                drawable |= F->c[i].drawable > 0;
+                mm |= F->k->value2 && is_mm(F->s[F->c[i].series].policy) && F->c[i].rows;
+            }
+        if (!drawable && mm)
+            return hl_plot_fail("%s: no fragmentation to draw: heaplab does not know a malloc-lab solution's block "
+                                "layout (mm:FILE rows have none)", what);
         long t = hl_plot_pick_trace(F->keys, o->ntraces ? o->traces[0] : NULL, what);
         if (t < 0)
             return 2;
