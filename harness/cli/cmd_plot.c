@@ -18,18 +18,25 @@
  *   sizes    reads trace files through the trace parser and hands over how
  *            often each request size occurs (trace, size, count).
  *
+ * What a chart draws is decided here, not in the scripts (series.c): which
+ * rows make a series and what its legend calls it (the preset when two
+ * differ, --label), which rows are drawn (--trace, --only; rows whose
+ * status is not ok, and an mm:FILE row's fragmentation, are not), over
+ * which traces a mean is taken, and the notes the chart must carry so that
+ * it is true without this command's stderr (chart.tsv beside the data).
+ * The same series twice on a trace cannot be told apart and is refused.
+ *
  * The scripts style a series by its policy's position in the registry:
  * heaplab hands them the registry's names, in order, in $HEAPLAB_POLICIES
- * (hlplot.py and heaplab.gp say how a position becomes a style).
- *
- * Rows whose status column says anything but "ok" are left out.  The
+ * (hlplot.py and heaplab.gp say how a position becomes a style).  The
  * scripts also run on their own (each has a usage line); --keep-data DIR
  * keeps what heaplab handed them.
  *
  * This file is the command: its options, the data folder, which checks a
  * kind's rows must pass.  The pieces are in harness/plot/ (plot.h): the CSV
- * reader (csv.c), the kinds and their tables (table.c), the sizes and
- * heapmap data (sizes.c, heapmap.c) and the script's run (backend.c).
+ * reader (csv.c), the kinds and their tables (table.c), the series and
+ * notes (series.c), the sizes and heapmap data (sizes.c, heapmap.c) and
+ * the script's run (backend.c).
  *
  * Exit status: 0 drawn; 1 the script failed; 2 bad usage or input, or no
  * plotting stack (the message names the Debian package).

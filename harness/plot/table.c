@@ -3,8 +3,9 @@
  * kind reads, a replay CSV (-f csv, --save, --timeline, --heapmap) checked
  * against them (the header names every column, each record has the
  * header's fields, every value the chart reads is of its column's type),
- * and the rows handed to the script as a tab-separated file.  Rows whose
- * status column says anything but "ok" are left out.
+ * and the raw rows series.c makes the script's data from: the kind's
+ * columns and where each row came from (its preset, file and line, and
+ * whether its status column says "ok").
  */
 #include <errno.h>
 #include <math.h>
