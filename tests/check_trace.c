@@ -604,10 +604,10 @@ START_TEST(quirks_are_printed_one_line_each)
     ck_assert_ptr_nonnull(f);
     hl_trace_print_quirks(&t, f);
     fclose(f);
-    ck_assert_str_eq(text, "warning: t.rep: 1 request lines beyond num_ops (ignored)\n"
-                           "warning: t.rep: 2 'f -1' (free(NULL))\n"
-                           "warning: t.rep: 1 'r' on an id never allocated (malloc)\n"
-                           "warning: t.rep: 1 'r id 0' (realloc to 0 frees the block)\n");
+    ck_assert_str_eq(text, "heaplab: warning: t.rep: 1 request lines beyond num_ops (ignored)\n"
+                           "heaplab: warning: t.rep: 2 'f -1' (free(NULL))\n"
+                           "heaplab: warning: t.rep: 1 'r' on an id never allocated (malloc)\n"
+                           "heaplab: warning: t.rep: 1 'r id 0' (realloc to 0 frees the block)\n");
     free(text);
     hl_trace_free(&t);
 }

@@ -167,6 +167,48 @@ START_TEST(msg_put)
 }
 END_TEST
 
+/* Sizes with a binary suffix, as every size option takes them. */
+START_TEST(parse_size)
+{
+    uint64_t v = 7;
+    ck_assert_int_eq(hl_parse_size("4096", UINT64_MAX, &v), 0);
+    ck_assert_uint_eq(v, 4096);
+    ck_assert_int_eq(hl_parse_size("64k", UINT64_MAX, &v), 0);
+    ck_assert_uint_eq(v, 65536);
+    ck_assert_int_eq(hl_parse_size("20M", UINT64_MAX, &v), 0);
+    ck_assert_uint_eq(v, 20u << 20);
+    ck_assert_int_eq(hl_parse_size("1g", UINT64_MAX, &v), 0);
+    ck_assert_uint_eq(v, 1u << 30);
+    ck_assert_int_eq(hl_parse_size("0x10k", UINT64_MAX, &v), 0);
+    ck_assert_uint_eq(v, 16u << 10);
+    v = 7;
+    ck_assert_int_eq(hl_parse_size("k", UINT64_MAX, &v), -1);
+    ck_assert_int_eq(hl_parse_size("", UINT64_MAX, &v), -1);
+    ck_assert_int_eq(hl_parse_size("12kb", UINT64_MAX, &v), -1);
+    ck_assert_int_eq(hl_parse_size("-1k", UINT64_MAX, &v), -1);
+    ck_assert_int_eq(hl_parse_size("2g", (uint64_t)1 << 30, &v), -1); /* over max */
+    ck_assert_int_eq(hl_parse_size("17179869184g", UINT64_MAX, &v), -1); /* 2^64: overflows */
+    ck_assert_uint_eq(v, 7);
+}
+END_TEST
+
+/* "did you mean": near words, unambiguous beginnings, nothing when far. */
+START_TEST(suggest)
+{
+    static const char *const words[] = {"first-fit", "next-fit", "best-fit", "worst-fit", "rbtree", "tlsf", NULL,
+                                        "buddy", "pool"};
+    size_t n = sizeof words / sizeof words[0];
+    ck_assert_str_eq(hl_suggest("bestfit", words, n), "best-fit");
+    ck_assert_str_eq(hl_suggest("frist-fit", words, n), "first-fit"); /* a swap counts one */
+    ck_assert_str_eq(hl_suggest("tlfs", words, n), "tlsf");
+    ck_assert_str_eq(hl_suggest("budd", words, n), "buddy");
+    ck_assert_str_eq(hl_suggest("rbt", words, n), "rbtree"); /* the only one that starts so */
+    ck_assert_ptr_null(hl_suggest("fit", words, n));         /* four candidates end so, none starts so */
+    ck_assert_ptr_null(hl_suggest("jemalloc", words, n));
+    ck_assert_ptr_null(hl_suggest("x", words, n));
+}
+END_TEST
+
 static int child_writes(void *arg)
 {
     int *shared = arg;
@@ -237,6 +279,8 @@ Suite *make_util_suite(void)
     tcase_add_test(tc, parse_u64);
     tcase_add_test(tc, parse_u64_prefixed);
     tcase_add_test(tc, msg_put);
+    tcase_add_test(tc, parse_size);
+    tcase_add_test(tc, suggest);
     tcase_add_test(tc, child_run);
     tcase_add_test(tc, msg_put_signal);
     tcase_add_test(tc, child_spawn);

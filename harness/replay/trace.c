@@ -692,7 +692,7 @@ void hl_trace_print_quirks(const struct hl_trace *t, FILE *out)
 {
 #define HL_QUIRK_PRINT(name, doc)                                                                                      \
     if (t->quirks.name)                                                                                                \
-        fprintf(out, "warning: %s: %" PRIu64 " %s\n", t->path ? t->path : "?", t->quirks.name, doc);
+        fprintf(out, "heaplab: warning: %s: %" PRIu64 " %s\n", t->path ? t->path : "?", t->quirks.name, doc);
     HL_TRACE_QUIRKS(HL_QUIRK_PRINT)
 #undef HL_QUIRK_PRINT
 }
