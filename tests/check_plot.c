@@ -1124,18 +1124,26 @@ static int count_lines_with(const char *text, const char *frag)
 }
 
 /* Replay best-fit and the implicit-list solution (tests/data/mm-implicit.c,
- * 8-byte alignment: --preset malloclab) on a small trace with a timeline
- * and a results CSV; the solution is compiled into tmpdir's cache. */
-static void replay_mm(const char *timeline, const char *results)
+ * 8-byte alignment: --preset malloclab) on a small trace with a timeline,
+ * a results CSV and (when not NULL) a heap map; the solution is compiled
+ * into tmpdir's cache. */
+static void replay_mm(const char *timeline, const char *results, const char *heapmap)
 {
     const char *src = getenv("HEAPLAB_SRCDIR");
     char sol[1200], env[1200];
     snprintf(sol, sizeof sol, "mm:%s/tests/data/mm-implicit.c", src && *src ? src : ".");
     snprintf(env, sizeof env, "XDG_CACHE_HOME=%s/cache", tmpdir);
     write_trace("t.rep");
-    struct result r = RUN_ENV(env, "replay", "--preset", "malloclab", "-p", "best-fit", "-p", sol, "--timeline",
-                              tmp_path(timeline), "--every", "10", "-f", "csv", "-o", tmp_path(results),
-                              tmp_path("t.rep"));
+    const char *args[24] = {"replay", "--preset", "malloclab", "-p", "best-fit", "-p", sol, "--timeline",
+                            tmp_path(timeline), "--every", "10", "-f", "csv", "-o", tmp_path(results)};
+    size_t n = 15;
+    if (heapmap) {
+        args[n++] = "--heapmap";
+        args[n++] = tmp_path(heapmap);
+    }
+    args[n++] = tmp_path("t.rep");
+    args[n] = NULL;
+    struct result r = run_env(env, args);
     ck_assert_msg(r.status == 0, "replay: exit status %d: %s", r.status, r.err);
 }
 
@@ -1147,7 +1155,7 @@ static void replay_mm(const char *timeline, const char *results)
 START_TEST(mm_rows_have_no_fragmentation_and_the_chart_says_so)
 {
     NEED_BIN();
-    replay_mm("tl.csv", "r.csv");
+    replay_mm("tl.csv", "r.csv", NULL);
     char *tl = slurp(tmp_path("tl.csv"), NULL);
     ck_assert_ptr_nonnull(tl);
     int mm = count_lines_with(tl, ",mm:mm-implicit.c,");
@@ -1252,6 +1260,67 @@ START_TEST(heap_map_unknown_bytes_are_never_free)
     ck_assert_str_eq(cells, "76166");
     row_cells(strstr(r, "# ff\n"), 0, cells, 5);
     ck_assert_str_eq(cells, "55333");
+}
+END_TEST
+
+/* The cells of `policy`'s panel in a kept raster.txt whose digit is one of
+ * `digits`. */
+static size_t panel_cells(const char *raster, const char *policy, const char *digits)
+{
+    char head[256];
+    snprintf(head, sizeof head, "# %s\n", policy);
+    const char *p = strstr(raster, head);
+    ck_assert_msg(p != NULL, "no panel %s in:\n%.200s", policy, raster);
+    const char *end = strstr(p, "\n\n");
+    size_t n = 0;
+    for (p += strlen(head); *p && (!end || p < end); p++)
+        n += *p != ' ' && *p != '\n' && strchr(digits, *p) != NULL;
+    return n;
+}
+
+/* The implicit-list solution's heap map, end to end: its payloads are used
+ * and every other byte unknown, never free; its panel has no free or mixed
+ * cell and the chart says why, and best-fit's panel, beside it, has no
+ * unknown cell. */
+START_TEST(mm_heap_map_gaps_are_unknown_and_the_chart_says_so)
+{
+    NEED_BIN();
+    replay_mm("tl.csv", "r.csv", "hm.csv");
+    char *hm = slurp(tmp_path("hm.csv"), NULL);
+    ck_assert_ptr_nonnull(hm);
+    int mm = count_lines_with(hm, ",mm:mm-implicit.c,"), bf = count_lines_with(hm, ",best-fit,");
+    ck_assert_msg(mm > 10 && bf > 10, "%d mm and %d best-fit rows in:\n%.400s", mm, bf, hm);
+    ck_assert_int_eq(count_lines_with(hm, ",used\n") + count_lines_with(hm, ",unknown\n") +
+                         count_lines_with(hm, ",free\n"),
+                     mm + bf);
+    for (const char *line = hm; (line = strstr(line, ",mm:mm-implicit.c,")) != NULL; line++) {
+        const char *end = strchr(line, '\n');
+        ck_assert_msg(end && strncmp(end - 5, ",free", 5) != 0, "a solution's gap called free: %.80s", line);
+    }
+    ck_assert_int_gt(count_lines_with(hm, ",unknown\n"), 0);
+    for (const char *line = hm; (line = strstr(line, ",best-fit,")) != NULL; line++) {
+        const char *end = strchr(line, '\n');
+        ck_assert_msg(end && strncmp(end - 8, ",unknown", 8) != 0, "a policy's block called unknown: %.80s", line);
+    }
+    free(hm);
+
+    KEEP("heapmap", tmp_path("hm.csv"));
+    char *r = kept("raster.txt"), *p = kept("panels.tsv");
+    ck_assert_uint_eq(panel_cells(r, "mm:mm-implicit.c", "35"), 0);
+    ck_assert_uint_gt(panel_cells(r, "mm:mm-implicit.c", "67"), 0);
+    ck_assert_uint_gt(panel_cells(r, "mm:mm-implicit.c", "1"), 0);
+    ck_assert_uint_eq(panel_cells(r, "best-fit", "67"), 0);
+    ck_assert_uint_gt(panel_cells(r, "best-fit", "3"), 0);
+    const char *row = strstr(p, "\nmm:mm-implicit.c\t");
+    ck_assert_msg(row != NULL, "no mm panel:\n%s", p);
+    int fields = 0;
+    const char *mixed = row + 1;
+    for (; *mixed && fields < 9; mixed++)
+        fields += *mixed == '\t';
+    ck_assert_msg(strncmp(mixed, "0\t", 2) == 0, "the mm panel has mixed cells: %.80s", row + 1);
+    ck_assert_msg(strstr(kept("chart.tsv"),
+                         "note\tmm:mm-implicit.c: block layout unknown to heaplab: gaps drawn as unknown\n"),
+                  "no note on the heap map");
 }
 END_TEST
 
@@ -1737,6 +1806,7 @@ Suite *make_plot_suite(void)
     tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
     tcase_add_test(tc, mm_rows_have_no_fragmentation_and_the_chart_says_so);
     tcase_add_test(tc, heap_map_unknown_bytes_are_never_free);
+    tcase_add_test(tc, mm_heap_map_gaps_are_unknown_and_the_chart_says_so);
     tcase_add_test(tc, the_mean_averages_the_same_traces_for_every_series);
     tcase_add_test(tc, presets_are_told_apart_and_duplicates_refused);
     tcase_add_test(tc, title_label_only_and_trace);
