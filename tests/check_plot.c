@@ -1019,6 +1019,15 @@ START_TEST(bad_zooms_get_one_line)
 }
 END_TEST
 
+/* png is a W x H chart, drawn in colour by `backend`. */
+static void assert_drawn(const char *png, const char *backend)
+{
+    struct image im;
+    char why[256];
+    ck_assert_msg(png_read(png, &im, why, sizeof why) == 0, "%s: %s", backend, why);
+    ck_assert_msg(im.w == W && im.h == H && im.chromatic, "%s: %ux%u", backend, im.w, im.h);
+}
+
 /* Both scripts draw a zoomed heap map: offsets that do not start at 0. */
 START_TEST(a_zoomed_heap_map_draws_in_both_backends)
 {
@@ -1031,10 +1040,7 @@ START_TEST(a_zoomed_heap_map_draws_in_both_backends)
         if (stack_missing(&r, backends[b]))
             continue;
         ck_assert_msg(r.status == 0, "%s: %s", backends[b], r.err);
-        struct image im;
-        char why[256];
-        ck_assert_msg(png_read(png, &im, why, sizeof why) == 0, "%s: %s", backends[b], why);
-        ck_assert_msg(im.w == W && im.h == H && im.chromatic, "%s: %ux%u", backends[b], im.w, im.h);
+        assert_drawn(png, backends[b]);
         unlink(png);
     }
 }
@@ -1056,10 +1062,7 @@ START_TEST(unknown_bytes_draw_in_both_backends)
         if (stack_missing(&r, backends[b]))
             continue;
         ck_assert_msg(r.status == 0, "%s: %s", backends[b], r.err);
-        struct image im;
-        char why[256];
-        ck_assert_msg(png_read(png, &im, why, sizeof why) == 0, "%s: %s", backends[b], why);
-        ck_assert_msg(im.w == W && im.h == H && im.chromatic, "%s: %ux%u", backends[b], im.w, im.h);
+        assert_drawn(png, backends[b]);
         r = RUN("plot", "heapmap", tmp_path("unknown.csv"), "-o", svg, "-b", backends[b], "-s", "800x600");
         ck_assert_msg(r.status == 0, "%s: %s", backends[b], r.err);
         ck_assert_msg(svg_has_colour(svg, 0xE8E8E8), "%s: no unknown in the legend", backends[b]);
