@@ -5,9 +5,14 @@
 # down).  A cell that holds at least one byte of a block in use and at least
 # one byte of a free block (a header counts with its block; mapped blocks
 # take no part) is mixed: there the heap has small blocks between free ones.
+# A malloc-lab solution's bytes between payloads are unknown (its headers,
+# footers, padding or free blocks: heaplab cannot tell which), never free: a
+# cell with bytes in use and unknown bytes is payload + unknown, never mixed.
 # Any other cell shows the state holding most of its bytes: payload in use,
 # headers (and bookkeeping), free, mapped (the mmapped blocks, laid out after
-# the heap's end), or beyond the heap.  The axes show the offsets and the
+# the heap's end), unknown, or beyond the heap; unknown and payload + unknown
+# are in the legend only when drawn, and a solution's panel gets a note
+# (chart.tsv).  The axes show the offsets and the
 # operations drawn (heaplab plot heapmap --addr LO:HI --ops LO:HI zooms).
 # DATA: a folder with panels.tsv and raster.txt, the raster heaplab makes
 # from replay --heapmap's CSV (heaplab plot heapmap --keep-data DATA ...),
@@ -37,9 +42,13 @@ array Y1[N]
 array NR[N]
 array BPC[N]
 _i = 0
+# UNKNOWN, USED_UNKNOWN: the cells drawn in those states, all panels
+UNKNOWN = 0
+USED_UNKNOWN = 0
 stats PANELS using (_i = _i + 1, PN[_i] = strcol("policy"), Y0[_i] = column("op_first"), Y1[_i] = column("op_last"), \
     NR[_i] = column("rows"), BPC[_i] = column("bytes_per_col"), TOTAL = column("bytes"), \
-    X0 = column("offset_first"), 0) nooutput
+    X0 = column("offset_first"), UNKNOWN = UNKNOWN + column("unknown_cells"), \
+    USED_UNKNOWN = USED_UNKNOWN + column("payload_unknown_cells"), 0) nooutput
 DIV = byte_div(TOTAL)
 _set_label(i) = i > N ? 0 : (PN[i] eq _p ? (PN[i] = _l, 0) : _set_label(i + 1))
 # a panel's title: its label (labels.tsv, --label), else its policy
@@ -49,28 +58,39 @@ if (system("test -f '" . _sq(LABELS) . "' && echo 1") eq "1") {
 }
 
 # raster.txt's digits: empty (beyond the heap), payload in use, header,
-# free, mapped, mixed: six grey levels apart (white, 0.84, 0.64, 0.48, 0.34,
-# black) as well as six hues
-array SNAME[6] = ["beyond the heap", "in use (payload)", "headers", "free", "mapped (mmap)", "mixed (used + free)"]
-array SCOL[6] = ["#FFFFFF", "#0072B2", "#000000", "#E69F00", "#F0E442", "#B5589A"]
-# cell value v is drawn in palette band [v, v + 1) of cbrange [0:6]
+# free, mapped, mixed, unknown, payload + unknown: eight grey levels apart
+# (white, 0.91, 0.84, 0.74, 0.64, 0.48, 0.34, black) as well as hues (light
+# grey for unknown, a paler payload blue for payload + unknown)
+array SNAME[8] = ["beyond the heap", "in use (payload)", "headers", "free", "mapped (mmap)", "mixed (used + free)", \
+    "unknown (not a payload)", "payload + unknown"]
+array SCOL[8] = ["#FFFFFF", "#0072B2", "#000000", "#E69F00", "#F0E442", "#B5589A", "#E8E8E8", "#9DC3E6"]
+# cell value v is drawn in palette band [v, v + 1) of cbrange [0:8]
 set palette defined (0 "#FFFFFF", 1 "#FFFFFF", 1 "#0072B2", 2 "#0072B2", 2 "#000000", 3 "#000000", \
-    3 "#E69F00", 4 "#E69F00", 4 "#F0E442", 5 "#F0E442", 5 "#B5589A", 6 "#B5589A")
-set cbrange [0:6]
+    3 "#E69F00", 4 "#E69F00", 4 "#F0E442", 5 "#F0E442", 5 "#B5589A", 6 "#B5589A", 6 "#E8E8E8", 7 "#E8E8E8", \
+    7 "#9DC3E6", 8 "#9DC3E6")
+set cbrange [0:8]
 unset colorbox
 
-# the legend along the bottom, centred, in the order used, headers, free,
-# mixed, mapped, beyond; in as many rows as the width needs, the notes
-# under it
-array LORDER[6] = [2, 3, 4, 6, 5, 1]
+# the legend along the bottom, centred, in the order used, payload +
+# unknown, unknown (those two only when drawn), headers, free, mixed,
+# mapped, beyond; in as many rows as the width needs, the notes under it
+array LORDER[8]
+NL = 0
+do for [_t in "2 8 7 3 4 6 5 1"] {
+    _s = int(_t)
+    if ((_s != 7 || UNKNOWN > 0) && (_s != 8 || USED_UNKNOWN > 0)) { NL = NL + 1; LORDER[NL] = _s }
+}
 _cw = 0
-do for [s = 1:6] { _cw = (4.2 + strlen(SNAME[s]) * 0.6) * FS_PX / W > _cw ? (4.2 + strlen(SNAME[s]) * 0.6) * FS_PX / W : _cw }
+do for [_k = 1:NL] {
+    s = LORDER[_k]
+    _cw = (4.2 + strlen(SNAME[s]) * 0.6) * FS_PX / W > _cw ? (4.2 + strlen(SNAME[s]) * 0.6) * FS_PX / W : _cw
+}
 _cols = int(0.98 / _cw) < 6 ? int(0.98 / _cw) : 6
 _cols = _cols < 1 ? 1 : _cols
-_rows = int((6 + _cols - 1) / _cols)
+_rows = int((NL + _cols - 1) / _cols)
 _x0 = (1 - _cols * _cw) / 2
 LEGEND_H = (_rows * 1.5 + 0.3) * FS_PX / H
-do for [_k = 1:6] {
+do for [_k = 1:NL] {
     s = LORDER[_k]
     _x = _x0 + ((_k - 1) % _cols) * _cw
     _y = NOTES_H + LEGEND_H - (int((_k - 1) / _cols) + 1) * 1.5 * FS_PX / H

@@ -5,9 +5,14 @@ bytes, the same scale in every panel) against time (y, operations, going
 down).  A cell that holds at least one byte of a block in use and at least
 one byte of a free block (a header counts with its block; mapped blocks
 take no part) is mixed: there the heap has small blocks between free ones.
+A malloc-lab solution's bytes between payloads are unknown (its headers,
+footers, padding or free blocks: heaplab cannot tell which), never free: a
+cell with bytes in use and unknown bytes is payload + unknown, never mixed.
 Any other cell shows the state holding most of its bytes: payload in use,
 headers (and bookkeeping), free, mapped (the mmapped blocks, laid out after
-the heap's end), or beyond the heap.  The axes show the offsets and the
+the heap's end), unknown, or beyond the heap; unknown and payload + unknown
+are in the legend only when drawn, and a solution's panel gets a note
+(chart.tsv).  The axes show the offsets and the
 operations drawn (heaplab plot heapmap --addr LO:HI --ops LO:HI zooms).
 DATA: a folder with panels.tsv and raster.txt, the raster heaplab makes
 from replay --heapmap's CSV (heaplab plot heapmap --keep-data DATA ...),
@@ -24,11 +29,15 @@ from matplotlib.patches import Patch
 import hlplot as hp
 
 # raster.txt's digits: empty (beyond the heap), payload in use, header,
-# free, mapped, mixed: six grey levels apart (white, 0.84, 0.64, 0.48, 0.34,
-# black) as well as six hues
+# free, mapped, mixed, unknown, payload + unknown: eight grey levels apart
+# (white, 0.91, 0.84, 0.74, 0.64, 0.48, 0.34, black) as well as hues (light
+# grey for unknown, a paler payload blue for payload + unknown)
 STATES = [("beyond the heap", "#FFFFFF"), ("in use (payload)", "#0072B2"), ("headers", "#000000"),
-          ("free", "#E69F00"), ("mapped (mmap)", "#F0E442"), ("mixed (used + free)", "#B5589A")]
-LEGEND = [1, 2, 3, 5, 4, 0]
+          ("free", "#E69F00"), ("mapped (mmap)", "#F0E442"), ("mixed (used + free)", "#B5589A"),
+          ("unknown (not a payload)", "#E8E8E8"), ("payload + unknown", "#9DC3E6")]
+# the legend's order; the unknown states (6, 7) only when a panel has them
+LEGEND = [1, 7, 6, 2, 3, 5, 4, 0]
+DRAWN_ONLY = {6: "unknown_cells", 7: "payload_unknown_cells"}
 
 
 def read_raster(path):
@@ -54,7 +63,7 @@ def main():
     info = hp.chart_info(data)
     panels = hp.read_table(os.path.join(data, "panels.tsv"),
                            ["policy", "op_first", "op_last", "rows", "cols", "offset_first", "bytes",
-                            "bytes_per_col"])
+                            "bytes_per_col"] + list(DRAWN_ONLY.values()))
     rasters = read_raster(os.path.join(data, "raster.txt"))
     if len(rasters) != len(panels):
         raise SystemExit("%s: %d rasters for %d panels" % (data, len(rasters), len(panels)))
@@ -90,7 +99,8 @@ def main():
     if trace:
         title += ": %s" % hp.short(trace)
     hp.title(fig, title, info)
-    handles = [Patch(facecolor=STATES[i][1], edgecolor="black", linewidth=0.5, label=STATES[i][0]) for i in LEGEND]
+    shown = [i for i in LEGEND if i not in DRAWN_ONLY or any(hp.num(p[DRAWN_ONLY[i]]) > 0 for p in panels)]
+    handles = [Patch(facecolor=STATES[i][1], edgecolor="black", linewidth=0.5, label=STATES[i][0]) for i in shown]
     hp.legend(axes[0][0], handles, [h.get_label() for h in handles], below=True)
     hp.save(fig, out, size, info)
 

@@ -6,10 +6,11 @@
  * one line and exit status 2; a missing plotting stack names the Debian
  * package; a script that fails leaves no chart behind; the data handed to
  * the scripts is what the CSV said (lines grouped per policy, the heap map
- * binned by majority, a cell with used and free bytes mixed, --addr and
- * --ops zooming in); every registry policy, and a variant of each, gets a
- * style of its own in both backends, and heaplab hands the scripts the
- * registry.
+ * binned by majority, a cell with used and free bytes mixed, a malloc-lab
+ * solution's gaps unknown and never free, --addr and --ops zooming in);
+ * every registry policy, and a variant of each, gets a style of its own in
+ * both backends, the heap map's states stay apart in greyscale, and
+ * heaplab hands the scripts the registry.
  *
  * A backend that is not installed is skipped with a line saying so
  * (scripts/install-deps installs both).
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -339,6 +341,35 @@ static long svg_attr(const char *tag, const char *name)
     return -1;
 }
 
+/* The colour written at p - #rrggbb or rgb(r, g, b) - into *v: 1, or 0
+ * when none starts there. */
+static int svg_colour(const char *p, uint32_t *v)
+{
+    unsigned r, g, b;
+    if (*p == '#' && strspn(p + 1, "0123456789abcdefABCDEF") == 6) {
+        *v = (uint32_t)strtoul((char[]){p[1], p[2], p[3], p[4], p[5], p[6], 0}, NULL, 16);
+        return 1;
+    }
+    if (strncmp(p, "rgb(", 4) == 0 && sscanf(p + 4, "%u ,%u ,%u", &r, &g, &b) == 3) {
+        *v = r << 16 | g << 8 | b;
+        return 1;
+    }
+    return 0;
+}
+
+/* Whether the SVG at path draws anything in colour 0xRRGGBB. */
+static int svg_has_colour(const char *path, uint32_t want)
+{
+    char *s = slurp(path, NULL);
+    ck_assert_msg(s != NULL, "%s: %s", path, strerror(errno));
+    uint32_t v;
+    int has = 0;
+    for (const char *p = s; *p && !has; p++)
+        has = svg_colour(p, &v) && v == want;
+    free(s);
+    return has;
+}
+
 static void svg_read(const char *path, struct image *im)
 {
     memset(im, 0, sizeof *im);
@@ -354,18 +385,10 @@ static void svg_read(const char *path, struct image *im)
     /* colours: #rrggbb and rgb(r, g, b) */
     uint32_t seen[16];
     for (const char *p = s; *p; p++) {
-        unsigned r, g, b;
-        int got = 0;
-        if (*p == '#' && strspn(p + 1, "0123456789abcdefABCDEF") == 6) {
-            unsigned long v = strtoul((char[]){p[1], p[2], p[3], p[4], p[5], p[6], 0}, NULL, 16);
-            r = (unsigned)(v >> 16), g = (unsigned)(v >> 8 & 255), b = (unsigned)(v & 255);
-            got = 1;
-        } else if (strncmp(p, "rgb(", 4) == 0 && sscanf(p + 4, "%u ,%u ,%u", &r, &g, &b) == 3) {
-            got = 1;
-        }
-        if (!got)
+        uint32_t v;
+        if (!svg_colour(p, &v))
             continue;
-        uint32_t v = r << 16 | g << 8 | b;
+        unsigned r = v >> 16, g = v >> 8 & 255, b = v & 255;
         unsigned hi = r > g ? (r > b ? r : b) : (g > b ? g : b);
         unsigned lo = r < g ? (r < b ? r : b) : (g < b ? g : b);
         im->chromatic |= hi - lo > 60;
@@ -455,6 +478,22 @@ static void write_heapmap(const char *name)
                 fprintf(f, "t.rep,%s,%d,%llu,4096,16,mapped\n", policies[p], op, (unsigned long long)off);
         }
     ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A heap map of two malloc-lab solutions and a policy, a byte a column:
+ * mm:m.c as heaplab writes it now (its gaps unknown), mm:old.c as it was
+ * written before (its gaps free), ff with headers and a free block. */
+static void write_unknown_map(const char *name)
+{
+    write_text(name, "trace,policy,op,offset,size,header_bytes,state\n"
+                     "t.rep,mm:m.c,5,0,8,0,unknown\n"
+                     "t.rep,mm:m.c,5,8,16,0,used\n"
+                     "t.rep,mm:m.c,5,24,24,0,unknown\n"
+                     "t.rep,mm:old.c,5,0,8,0,free\n"
+                     "t.rep,mm:old.c,5,8,40,0,used\n"
+                     "t.rep,ff,5,0,8,8,used\n"
+                     "t.rep,ff,5,8,16,4,used\n"
+                     "t.rep,ff,5,24,24,0,free\n");
 }
 
 static void write_trace(const char *name)
@@ -777,7 +816,8 @@ START_TEST(request_sizes_are_counted_from_the_trace)
 END_TEST
 
 #define PANELS_HEAD                                                                                \
-    "policy\top_first\top_last\trows\tcols\toffset_first\toffset_last\tbytes\tbytes_per_col\tmixed_cells\n"
+    "policy\top_first\top_last\trows\tcols\toffset_first\toffset_last\tbytes\tbytes_per_col\t"     \
+    "mixed_cells\tunknown_cells\tpayload_unknown_cells\n"
 
 START_TEST(heap_map_cells_show_the_state_with_most_bytes)
 {
@@ -795,8 +835,8 @@ START_TEST(heap_map_cells_show_the_state_with_most_bytes)
     char *p = slurp(tmp_path("kept/panels.tsv"), NULL), *r = slurp(tmp_path("kept/raster.txt"), NULL);
     ck_assert_ptr_nonnull(p);
     ck_assert_ptr_nonnull(r);
-    ck_assert_str_eq(p, PANELS_HEAD "ff\t5\t9\t2\t48\t0\t47\t48\t1\t0\n"
-                                    "bf\t5\t5\t1\t48\t0\t47\t48\t1\t0\n");
+    ck_assert_str_eq(p, PANELS_HEAD "ff\t5\t9\t2\t48\t0\t47\t48\t1\t0\t0\t0\n"
+                                    "bf\t5\t5\t1\t48\t0\t47\t48\t1\t0\t0\t0\n");
     /* 0 beyond, 1 payload, 2 header, 3 free, 4 mapped (5 mixed: never, a
      * byte a cell) */
     char want[2048], *w = want;
@@ -849,7 +889,7 @@ START_TEST(heap_map_cell_with_used_and_free_bytes_is_mixed)
     char *p = slurp(tmp_path("kept/panels.tsv"), NULL), *r = slurp(tmp_path("kept/raster.txt"), NULL);
     ck_assert_ptr_nonnull(p);
     ck_assert_ptr_nonnull(r);
-    ck_assert_str_eq(p, PANELS_HEAD "ff\t1\t1\t1\t120\t0\t4799\t4800\t40\t2\n");
+    ck_assert_str_eq(p, PANELS_HEAD "ff\t1\t1\t1\t120\t0\t4799\t4800\t40\t2\t0\t0\n");
     char cells[16];
     row_cells(r, 0, cells, 8);
     ck_assert_str_eq(cells, "55213344");
@@ -910,7 +950,7 @@ START_TEST(heap_map_zooms_into_addr_and_ops)
     /* bytes 100 to 180 and ops 30 to 70, HI left out: a cell a byte; bf
      * has no snapshot there and no panel */
     zoom("100:180", "30:70", &p, &r);
-    ck_assert_str_eq(p, PANELS_HEAD "ff\t30\t60\t4\t80\t100\t179\t80\t1\t0\n");
+    ck_assert_str_eq(p, PANELS_HEAD "ff\t30\t60\t4\t80\t100\t179\t80\t1\t0\t0\t0\n");
     ck_assert_ptr_null(strstr(r, "# bf"));
     /* op 30: block 2's payload (80-119, used) and the heap's end */
     row_cells(r, 0, cells, 80);
@@ -927,15 +967,15 @@ START_TEST(heap_map_zooms_into_addr_and_ops)
     /* an empty HI: to the end of the heap at the ops drawn (op 100: 400
      * bytes) */
     zoom("200:", "50:", &p, &r);
-    ck_assert_str_eq(p, PANELS_HEAD "ff\t50\t100\t6\t200\t200\t399\t200\t1\t0\n");
+    ck_assert_str_eq(p, PANELS_HEAD "ff\t50\t100\t6\t200\t200\t399\t200\t1\t0\t0\t0\n");
     free(p);
     free(r);
 
     /* an empty LO, k: to 64k, clipped to the heap's 400 bytes; two panels,
      * 200 columns of 2 bytes */
     zoom(":64k", NULL, &p, &r);
-    ck_assert_str_eq(p, PANELS_HEAD "ff\t10\t100\t10\t200\t0\t399\t400\t2\t0\n"
-                                    "bf\t10\t10\t1\t200\t0\t399\t400\t2\t0\n");
+    ck_assert_str_eq(p, PANELS_HEAD "ff\t10\t100\t10\t200\t0\t399\t400\t2\t0\t0\t0\n"
+                                    "bf\t10\t10\t1\t200\t0\t399\t400\t2\t0\t0\t0\n");
     free(p);
     free(r);
 }
@@ -979,6 +1019,15 @@ START_TEST(bad_zooms_get_one_line)
 }
 END_TEST
 
+/* png is a W x H chart, drawn in colour by `backend`. */
+static void assert_drawn(const char *png, const char *backend)
+{
+    struct image im;
+    char why[256];
+    ck_assert_msg(png_read(png, &im, why, sizeof why) == 0, "%s: %s", backend, why);
+    ck_assert_msg(im.w == W && im.h == H && im.chromatic, "%s: %ux%u", backend, im.w, im.h);
+}
+
 /* Both scripts draw a zoomed heap map: offsets that do not start at 0. */
 START_TEST(a_zoomed_heap_map_draws_in_both_backends)
 {
@@ -991,11 +1040,38 @@ START_TEST(a_zoomed_heap_map_draws_in_both_backends)
         if (stack_missing(&r, backends[b]))
             continue;
         ck_assert_msg(r.status == 0, "%s: %s", backends[b], r.err);
-        struct image im;
-        char why[256];
-        ck_assert_msg(png_read(png, &im, why, sizeof why) == 0, "%s: %s", backends[b], why);
-        ck_assert_msg(im.w == W && im.h == H && im.chromatic, "%s: %ux%u", backends[b], im.w, im.h);
+        assert_drawn(png, backends[b]);
         unlink(png);
+    }
+}
+END_TEST
+
+/* Both scripts draw a heap map with unknown bytes, with every legend entry
+ * and the note inside the chart; unknown is in the legend only when a
+ * panel has it (the SVG's vector colours are the legend's: the raster is
+ * an embedded image). */
+START_TEST(unknown_bytes_draw_in_both_backends)
+{
+    NEED_BIN();
+    write_unknown_map("unknown.csv");
+    write_heapmap("policies.csv");
+    const char *png = tmp_path("u.png"), *svg = tmp_path("u.svg");
+    for (int b = 0; b < 2; b++) {
+        struct result r = RUN_ENV("HEAPLAB_PLOT_CHECK=1", "plot", "heapmap", tmp_path("unknown.csv"), "-o", png,
+                                  "-b", backends[b], "-s", "800x600");
+        if (stack_missing(&r, backends[b]))
+            continue;
+        ck_assert_msg(r.status == 0, "%s: %s", backends[b], r.err);
+        assert_drawn(png, backends[b]);
+        r = RUN("plot", "heapmap", tmp_path("unknown.csv"), "-o", svg, "-b", backends[b], "-s", "800x600");
+        ck_assert_msg(r.status == 0, "%s: %s", backends[b], r.err);
+        ck_assert_msg(svg_has_colour(svg, 0xE8E8E8), "%s: no unknown in the legend", backends[b]);
+        ck_assert_msg(!svg_has_colour(svg, 0x9DC3E6), "%s: payload + unknown in the legend, not drawn", backends[b]);
+        r = RUN("plot", "heapmap", tmp_path("policies.csv"), "-o", svg, "-b", backends[b], "-s", "800x600");
+        ck_assert_msg(r.status == 0, "%s: %s", backends[b], r.err);
+        ck_assert_msg(!svg_has_colour(svg, 0xE8E8E8), "%s: unknown in a policy's legend", backends[b]);
+        unlink(png);
+        unlink(svg);
     }
 }
 END_TEST
@@ -1051,18 +1127,26 @@ static int count_lines_with(const char *text, const char *frag)
 }
 
 /* Replay best-fit and the implicit-list solution (tests/data/mm-implicit.c,
- * 8-byte alignment: --preset malloclab) on a small trace with a timeline
- * and a results CSV; the solution is compiled into tmpdir's cache. */
-static void replay_mm(const char *timeline, const char *results)
+ * 8-byte alignment: --preset malloclab) on a small trace with a timeline,
+ * a results CSV and (when not NULL) a heap map; the solution is compiled
+ * into tmpdir's cache. */
+static void replay_mm(const char *timeline, const char *results, const char *heapmap)
 {
     const char *src = getenv("HEAPLAB_SRCDIR");
     char sol[1200], env[1200];
     snprintf(sol, sizeof sol, "mm:%s/tests/data/mm-implicit.c", src && *src ? src : ".");
     snprintf(env, sizeof env, "XDG_CACHE_HOME=%s/cache", tmpdir);
     write_trace("t.rep");
-    struct result r = RUN_ENV(env, "replay", "--preset", "malloclab", "-p", "best-fit", "-p", sol, "--timeline",
-                              tmp_path(timeline), "--every", "10", "-f", "csv", "-o", tmp_path(results),
-                              tmp_path("t.rep"));
+    const char *args[24] = {"replay", "--preset", "malloclab", "-p", "best-fit", "-p", sol, "--timeline",
+                            tmp_path(timeline), "--every", "10", "-f", "csv", "-o", tmp_path(results)};
+    size_t n = 15;
+    if (heapmap) {
+        args[n++] = "--heapmap";
+        args[n++] = tmp_path(heapmap);
+    }
+    args[n++] = tmp_path("t.rep");
+    args[n] = NULL;
+    struct result r = run_env(env, args);
     ck_assert_msg(r.status == 0, "replay: exit status %d: %s", r.status, r.err);
 }
 
@@ -1074,7 +1158,7 @@ static void replay_mm(const char *timeline, const char *results)
 START_TEST(mm_rows_have_no_fragmentation_and_the_chart_says_so)
 {
     NEED_BIN();
-    replay_mm("tl.csv", "r.csv");
+    replay_mm("tl.csv", "r.csv", NULL);
     char *tl = slurp(tmp_path("tl.csv"), NULL);
     ck_assert_ptr_nonnull(tl);
     int mm = count_lines_with(tl, ",mm:mm-implicit.c,");
@@ -1131,6 +1215,115 @@ START_TEST(mm_rows_have_no_fragmentation_and_the_chart_says_so)
     d = kept("data.tsv");
     ck_assert_msg(count_lines_with(d, "\tmm:mm-implicit.c\tmm:mm-implicit.c") > 5, "no mm line:\n%s", d);
     ck_assert_msg(!strstr(kept("chart.tsv"), "note\t"), "a note on the timeline chart");
+}
+END_TEST
+
+/* heaplab knows a solution's payloads, not what lies between them: those
+ * bytes are unknown - also where an older heap map called them free -
+ * and never make a cell free or mixed; a cell with payload and unknown
+ * bytes is payload + unknown.  The policy beside them is drawn as before,
+ * and each solution's panel gets a note under its label. */
+START_TEST(heap_map_unknown_bytes_are_never_free)
+{
+    NEED_BIN();
+    write_unknown_map("hm.csv");
+    KEEP("heapmap", tmp_path("hm.csv"), "--label", "mm:m.c=mine");
+    ck_assert_str_eq(kept("panels.tsv"), PANELS_HEAD "mm:m.c\t5\t5\t1\t48\t0\t47\t48\t1\t0\t32\t0\n"
+                                                     "mm:old.c\t5\t5\t1\t48\t0\t47\t48\t1\t0\t8\t0\n"
+                                                     "ff\t5\t5\t1\t48\t0\t47\t48\t1\t0\t0\t0\n");
+    /* 6 unknown (7 payload + unknown: never, a byte a cell) */
+    static const char *const rows[] = {"666666661111111111111111666666666666666666666666", /* mm:m.c */
+                                       "666666661111111111111111111111111111111111111111", /* mm:old.c */
+                                       "222222222222111111111111333333333333333333333333"}; /* ff */
+    static const char *const names[] = {"mm:m.c", "mm:old.c", "ff"};
+    char want[2048], *w = want;
+    for (int i = 0; i < 3; i++) {
+        w += sprintf(w, "%s# %s\n", i ? "\n\n" : "", names[i]);
+        for (int c = 0; c < 48; c++)
+            w += sprintf(w, "%c%c", rows[i][c], c == 47 ? '\n' : ' ');
+    }
+    ck_assert_str_eq(kept("raster.txt"), want);
+    ck_assert_str_eq(kept("chart.tsv"), "key\tvalue\nkind\theapmap\n"
+                                        "note\tmine: block layout unknown to heaplab: gaps drawn as unknown\n"
+                                        "note\tmm:old.c: block layout unknown to heaplab: gaps drawn as unknown\n");
+
+    /* 320 pixels, two panels: 120 columns of 40 bytes.  Column 0 holds 30
+     * payload and 10 unknown bytes: payload + unknown, where ff's 30 used
+     * and 10 free bytes are mixed; column 1 is all unknown, column 2 all
+     * payload, the rest unknown. */
+    write_text("big.csv", "trace,policy,op,offset,size,header_bytes,state\n"
+                          "t,mm:m.c,1,0,30,0,used\nt,mm:m.c,1,30,50,0,unknown\nt,mm:m.c,1,80,40,0,used\n"
+                          "t,mm:m.c,1,120,4680,0,unknown\n"
+                          "t,ff,1,0,30,0,used\nt,ff,1,30,20,0,free\nt,ff,1,50,12,0,used\nt,ff,1,62,4738,0,free\n");
+    KEEP("heapmap", tmp_path("big.csv"), "-s", "320x600");
+    ck_assert_str_eq(kept("panels.tsv"), PANELS_HEAD "mm:m.c\t1\t1\t1\t120\t0\t4799\t4800\t40\t0\t118\t1\n"
+                                                     "ff\t1\t1\t1\t120\t0\t4799\t4800\t40\t2\t0\t0\n");
+    char *r = kept("raster.txt"), cells[8];
+    row_cells(r, 0, cells, 5);
+    ck_assert_str_eq(cells, "76166");
+    row_cells(strstr(r, "# ff\n"), 0, cells, 5);
+    ck_assert_str_eq(cells, "55333");
+}
+END_TEST
+
+/* The cells of `policy`'s panel in a kept raster.txt whose digit is one of
+ * `digits`. */
+static size_t panel_cells(const char *raster, const char *policy, const char *digits)
+{
+    char head[256];
+    snprintf(head, sizeof head, "# %s\n", policy);
+    const char *p = strstr(raster, head);
+    ck_assert_msg(p != NULL, "no panel %s in:\n%.200s", policy, raster);
+    const char *end = strstr(p, "\n\n");
+    size_t n = 0;
+    for (p += strlen(head); *p && (!end || p < end); p++)
+        n += *p != ' ' && *p != '\n' && strchr(digits, *p) != NULL;
+    return n;
+}
+
+/* The implicit-list solution's heap map, end to end: its payloads are used
+ * and every other byte unknown, never free; its panel has no free or mixed
+ * cell and the chart says why, and best-fit's panel, beside it, has no
+ * unknown cell. */
+START_TEST(mm_heap_map_gaps_are_unknown_and_the_chart_says_so)
+{
+    NEED_BIN();
+    replay_mm("tl.csv", "r.csv", "hm.csv");
+    char *hm = slurp(tmp_path("hm.csv"), NULL);
+    ck_assert_ptr_nonnull(hm);
+    int mm = count_lines_with(hm, ",mm:mm-implicit.c,"), bf = count_lines_with(hm, ",best-fit,");
+    ck_assert_msg(mm > 10 && bf > 10, "%d mm and %d best-fit rows in:\n%.400s", mm, bf, hm);
+    ck_assert_int_eq(count_lines_with(hm, ",used\n") + count_lines_with(hm, ",unknown\n") +
+                         count_lines_with(hm, ",free\n"),
+                     mm + bf);
+    for (const char *line = hm; (line = strstr(line, ",mm:mm-implicit.c,")) != NULL; line++) {
+        const char *end = strchr(line, '\n');
+        ck_assert_msg(end && strncmp(end - 5, ",free", 5) != 0, "a solution's gap called free: %.80s", line);
+    }
+    ck_assert_int_gt(count_lines_with(hm, ",unknown\n"), 0);
+    for (const char *line = hm; (line = strstr(line, ",best-fit,")) != NULL; line++) {
+        const char *end = strchr(line, '\n');
+        ck_assert_msg(end && strncmp(end - 8, ",unknown", 8) != 0, "a policy's block called unknown: %.80s", line);
+    }
+    free(hm);
+
+    KEEP("heapmap", tmp_path("hm.csv"));
+    char *r = kept("raster.txt"), *p = kept("panels.tsv");
+    ck_assert_uint_eq(panel_cells(r, "mm:mm-implicit.c", "35"), 0);
+    ck_assert_uint_gt(panel_cells(r, "mm:mm-implicit.c", "67"), 0);
+    ck_assert_uint_gt(panel_cells(r, "mm:mm-implicit.c", "1"), 0);
+    ck_assert_uint_eq(panel_cells(r, "best-fit", "67"), 0);
+    ck_assert_uint_gt(panel_cells(r, "best-fit", "3"), 0);
+    const char *row = strstr(p, "\nmm:mm-implicit.c\t");
+    ck_assert_msg(row != NULL, "no mm panel:\n%s", p);
+    int fields = 0;
+    const char *mixed = row + 1;
+    for (; *mixed && fields < 9; mixed++)
+        fields += *mixed == '\t';
+    ck_assert_msg(strncmp(mixed, "0\t", 2) == 0, "the mm panel has mixed cells: %.80s", row + 1);
+    ck_assert_msg(strstr(kept("chart.tsv"),
+                         "note\tmm:mm-implicit.c: block layout unknown to heaplab: gaps drawn as unknown\n"),
+                  "no note on the heap map");
 }
 END_TEST
 
@@ -1515,6 +1708,44 @@ START_TEST(twelve_styles_stay_apart_in_greyscale)
 }
 END_TEST
 
+/* The colours a script lists for the heap map's states: each "#RRGGBB"
+ * after `from` up to the next `to`, in order, into c; how many. */
+static size_t state_colours(const char *script, const char *from, const char *to, char c[16][8])
+{
+    const char *src = getenv("HEAPLAB_SRCDIR");
+    char path[1200];
+    snprintf(path, sizeof path, "%s/plots/%s", src && *src ? src : ".", script);
+    char *text = slurp(path, NULL);
+    ck_assert_msg(text != NULL, "%s: %s", path, strerror(errno));
+    const char *p = strstr(text, from), *end = p ? strstr(p, to) : NULL;
+    ck_assert_msg(p && end, "%s: no %s...%s", path, from, to);
+    size_t n = 0;
+    for (; p < end && n < 16; p++)
+        if (*p == '#' && strspn(p + 1, "0123456789abcdefABCDEF") == 6)
+            snprintf(c[n++], 8, "%.7s", p);
+    free(text);
+    return n;
+}
+
+/* The heap map's states - beyond the heap, payload, headers, free, mapped,
+ * mixed, unknown, payload + unknown - are as many grey levels at least
+ * MIN_GREY_STEP apart, and the same colours in both scripts. */
+START_TEST(heap_map_states_stay_apart_in_greyscale)
+{
+    char py[16][8], gp[16][8];
+    size_t n = state_colours("heapmap.py", "STATES = [", "]\n", py);
+    ck_assert_uint_eq(n, 8);
+    ck_assert_uint_eq(state_colours("heapmap.gp", "array SCOL[", "]\n", gp), n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_msg(strcasecmp(py[i], gp[i]) == 0, "state %zu: %s in heapmap.py, %s in heapmap.gp", i, py[i],
+                      gp[i]);
+        for (size_t j = 0; j < i; j++)
+            ck_assert_msg(fabs(luma(py[i]) - luma(py[j])) >= MIN_GREY_STEP, "states %zu (%s) and %zu (%s) are %.3f "
+                          "apart in grey", j, py[j], i, py[i], fabs(luma(py[i]) - luma(py[j])));
+    }
+}
+END_TEST
+
 /* heaplab plot hands the script the registry's names in $HEAPLAB_POLICIES
  * (the "gnuplot" here writes what it got). */
 START_TEST(the_scripts_get_the_registry)
@@ -1547,6 +1778,7 @@ Suite *make_plot_suite(void)
     tcase_add_loop_test(tc, every_kind_draws_a_png_and_an_svg_of_the_size_asked, 0, (int)NKINDS * 2);
     tcase_add_test(tc, other_sizes_are_honoured);
     tcase_add_test(tc, a_zoomed_heap_map_draws_in_both_backends);
+    tcase_add_test(tc, unknown_bytes_draw_in_both_backends);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");
@@ -1576,6 +1808,8 @@ Suite *make_plot_suite(void)
     tcase_set_timeout(tc, 180);
     tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
     tcase_add_test(tc, mm_rows_have_no_fragmentation_and_the_chart_says_so);
+    tcase_add_test(tc, heap_map_unknown_bytes_are_never_free);
+    tcase_add_test(tc, mm_heap_map_gaps_are_unknown_and_the_chart_says_so);
     tcase_add_test(tc, the_mean_averages_the_same_traces_for_every_series);
     tcase_add_test(tc, presets_are_told_apart_and_duplicates_refused);
     tcase_add_test(tc, title_label_only_and_trace);
@@ -1590,6 +1824,7 @@ Suite *make_plot_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, every_registry_policy_gets_a_style_of_its_own, 0, 2);
     tcase_add_test(tc, twelve_styles_stay_apart_in_greyscale);
+    tcase_add_test(tc, heap_map_states_stay_apart_in_greyscale);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -5,8 +5,9 @@
  * The solution's block layout is its own, so a heap map shows what the
  * harness knows: each live payload (offset from mem_heap_lo, the bytes
  * asked for) as used, and every other byte of [mem_heap_lo, mem_heap_hi]
- * - the solution's headers, padding and free blocks alike - as free.  The
- * timeline gives what is known for certain - the live bytes and the heap's
+ * as unknown: the solution's headers, footers, padding and free blocks,
+ * which the harness cannot tell apart (calling them free would claim free
+ * blocks a solution may not have).  The timeline gives what is known for certain - the live bytes and the heap's
  * size - and leaves free_bytes, largest_free, internal_frag and
  * external_frag empty (not available), like the at-peak result columns:
  * the gaps between payloads are headers, footers and padding as much as
@@ -92,7 +93,8 @@ static void map_row(uint64_t done, uint64_t off, uint64_t size, const char *stat
     hl_heapmap_row(mm_run.smp.heapmap, mm_run.r->trace, mm_run.r->policy, done, (long long)off, size, 0, state);
 }
 
-/* The heap-map rows after `done` operations: the payloads and the gaps. */
+/* The heap-map rows after `done` operations: the payloads, and the gaps
+ * between them as unknown. */
 static void map_rows(uint64_t done)
 {
     struct span *sp = malloc((mm_run.live_n ? mm_run.live_n : 1) * sizeof *sp);
@@ -110,7 +112,7 @@ static void map_rows(uint64_t done)
     for (size_t i = 0; i <= k; i++) {
         uint64_t off = i < k ? sp[i].at - lo : heap;
         if (off > at) /* the gap before this payload (or the heap's end) */
-            map_row(done, at, off - at, "free");
+            map_row(done, at, off - at, "unknown");
         if (i < k) {
             map_row(done, off, sp[i].size, "used");
             at = off + sp[i].size;

@@ -12,9 +12,12 @@
  *            most a few hundred snapshots per policy, evenly spread, and
  *            bins each into a few hundred address columns (within --addr
  *            and --ops), each showing "mixed" when it holds bytes of a
- *            block in use and of a free block, else the state that holds
- *            most of its bytes; the scripts draw that raster (panels.tsv
- *            and raster.txt in the data folder).
+ *            block in use and of a free block, "payload + unknown" when it
+ *            holds bytes in use and bytes a malloc-lab solution keeps
+ *            between its payloads (unknown: headers or free blocks, heaplab
+ *            cannot tell), else the state that holds most of its bytes;
+ *            the scripts draw that raster (panels.tsv and raster.txt in the
+ *            data folder).
  *   sizes    reads trace files through the trace parser and hands over how
  *            often each request size occurs (trace, size, count).
  *
@@ -72,7 +75,10 @@ static const char usage_text[] =
     "  heapmap     address against time, used/free/header/mapped, a panel per policy,\n"
     "              one trace (replay --heapmap CSV); a cell holding a byte of a block\n"
     "              in use and a byte of a free block is mixed, any other shows the\n"
-    "              state with most of its bytes\n"
+    "              state with most of its bytes; mm:FILE panels draw the bytes\n"
+    "              between payloads as unknown, never free (heaplab does not know\n"
+    "              a solution's block layout), a cell with payload and unknown\n"
+    "              bytes as payload + unknown, and the chart says so\n"
     "  sizes       request-size histogram and CDF (trace files, or a\n"
     "              trace,size,count CSV)\n"
     "  scaling     ops/s against live blocks (make scaling's CSV)\n"

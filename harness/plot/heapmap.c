@@ -6,11 +6,17 @@
  * each binned into at most a few hundred address columns.  A cell that
  * holds bytes of a block in use and bytes of a free block (a header counts
  * with its block) is "mixed": a majority vote would hide the small blocks
- * between free ones that make a heap fragmented.  Any other cell shows the
- * state that holds most of its bytes.  --addr and --ops zoom: they
- * restrict the raster before binning, so a narrow range shows single
- * blocks.  Two passes over the input: the first checks it and finds the
- * snapshots and the heap's extent, the second bins the snapshots drawn.
+ * between free ones that make a heap fragmented.  A malloc-lab solution's
+ * bytes between payloads are "unknown" (its headers, footers, padding or
+ * free blocks: heaplab cannot tell which), also when an older CSV calls
+ * them free; they never make a cell mixed, so the chart claims no free
+ * byte heaplab does not know of.  A cell with bytes in use and unknown
+ * bytes is "payload + unknown", the mixed cell of a solution.  Any other
+ * cell shows the state that holds most of its bytes.  --addr and --ops
+ * zoom: they restrict the raster before binning, so a narrow range shows
+ * single blocks.  Two passes over the input: the first checks it and finds
+ * the snapshots and the heap's extent, the second bins the snapshots
+ * drawn.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -22,19 +28,21 @@
 #include "util.h"
 
 /* What a cell shows: the digit raster.txt holds for it. */
-enum cell { CELL_EMPTY, CELL_USED, CELL_HEADER, CELL_FREE, CELL_MAPPED, CELL_MIXED };
+enum cell { CELL_EMPTY, CELL_USED, CELL_HEADER, CELL_FREE, CELL_MAPPED, CELL_MIXED, CELL_UNKNOWN, CELL_USED_UNKNOWN };
 
 /* What a cell's bytes are counted as.  The headers of free blocks are
  * counted apart from those of blocks in use: both are drawn as headers,
  * but a cell is mixed by the blocks its bytes belong to. */
-enum slot { S_PAYLOAD, S_HEADER, S_FREE, S_FREE_HEADER, S_MAPPED, NSLOT };
+enum slot { S_PAYLOAD, S_HEADER, S_FREE, S_FREE_HEADER, S_MAPPED, S_UNKNOWN, NSLOT };
 
 struct panel {
     struct hl_plot_name *pol; /* its policy (ops: the snapshots) */
     uint64_t *sel;    /* the ops of the rows drawn, ascending */
     size_t rows;
-    float *acc;    /* rows x cols x NSLOT bytes */
-    size_t nmixed; /* its mixed cells */
+    float *acc;           /* rows x cols x NSLOT bytes */
+    size_t nmixed;        /* its mixed cells */
+    size_t nunknown;      /* its unknown cells */
+    size_t nused_unknown; /* its payload + unknown cells */
 };
 
 /* The raster's columns: bytes [lo, lo + bytes) of the heap, bpc a column. */
@@ -95,20 +103,26 @@ static void bin_range(float *row, const struct span *sp, uint64_t a, uint64_t b,
 
 /* What a cell of `width` bytes shows: mixed when it holds a byte of a
  * block in use and a byte of a free block (mapped blocks take no part),
+ * else payload + unknown when it holds a byte in use and an unknown byte,
  * else the state holding most of its bytes; on a tie the rarer state wins
- * (free, header, mapped before used and empty). */
+ * (free, header, mapped, unknown before used and empty). */
 static enum cell cell_state(const float *v, uint64_t width)
 {
-    if (v[S_PAYLOAD] + v[S_HEADER] > 0 && v[S_FREE] + v[S_FREE_HEADER] > 0)
+    int in_use = v[S_PAYLOAD] + v[S_HEADER] > 0;
+    if (in_use && v[S_FREE] + v[S_FREE_HEADER] > 0)
         return CELL_MIXED;
+    if (in_use && v[S_UNKNOWN] > 0)
+        return CELL_USED_UNKNOWN;
     float by[] = {
-        [CELL_EMPTY] = (float)width - (v[S_PAYLOAD] + v[S_HEADER] + v[S_FREE] + v[S_FREE_HEADER] + v[S_MAPPED]),
+        [CELL_EMPTY] = (float)width -
+                       (v[S_PAYLOAD] + v[S_HEADER] + v[S_FREE] + v[S_FREE_HEADER] + v[S_MAPPED] + v[S_UNKNOWN]),
         [CELL_USED] = v[S_PAYLOAD],
         [CELL_HEADER] = v[S_HEADER] + v[S_FREE_HEADER],
         [CELL_FREE] = v[S_FREE],
         [CELL_MAPPED] = v[S_MAPPED],
+        [CELL_UNKNOWN] = v[S_UNKNOWN],
     };
-    static const enum cell order[] = {CELL_FREE, CELL_HEADER, CELL_MAPPED, CELL_USED, CELL_EMPTY};
+    static const enum cell order[] = {CELL_FREE, CELL_HEADER, CELL_MAPPED, CELL_UNKNOWN, CELL_USED, CELL_EMPTY};
     enum cell best = CELL_EMPTY;
     float bestv = -1;
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
@@ -225,6 +239,9 @@ static int heapmap_pass(const struct hl_plot_kind *k, char **files, int nfiles, 
             float *row = pn->acc + r * sp->cols * NSLOT;
             if (rec.state == HL_PLOT_MAPPED) {
                 bin_range(row, sp, off, off + size, S_MAPPED);
+            } else if (rec.state == HL_PLOT_UNKNOWN || (rec.state == HL_PLOT_FREE && hl_plot_is_mm(rec.vals[1]))) {
+                /* a solution's gap: an older CSV calls it free */
+                bin_range(row, sp, off, off + size, S_UNKNOWN);
             } else {
                 int is_free = rec.state == HL_PLOT_FREE;
                 bin_range(row, sp, off, off + hdr, is_free ? S_FREE_HEADER : S_HEADER);
@@ -237,8 +254,8 @@ static int heapmap_pass(const struct hl_plot_kind *k, char **files, int nfiles, 
     return 0;
 }
 
-/* Write raster.txt and then panels.tsv (with each panel's mixed cells)
- * into dir. */
+/* Write raster.txt and then panels.tsv (with each panel's mixed, unknown
+ * and payload + unknown cells) into dir. */
 static int write_raster(const char *dir, struct panel *panels, size_t np, const struct span *sp)
 {
     char path[4096];
@@ -262,6 +279,8 @@ static int write_raster(const char *dir, struct panel *panels, size_t np, const 
                 uint64_t width = c == cols - 1 && sp->bytes % sp->bpc ? sp->bytes % sp->bpc : sp->bpc;
                 enum cell cell = cell_state(row + c * NSLOT, width);
                 panels[i].nmixed += cell == CELL_MIXED;
+                panels[i].nunknown += cell == CELL_UNKNOWN;
+                panels[i].nused_unknown += cell == CELL_USED_UNKNOWN;
                 line[2 * c] = (char)('0' + cell);
                 line[2 * c + 1] = ' ';
             }
@@ -276,13 +295,15 @@ static int write_raster(const char *dir, struct panel *panels, size_t np, const 
     FILE *pf = fopen(path, "w");
     if (!pf)
         return hl_plot_fail("%s: %s", path, strerror(errno));
-    fputs("policy\top_first\top_last\trows\tcols\toffset_first\toffset_last\tbytes\tbytes_per_col\tmixed_cells\n",
+    fputs("policy\top_first\top_last\trows\tcols\toffset_first\toffset_last\tbytes\tbytes_per_col\tmixed_cells\t"
+          "unknown_cells\tpayload_unknown_cells\n",
           pf);
     for (size_t i = 0; i < np; i++)
-        fprintf(pf, "%s\t%llu\t%llu\t%zu\t%zu\t%llu\t%llu\t%llu\t%llu\t%zu\n", panels[i].pol->s,
+        fprintf(pf, "%s\t%llu\t%llu\t%zu\t%zu\t%llu\t%llu\t%llu\t%llu\t%zu\t%zu\t%zu\n", panels[i].pol->s,
                 (unsigned long long)panels[i].sel[0], (unsigned long long)panels[i].sel[panels[i].rows - 1],
                 panels[i].rows, cols, (unsigned long long)sp->lo, (unsigned long long)(sp->lo + sp->bytes - 1),
-                (unsigned long long)sp->bytes, (unsigned long long)sp->bpc, panels[i].nmixed);
+                (unsigned long long)sp->bytes, (unsigned long long)sp->bpc, panels[i].nmixed, panels[i].nunknown,
+                panels[i].nused_unknown);
     bad |= fclose(pf) != 0;
     return bad ? hl_plot_fail("%s: %s", dir, strerror(errno)) : 0;
 }

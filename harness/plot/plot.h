@@ -122,7 +122,9 @@ struct hl_plot_opts {
     const char *addr, *ops; /* heapmap: --addr, --ops (hl_plot_zoom_parse), or NULL */
 };
 
-enum hl_plot_state { HL_PLOT_USED, HL_PLOT_FREE, HL_PLOT_MAPPED };
+/* A heap-map row's state; unknown: bytes that are not a payload of a
+ * malloc-lab solution (its headers, footers, padding or free blocks). */
+enum hl_plot_state { HL_PLOT_USED, HL_PLOT_FREE, HL_PLOT_MAPPED, HL_PLOT_UNKNOWN };
 
 /* One checked record: vals[i] is k->cols[i]'s text, num[i] its number
  * (NaN when empty), count[i] its integer (integer columns), state its
@@ -179,6 +181,10 @@ int hl_plot_read_tables(const struct hl_plot_kind *k, char **files, int nfiles, 
 
 /* ---- series: series.c ------------------------------------------------------------------ */
 
+/* Whether policy names a malloc-lab solution (mm:FILE): heaplab knows its
+ * payloads, not its block layout. */
+int hl_plot_is_mm(const char *policy);
+
 /* Turn the raw data file dir/data.tsv (every kind but heapmap) into what
  * the script draws, and write dir/chart.tsv beside it.  A series is a
  * (policy, preset) pair - for sizes, a trace file - and:
@@ -206,10 +212,11 @@ int hl_plot_read_tables(const struct hl_plot_kind *k, char **files, int nfiles, 
 int hl_plot_finish(const struct hl_plot_kind *k, const struct hl_plot_opts *o, char **files, int nfiles,
                    const char *dir, const char **trace_out, struct hl_plot_input *in);
 
-/* The heap map's dir/chart.tsv (the title alone) and dir/labels.tsv (a
- * policy<TAB>label line per panel of panels.tsv: --label); --only is
- * applied by hl_plot_only_copy before the heap map is read.  0, or 2 after
- * a message. */
+/* The heap map's dir/chart.tsv (the title, and a note per mm:FILE panel:
+ * its gaps are drawn as unknown) and dir/labels.tsv (a policy<TAB>label
+ * line per panel of panels.tsv: --label); --only is applied by
+ * hl_plot_only_copy before the heap map is read.  0, or 2 after a
+ * message. */
 int hl_plot_finish_heapmap(const struct hl_plot_opts *o, const char *dir);
 
 /* Copy the CSV rows of the series --only names from files into dir/PATH

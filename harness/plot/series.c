@@ -98,7 +98,7 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
-static int is_mm(const char *policy) { return strncmp(policy, "mm:", 3) == 0; }
+int hl_plot_is_mm(const char *policy) { return strncmp(policy, "mm:", 3) == 0; }
 
 /* Room in *v (an array of *cap elements of `size` bytes) for element n:
  * the array doubled when full.  0, or -1 out of memory (*v unchanged). */
@@ -344,7 +344,7 @@ static const char *row_policy(const struct finish *F, char *const *f)
  * layout), whatever an older timeline says. */
 static unsigned row_values(const struct finish *F, char *const *f)
 {
-    if (F->k->value2 && is_mm(row_policy(F, f)))
+    if (F->k->value2 && hl_plot_is_mm(row_policy(F, f)))
         return 0;
     unsigned has = 0;
     if (F->vi >= 0 && *f[F->vi])
@@ -513,7 +513,7 @@ static int choose_keys(struct finish *F, const char **trace_out)
         for (size_t i = 0; i < F->nc; i++)
             if (F->s[F->c[i].series].selected) {
                 drawable |= F->c[i].drawable > 0;
-                mm |= F->k->value2 && is_mm(F->s[F->c[i].series].policy) && F->c[i].rows;
+                mm |= F->k->value2 && hl_plot_is_mm(F->s[F->c[i].series].policy) && F->c[i].rows;
             }
         if (!drawable && mm)
             return hl_plot_fail("%s: no fragmentation to draw: heaplab does not know a malloc-lab solution's block "
@@ -777,7 +777,7 @@ static void notes(struct finish *F)
             failed += c->failed;
             has |= c->has;
         }
-        if (F->k->value2 && is_mm(s->policy) && rows) {
+        if (F->k->value2 && hl_plot_is_mm(s->policy) && rows) {
             note(F, "%s: block layout unknown to heaplab, fragmentation not drawn", s->label);
             continue;
         }
@@ -1142,6 +1142,12 @@ int hl_plot_finish_heapmap(const struct hl_plot_opts *o, const char *dir)
     }
     if (!rc)
         rc = apply_labels(&F);
+    /* like the frag chart's: what a solution's panel cannot show */
+    for (size_t i = 0; i < F.ns && !rc; i++)
+        if (hl_plot_is_mm(F.s[i].policy))
+            note(&F, "%s: block layout unknown to heaplab: gaps drawn as unknown", F.s[i].label);
+    if (!rc && F.nomem)
+        rc = hl_plot_fail("%s", strerror(ENOMEM));
     FILE *out = rc ? NULL : fopen(lpath, "w");
     if (!rc && !out)
         rc = hl_plot_fail("%s: %s", lpath, strerror(errno));
@@ -1152,8 +1158,10 @@ int hl_plot_finish_heapmap(const struct hl_plot_opts *o, const char *dir)
         if (fclose(out) != 0)
             rc = hl_plot_fail("%s: %s", lpath, strerror(errno));
     }
+    if (!rc)
+        rc = write_chart(dir, "heapmap", o, F.notes, F.nnotes, NULL);
     finish_free(&F);
-    return rc ? rc : write_chart(dir, "heapmap", o, NULL, 0, NULL);
+    return rc;
 }
 
 int hl_plot_only_copy(const struct hl_plot_kind *k, const struct hl_plot_opts *o, char **files, int nfiles,

@@ -24,7 +24,7 @@ enum coltype {
     C_STR,   /* a string: trace, policy */
     C_NUM,   /* a finite number, or empty (not available) */
     C_COUNT, /* a non-negative integer, never empty */
-    C_STATE, /* used, free or mapped */
+    C_STATE, /* used, free, mapped or unknown */
 };
 
 struct hl_plot_column {
@@ -99,8 +99,8 @@ static int parse_num(const char *s, double *out)
 
 static int parse_state(const char *s, enum hl_plot_state *out)
 {
-    static const char *const names[] = {"used", "free", "mapped"};
-    for (int i = 0; i < 3; i++)
+    static const char *const names[] = {"used", "free", "mapped", "unknown"};
+    for (int i = 0; i < 4; i++)
         if (strcmp(s, names[i]) == 0) {
             *out = (enum hl_plot_state)i;
             return 0;
@@ -245,7 +245,8 @@ static int check_record(struct hl_csv *c, const struct hl_plot_kind *k, const in
             break;
         case C_STATE:
             if (parse_state(v, &rec->state))
-                return hl_plot_bad_input(c->path, c->line, "%s: '%s' is not used, free or mapped", k->cols[i].name, v);
+                return hl_plot_bad_input(c->path, c->line, "%s: '%s' is not used, free, mapped or unknown",
+                                         k->cols[i].name, v);
             break;
         }
     }
