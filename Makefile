@@ -33,7 +33,8 @@
 #   harness/util         helpers every harness layer shares
 #   policies             the placement policies, against include/heaplab/policy.h
 #   core                 the heap: blocks, sources, the mmap path, cache, checker
-#   lib                  data structures any layer may use (the red-black tree)
+#   lib                  what any layer may use: the red-black tree, number parsing
+#                        and messages without allocation (text.c)
 #   include              the public headers
 
 SANITIZER ?=
@@ -57,8 +58,8 @@ CPPFLAGS += -D_GNU_SOURCE -Iinclude
 INC_lib := -Ilib
 INC_core := -Icore
 INC_policies := -Ipolicies -Ilib
-INC_util := -Iharness/util
-INC_replay := -Iharness/replay -Ilib $(INC_util)
+INC_util := -Iharness/util -Ilib
+INC_replay := -Iharness/replay $(INC_util)
 INC_adapters := -Iharness/adapters $(INC_replay)
 INC_conformance := -Iharness/conformance $(INC_replay)
 INC_plot := -Iharness/plot $(INC_replay)
