@@ -82,3 +82,17 @@ void hl_msg_put_u64(char *buf, size_t cap, size_t *n, uint64_t v)
     while (v /= 10);
     hl_msg_put(buf, cap, n, d + i);
 }
+
+void hl_msg_put_hex(char *buf, size_t cap, size_t *n, uint64_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    char d[19]; /* 0x and 16 digits */
+    size_t i = sizeof d - 1;
+    d[i] = 0;
+    do
+        d[--i] = digits[v & 15];
+    while (v >>= 4);
+    d[--i] = 'x';
+    d[--i] = '0';
+    hl_msg_put(buf, cap, n, d + i);
+}

@@ -32,4 +32,7 @@ void hl_msg_put(char *buf, size_t cap, size_t *n, const char *s);
 /* As hl_msg_put, for v in decimal. */
 void hl_msg_put_u64(char *buf, size_t cap, size_t *n, uint64_t v);
 
+/* As hl_msg_put, for v in hexadecimal with 0x in front (an address). */
+void hl_msg_put_hex(char *buf, size_t cap, size_t *n, uint64_t v);
+
 #endif
