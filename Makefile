@@ -192,6 +192,9 @@ $(BUILD)/tests/suites.h: $(filter tests/check_%.c,$(TEST_SRC))
 	  sed -n 's/^Suite \*make_\([a-z0-9_]*\)_suite(void)$$/    X(\1) \\/p' $^; echo; } > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/tests/run_tests.o: $(BUILD)/tests/suites.h
+# the preload suite links libheaplab.a into a program of its own: with the
+# flags the library was built with
+$(BUILD)/tests/check_preload.o: CPPFLAGS += -DHEAPLAB_SANFLAGS='"$(SANFLAGS)"'
 
 $(LIB): $(LIB_OBJ)
 	$(call say,AR,$@)
