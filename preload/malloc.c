@@ -430,14 +430,16 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 }
 
 /* glibc's memalign: an alignment that is not a power of two is rounded up
- * to one; one too large to round is EINVAL. */
+ * to one (0 is malloc); one too large to round is EINVAL. */
 EXPORT void *memalign(size_t align, size_t n)
 {
     if (align > SIZE_MAX / 2 + 1) {
         errno = EINVAL;
         return NULL;
     }
-    if (align & (align - 1))
+    if (align == 0)
+        align = 1;
+    else if (align & (align - 1))
         align = (size_t)1 << (64 - __builtin_clzll((unsigned long long)align));
     return do_memalign(align, n);
 }

@@ -16,7 +16,7 @@
 #include "options.h"
 #include "text.h"
 
-const struct hl_option hl_options[HL_OPT_COUNT] = {
+const struct hl_option hl_option_table[HL_OPT_COUNT] = {
 #define HL_OPTION_ENTRY(id, kind, def, choices, help) {"HEAPLAB_" #id, kind, def, choices, help},
     HL_PRELOAD_OPTIONS(HL_OPTION_ENTRY)
 #undef HL_OPTION_ENTRY
@@ -122,7 +122,7 @@ static const char *choice_list(const char *choices, char *buf, size_t cap)
 
 static void load_one(struct hl_options *o, enum hl_option_id id)
 {
-    const struct hl_option *opt = &hl_options[id];
+    const struct hl_option *opt = &hl_option_table[id];
     struct hl_option_value *v = &o->v[id];
     const char *value = getenv(opt->name);
     v->set = value && *value;

@@ -26,7 +26,7 @@ struct hl_option {
 };
 
 /* The table, in heaplab/preload.h's order. */
-extern const struct hl_option hl_options[HL_OPT_COUNT];
+extern const struct hl_option hl_option_table[HL_OPT_COUNT];
 
 struct hl_option_value {
     int set;         /* given in the environment, not a default */

@@ -132,6 +132,9 @@ static void mode_exports(void)
     p = keep(memalign(48, 10)); /* glibc rounds up to 64 */
     CHECK(p && aligned(p, 64));
     free(p);
+    p = keep(memalign(0, 10)); /* glibc: malloc */
+    CHECK(p && aligned(p, 16));
+    free(p);
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     p = keep(valloc(10));
     CHECK(p && aligned(p, page));
