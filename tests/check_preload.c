@@ -32,60 +32,18 @@ static struct {
     char api[300];     /* preload-api */
 } pl;
 
-struct run {
-    int status;       /* exit status, or 128 + signal */
-    int sig;          /* the signal that ended it, or 0 */
-    char out[16384];  /* standard output */
-    char err[8192];   /* standard error */
-};
-
-static void slurp(int fd, char *buf, size_t len)
-{
-    size_t n = 0;
-    ssize_t r;
-    lseek(fd, 0, SEEK_SET);
-    while (n + 1 < len && (r = read(fd, buf + n, len - 1 - n)) > 0)
-        n += (size_t)r;
-    buf[n] = 0;
-}
-
 /* Run argv (NULL-terminated) with the "NAME=VALUE" settings of env
  * (NULL-terminated, or NULL) added to the environment. */
-static struct run *run_env(const char *const *env, const char *const *argv)
+static struct tl_run *run_env(const char *const *env, const char *const *argv)
 {
-    static struct run r;
-    char outf[300], errf[300];
-    snprintf(outf, sizeof outf, "%s/out-XXXXXX", pl.dir);
-    snprintf(errf, sizeof errf, "%s/err-XXXXXX", pl.dir);
-    int out = mkstemp(outf), err = mkstemp(errf);
-    ck_assert(out >= 0 && err >= 0);
-    unlink(outf);
-    unlink(errf);
-    fflush(NULL);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        dup2(out, 1);
-        dup2(err, 2);
-        for (int i = 0; env && env[i]; i++)
-            putenv((char *)env[i]);
-        execvp(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    r.sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + r.sig;
-    slurp(out, r.out, sizeof r.out);
-    slurp(err, r.err, sizeof r.err);
-    close(out);
-    close(err);
+    static struct tl_run r;
+    tl_run(&r, env, argv);
     return &r;
 }
 
 /* heaplab run -p POLICY [env settings] -- ARGS...: the arguments after
  * policy up to NULL. */
-static struct run *under(const char *policy, const char *const *env, const char *arg0, ...)
+static struct tl_run *under(const char *policy, const char *const *env, const char *arg0, ...)
 {
     const char *argv[24] = {pl.bin, "run", "-p", policy, "--", arg0};
     int n = 6;
@@ -109,6 +67,18 @@ static struct run *under(const char *policy, const char *const *env, const char 
 #define ASSERT_OK(r, what)                                                                         \
     ck_assert_msg((r)->status == 0 && strstr((r)->out, "ok\n"), "%s: status %d\n%s%s", (what),     \
                   (r)->status, (r)->out, (r)->err)
+
+/* preload-api MODE [ARG] under the policy at loop index i, with the
+ * settings of env: its checks all hold. */
+static void api_ok(int i, const char *const *env, const char *mode, const char *arg)
+{
+    const struct hl_policy *pol = tl_policy_at(i);
+    if (!pol)
+        return;
+    SKIP_UNLESS_READY();
+    struct tl_run *r = under(pol->name, env, pl.api, mode, arg, NULL);
+    ASSERT_OK(r, pol->name);
+}
 
 /* ---- building the programs (once, in the runner) ----------------------------------- */
 
@@ -231,7 +201,7 @@ START_TEST(every_export_works)
 {
     TL_POLICY(pol);
     SKIP_UNLESS_READY();
-    struct run *r = under(pol->name, NULL, pl.api, "exports", NULL);
+    struct tl_run *r = under(pol->name, NULL, pl.api, "exports", NULL);
     ASSERT_OK(r, pol->name);
     ck_assert_msg(strstr(r->err, "Arena 0:\nsystem bytes     = "), "malloc_stats wrote: %s", r->err);
 }
@@ -239,10 +209,7 @@ END_TEST
 
 START_TEST(failed_allocation_is_null_with_enomem)
 {
-    TL_POLICY(pol);
-    SKIP_UNLESS_READY();
-    struct run *r = under(pol->name, NULL, pl.api, "enomem", NULL);
-    ASSERT_OK(r, pol->name);
+    api_ok(_i, NULL, "enomem", NULL);
 }
 END_TEST
 
@@ -250,10 +217,7 @@ END_TEST
  * run, and the program's constructor before main */
 START_TEST(allocation_before_main_starts_the_heap)
 {
-    TL_POLICY(pol);
-    SKIP_UNLESS_READY();
-    struct run *r = under(pol->name, NULL, pl.api, "ctor", NULL);
-    ASSERT_OK(r, pol->name);
+    api_ok(_i, NULL, "ctor", NULL);
 }
 END_TEST
 
@@ -262,7 +226,7 @@ START_TEST(double_free_is_one_line_and_abort)
 {
     TL_POLICY(pol);
     SKIP_UNLESS_READY();
-    struct run *r = under(pol->name, NULL, pl.api, "double-free", NULL);
+    struct tl_run *r = under(pol->name, NULL, pl.api, "double-free", NULL);
     ck_assert_msg(r->sig == SIGABRT, "%s: status %d, stderr: %s", pol->name, r->status, r->err);
     const char *want = "heaplab: free(): double free at 0x";
     ck_assert_msg(strncmp(r->err, want, strlen(want)) == 0, "%s: %s", pol->name, r->err);
@@ -278,7 +242,7 @@ START_TEST(checker_catches_an_overrun_before_free)
     TL_POLICY(pol);
     SKIP_UNLESS_READY();
     const char *env[] = {"HEAPLAB_CHECK=1", NULL};
-    struct run *r = under(pol->name, env, pl.api, "overrun", NULL);
+    struct tl_run *r = under(pol->name, env, pl.api, "overrun", NULL);
     ck_assert_msg(r->sig == SIGABRT, "%s: status %d, stderr: %s", pol->name, r->status, r->err);
     const char *want = "heaplab: heap check failed before free(0x";
     ck_assert_msg(strncmp(r->err, want, strlen(want)) == 0, "%s: %s", pol->name, r->err);
@@ -288,22 +252,15 @@ END_TEST
 
 START_TEST(checker_every_operation_passes_a_sound_program)
 {
-    TL_POLICY(pol);
-    SKIP_UNLESS_READY();
     const char *env[] = {"HEAPLAB_CHECK=1", NULL};
-    struct run *r = under(pol->name, env, pl.api, "exports", NULL);
-    ASSERT_OK(r, pol->name);
-    r = under(pol->name, env, pl.api, "threads", "2000", NULL);
-    ASSERT_OK(r, pol->name);
+    api_ok(_i, env, "exports", NULL);
+    api_ok(_i, env, "threads", "2000");
 }
 END_TEST
 
 START_TEST(threads_share_the_heap)
 {
-    TL_POLICY(pol);
-    SKIP_UNLESS_READY();
-    struct run *r = under(pol->name, NULL, pl.api, "threads", NULL);
-    ASSERT_OK(r, pol->name);
+    api_ok(_i, NULL, "threads", NULL);
 }
 END_TEST
 
@@ -311,10 +268,7 @@ END_TEST
  * (a lock held across fork would hang it: the program's alarm ends that) */
 START_TEST(child_of_a_threaded_parent_allocates)
 {
-    TL_POLICY(pol);
-    SKIP_UNLESS_READY();
-    struct run *r = under(pol->name, NULL, pl.api, "fork", NULL);
-    ASSERT_OK(r, pol->name);
+    api_ok(_i, NULL, "fork", NULL);
 }
 END_TEST
 
@@ -329,7 +283,7 @@ START_TEST(cxx_new_and_delete_reach_the_library)
     }
     char prog[300];
     snprintf(prog, sizeof prog, "%s/preload-new", pl.dir);
-    struct run *r = under(pol->name, NULL, prog, NULL);
+    struct tl_run *r = under(pol->name, NULL, prog, NULL);
     ASSERT_OK(r, pol->name);
 }
 END_TEST
@@ -338,7 +292,7 @@ START_TEST(standard_tools_run)
 {
     TL_POLICY(pol);
     SKIP_UNLESS_READY();
-    struct run *r = under(pol->name, NULL, "sh", "-c", "ls -la / | sort | wc -l", NULL);
+    struct tl_run *r = under(pol->name, NULL, "sh", "-c", "ls -la / | sort | wc -l", NULL);
     ck_assert_msg(r->status == 0 && atoi(r->out) > 3, "%s: status %d: %s%s", pol->name, r->status, r->out,
                   r->err);
     ck_assert_str_eq(r->err, "");
@@ -374,7 +328,7 @@ START_TEST(bad_settings_stop_the_program_before_main)
     strcat(want, ")\n");
     const char *argv[] = {pl.api, "main", NULL};
     const char *bogus[] = {ld_preload(), "HEAPLAB_POLICY=bogus", NULL};
-    struct run *r = run_env(bogus, argv);
+    struct tl_run *r = run_env(bogus, argv);
     ck_assert_int_eq(r->status, 2);
     ck_assert_str_eq(r->out, "");
     ck_assert_str_eq(r->err, want);
@@ -415,7 +369,7 @@ START_TEST(stats_at_exit_as_text_and_json_with_the_pid)
     TL_POLICY(pol);
     SKIP_UNLESS_READY();
     const char *argv[] = {pl.bin, "run", "-p", pol->name, "--stats", "--", pl.api, "stats", NULL};
-    struct run *r = run_env(NULL, argv);
+    struct tl_run *r = run_env(NULL, argv);
     ck_assert_int_eq(r->status, 0);
     long pid = atol(r->out);
     char head[128];
@@ -459,7 +413,7 @@ START_TEST(mallopt_before_the_first_allocation)
     }
     char prog[300];
     snprintf(prog, sizeof prog, "%s/preload-mallopt", pl.dir);
-    struct run *r = under(HL_PRELOAD_DEFAULT_POLICY, NULL, prog, NULL);
+    struct tl_run *r = under(HL_PRELOAD_DEFAULT_POLICY, NULL, prog, NULL);
     ASSERT_OK(r, "mallopt");
 }
 END_TEST
@@ -469,7 +423,7 @@ END_TEST
 START_TEST(run_passes_the_exit_status_through)
 {
     SKIP_UNLESS_READY();
-    struct run *r = under("tlsf", NULL, pl.api, "exit", "7", NULL);
+    struct tl_run *r = under("tlsf", NULL, pl.api, "exit", "7", NULL);
     ck_assert_int_eq(r->status, 7);
     r = under("tlsf", NULL, "sh", "-c", "kill -TERM $$", NULL);
     ck_assert_int_eq(r->sig, SIGTERM);
@@ -493,7 +447,7 @@ START_TEST(run_preloads_by_absolute_path)
     SKIP_UNLESS_READY();
     char script[600];
     snprintf(script, sizeof script, "cd / && echo \"$LD_PRELOAD\" && exec %s exports", pl.api);
-    struct run *r = under("rbtree", NULL, "sh", "-c", script, NULL);
+    struct tl_run *r = under("rbtree", NULL, "sh", "-c", script, NULL);
     ck_assert_msg(r->status == 0, "status %d: %s%s", r->status, r->out, r->err);
     ck_assert_msg(r->out[0] == '/' && strstr(r->out, "libheaplab-malloc.so\n"), "%s", r->out);
     ck_assert_msg(strstr(r->out, "\nok\n") != NULL, "%s", r->out);
@@ -507,7 +461,7 @@ START_TEST(static_library_leaves_malloc_alone)
     char prog[300];
     snprintf(prog, sizeof prog, "%s/preload-static", pl.dir);
     const char *argv[] = {prog, NULL};
-    struct run *r = run_env(NULL, argv);
+    struct tl_run *r = run_env(NULL, argv);
     ASSERT_OK(r, "preload-static");
 }
 END_TEST
