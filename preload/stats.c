@@ -90,6 +90,16 @@ static void put_json_string(struct out *o, const char *s)
     put(o, "\"");
 }
 
+/* "name":v, with a comma before all but the first of an object */
+static void put_member(struct out *o, int *first, const char *name, uint64_t v)
+{
+    put(o, *first ? "\"" : ",\"");
+    put(o, name);
+    put(o, "\":");
+    put_u64(o, v);
+    *first = 0;
+}
+
 static void text_report(struct out *o, const struct hl_stats *st, const struct hl_calls *c, const char *policy,
                         uint64_t pid)
 {
@@ -146,22 +156,14 @@ static void json_report(struct out *o, const struct hl_stats *st, const struct h
         put_fixed(o, st->peak_live_bytes, st->peak_heap_bytes, 3);
     else
         put(o, "null");
-    const char *sep = "";
     put(o, ",\"calls\":{");
-#define HL_CALL_JSON(name)                                                                         \
-    put(o, sep);                                                                                   \
-    put(o, "\"" #name "\":");                                                                      \
-    put_u64(o, c->name);                                                                           \
-    sep = ",";
+    int first = 1;
+#define HL_CALL_JSON(name) put_member(o, &first, #name, c->name);
     HL_CALL_KINDS(HL_CALL_JSON)
 #undef HL_CALL_JSON
-    sep = "";
     put(o, "},\"stats\":{");
-#define HL_STATS_JSON(name, doc)                                                                   \
-    put(o, sep);                                                                                   \
-    put(o, "\"" #name "\":");                                                                      \
-    put_u64(o, st->name);                                                                          \
-    sep = ",";
+    first = 1;
+#define HL_STATS_JSON(name, doc) put_member(o, &first, #name, st->name);
     HL_STATS_FIELDS(HL_STATS_JSON)
 #undef HL_STATS_JSON
     put(o, "}}\n");
