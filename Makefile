@@ -1,6 +1,6 @@
 # heaplab - memory-allocator research toolkit
 #
-#   make                 build build/libheaplab.a and build/heaplab
+#   make                 build build/libheaplab.a, build/heaplab and build/libheaplab-malloc.so
 #   make demo            install what is missing, build, replay the traces in $(TRACES), draw every chart
 #                        (the scaling sweep included: about 4 minutes on two cores)
 #   make plots           the charts of the demo replays, every kind, both backends, in $(OUT)/plots/
@@ -22,6 +22,8 @@
 # the headers of its own layer and of the layers under it, nothing else, so a
 # back-edge is a compile error.
 #
+#   preload              the drop-in malloc (build/libheaplab-malloc.so): glibc's malloc API
+#                        over one heap; core, policies and lib again, position-independent
 #   harness/cli          the heaplab command: main.c and one cmd_*.c a subcommand
 #   harness/conformance  the conformance suite (heaplab selftest, plugins, tests)
 #   harness/plot         heaplab plot's pieces: CSV and table input, the heap-map
@@ -33,7 +35,8 @@
 #   harness/util         helpers every harness layer shares
 #   policies             the placement policies, against include/heaplab/policy.h
 #   core                 the heap: blocks, sources, the mmap path, cache, checker
-#   lib                  data structures any layer may use (the red-black tree)
+#   lib                  what any layer may use: the red-black tree, number parsing
+#                        and messages without allocation (text.c)
 #   include              the public headers
 
 SANITIZER ?=
@@ -57,12 +60,13 @@ CPPFLAGS += -D_GNU_SOURCE -Iinclude
 INC_lib := -Ilib
 INC_core := -Icore
 INC_policies := -Ipolicies -Ilib
-INC_util := -Iharness/util
-INC_replay := -Iharness/replay -Ilib $(INC_util)
+INC_util := -Iharness/util -Ilib
+INC_replay := -Iharness/replay $(INC_util)
 INC_adapters := -Iharness/adapters $(INC_replay)
 INC_conformance := -Iharness/conformance $(INC_replay)
 INC_plot := -Iharness/plot $(INC_replay)
 INC_cli := -Iharness/cli $(INC_adapters) -Iharness/conformance -Iharness/plot
+INC_preload := -Ipreload -Ilib
 # the tests are white-box: every layer's headers
 INC_tests := -Itests $(INC_core) $(INC_policies) $(INC_cli)
 INC_bench := $(INC_cli)
@@ -78,6 +82,10 @@ $(BUILD)/harness/plot/%.o: CPPFLAGS += $(INC_plot)
 $(BUILD)/harness/cli/%.o: CPPFLAGS += $(INC_cli)
 $(BUILD)/tests/%.o: CPPFLAGS += $(INC_tests)
 $(BUILD)/bench/%.o: CPPFLAGS += $(INC_bench)
+$(BUILD)/pic/lib/%.o: CPPFLAGS += $(INC_lib)
+$(BUILD)/pic/core/%.o: CPPFLAGS += $(INC_core)
+$(BUILD)/pic/policies/%.o: CPPFLAGS += $(INC_policies)
+$(BUILD)/pic/preload/%.o: CPPFLAGS += $(INC_preload)
 DEPFLAGS = -MMD -MP
 ALL_CFLAGS = $(WARN) $(OPT) $(SANFLAGS) $(CFLAGS)
 LDLIBS += -lpthread -lm -lz -ldl
@@ -109,11 +117,13 @@ HARNESS_SRC := $(filter-out harness/cli/main.c,$(sort $(wildcard harness/*/*.c))
 TEST_SRC := $(sort $(wildcard tests/*.c))
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
+PRELOAD_SRC := $(sort $(wildcard preload/*.c))
 
 LIB := $(BUILD)/libheaplab.a
 HARNESS_LIB := $(BUILD)/libheaplab-harness.a
 BIN := $(BUILD)/heaplab
 TEST_BIN := $(BUILD)/tests/run_tests
+PRELOAD_LIB := $(BUILD)/libheaplab-malloc.so
 
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(POLICY_SRC))
 HARNESS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(HARNESS_SRC))
@@ -121,11 +131,12 @@ TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 EXAMPLES := $(patsubst %.c,$(BUILD)/%.so,$(EXAMPLE_SRC))
 BENCH_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRC))
 BENCH_TOOLS := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))
+PIC_OBJ := $(patsubst %.c,$(BUILD)/pic/%.o,$(CORE_SRC) $(POLICY_SRC) $(PRELOAD_SRC))
 
 OUT ?= out
 
 .PHONY: all test demo plots scaling bench deps layers clean traces examples
-all: $(BIN)
+all: $(BIN) $(PRELOAD_LIB)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -147,6 +158,28 @@ FORCE:
 # heaplab plot runs the scripts in plots/ (HEAPLAB_PLOTS overrides at run time)
 $(BUILD)/harness/plot/backend.o: CPPFLAGS += -DHEAPLAB_PLOTS_DIR='"$(CURDIR)/plots"'
 
+# The drop-in malloc: core, policies and lib compiled again, position-
+# independent and hidden (only preload/'s exports leave the library), with
+# gcc's knowledge of malloc switched off, which would otherwise turn the
+# library's malloc + memset into a call to calloc - its own.  Under
+# SANITIZER=address or thread the library is built without it: those
+# runtimes replace malloc themselves and must be loaded first, so an
+# instrumented malloc could not be preloaded into an ordinary program.
+PIC_CFLAGS := -fPIC -fvisibility=hidden -ffunction-sections -fdata-sections \
+	-fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc -fno-builtin-free \
+	-fno-builtin-aligned_alloc -fno-builtin-posix_memalign
+PRELOAD_SANFLAGS := $(if $(filter undefined,$(SANITIZER)),$(SANFLAGS))
+PRELOAD_CFLAGS = $(WARN) $(OPT) $(PRELOAD_SANFLAGS) $(CFLAGS) $(PIC_CFLAGS)
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(PRELOAD_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(PRELOAD_LIB): $(PIC_OBJ)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(PRELOAD_CFLAGS) $(LDFLAGS) -shared -Wl,--gc-sections -Wl,--no-undefined -o $@ $^ -lpthread
+
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
@@ -159,6 +192,9 @@ $(BUILD)/tests/suites.h: $(filter tests/check_%.c,$(TEST_SRC))
 	  sed -n 's/^Suite \*make_\([a-z0-9_]*\)_suite(void)$$/    X(\1) \\/p' $^; echo; } > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/tests/run_tests.o: $(BUILD)/tests/suites.h
+# the preload suite links libheaplab.a into a program of its own: with the
+# flags the library was built with
+$(BUILD)/tests/check_preload.o: CPPFLAGS += -DHEAPLAB_SANFLAGS='"$(SANFLAGS)"'
 
 $(LIB): $(LIB_OBJ)
 	$(call say,AR,$@)
@@ -202,11 +238,11 @@ deps:
 # the include paths keep each layer to its own headers and those under it;
 # a relative path ("../core/core.h") would walk around them
 layers:
-	@if grep -rn '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*\.\./' lib core policies harness; then \
+	@if grep -rn '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*\.\./' lib core policies preload harness; then \
 	    echo "make layers: an #include climbs out of its layer (use the layer's include path)" >&2; exit 1; fi
 
 test: deps layers
-	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN) examples
+	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN) $(PRELOAD_LIB) examples
 	@HEAPLAB_BIN=$(abspath $(BIN)) HEAPLAB_MALLOCLAB=$(abspath $(HEAPLAB_MALLOCLAB)) \
 		HEAPLAB_SRCDIR=$(CURDIR) $(TEST_BIN)
 
@@ -247,4 +283,4 @@ bench: deps
 clean:
 	rm -rf build build-address build-undefined build-thread
 
--include $(LIB_OBJ:.o=.d) $(HARNESS_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(BUILD)/harness/cli/main.d
+-include $(LIB_OBJ:.o=.d) $(HARNESS_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(BUILD)/harness/cli/main.d

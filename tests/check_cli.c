@@ -14,29 +14,11 @@
 #include "heaplab/policies.h"
 #include "testutil.h"
 
-struct run {
-    int status;      /* exit status, or 128 + signal */
-    char out[16384]; /* standard output */
-    char err[4096];  /* standard error */
-};
-
-static void slurp(int fd, char *buf, size_t len)
-{
-    size_t n = 0;
-    ssize_t r;
-    while (n + 1 < len && (r = read(fd, buf + n, len - 1 - n)) > 0)
-        n += (size_t)r;
-    buf[n] = 0;
-    char sink[4096];
-    while (read(fd, sink, sizeof sink) > 0)
-        ;
-}
-
 /* Run heaplab with the given arguments (NULL-terminated). NULL when the
  * binary is not known (the test then skips). */
-static struct run *heaplab(const char *arg0, ...)
+static struct tl_run *heaplab(const char *arg0, ...)
 {
-    static struct run r;
+    static struct tl_run r;
     const char *bin = getenv("HEAPLAB_BIN");
     if (!bin || !*bin) {
         fprintf(stderr, "cli: SKIPPED: HEAPLAB_BIN is not set (run through make test)\n");
@@ -49,35 +31,13 @@ static struct run *heaplab(const char *arg0, ...)
         ;
     va_end(ap);
     argv[15] = NULL;
-    char outf[] = "/tmp/heaplab-cli-XXXXXX", errf[] = "/tmp/heaplab-cli-XXXXXX";
-    int out = mkstemp(outf), err = mkstemp(errf);
-    ck_assert(out >= 0 && err >= 0);
-    unlink(outf);
-    unlink(errf);
-    fflush(NULL);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        dup2(out, 1);
-        dup2(err, 2);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    lseek(out, 0, SEEK_SET);
-    lseek(err, 0, SEEK_SET);
-    slurp(out, r.out, sizeof r.out);
-    slurp(err, r.err, sizeof r.err);
-    close(out);
-    close(err);
+    tl_run(&r, NULL, argv);
     return &r;
 }
 
 START_TEST(policies_lists_every_registered_policy)
 {
-    struct run *r = heaplab("policies", NULL);
+    struct tl_run *r = heaplab("policies", NULL);
     if (!r)
         return;
     ck_assert_int_eq(r->status, 0);
@@ -94,7 +54,7 @@ END_TEST
 
 START_TEST(policies_list_gives_name_and_search_cost)
 {
-    struct run *r = heaplab("policies", "--list", NULL);
+    struct tl_run *r = heaplab("policies", "--list", NULL);
     if (!r)
         return;
     ck_assert_int_eq(r->status, 0);
@@ -116,7 +76,7 @@ END_TEST
 
 START_TEST(policies_verbose_shows_parameters_and_defaults)
 {
-    struct run *r = heaplab("policies", "-v", NULL);
+    struct tl_run *r = heaplab("policies", "-v", NULL);
     if (!r)
         return;
     ck_assert_int_eq(r->status, 0);
@@ -135,7 +95,7 @@ END_TEST
 
 START_TEST(layout_shows_the_segments_and_overcommit)
 {
-    struct run *r = heaplab("layout", "--reserve", "64", NULL);
+    struct tl_run *r = heaplab("layout", "--reserve", "64", NULL);
     if (!r)
         return;
     ck_assert_int_eq(r->status, 0);
@@ -179,7 +139,7 @@ static int size_at(const char *s, double *out)
  * Nothing large is touched, so any mode is safe to run it in. */
 START_TEST(layout_overcommit_asks_malloc_and_says_why)
 {
-    struct run *r = heaplab("layout", "--overcommit", NULL);
+    struct tl_run *r = heaplab("layout", "--overcommit", NULL);
     if (!r)
         return;
     ck_assert_msg(r->status == 0, "exit %d: %s", r->status, r->err);
@@ -284,7 +244,7 @@ START_TEST(usage_errors_exit_2_with_one_line)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *const *a = bad[i].args;
-        struct run *r = heaplab(a[0], a[1], a[2], a[3], a[4], NULL);
+        struct tl_run *r = heaplab(a[0], a[1], a[2], a[3], a[4], NULL);
         if (!r)
             return;
         ck_assert_msg(r->status == 2, "case %zu (%s %s): exit %d", i, a[0], a[1] ? a[1] : "", r->status);
@@ -301,7 +261,7 @@ START_TEST(help_on_every_command_and_version)
 {
     static const char *const cmds[] = {"policies", "replay", "gen", "layout", "plot", "selftest"};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-        struct run *r = heaplab(cmds[i], "--help", NULL);
+        struct tl_run *r = heaplab(cmds[i], "--help", NULL);
         if (!r)
             return;
         ck_assert_msg(r->status == 0, "%s --help: exit %d: %s", cmds[i], r->status, r->err);
@@ -310,7 +270,7 @@ START_TEST(help_on_every_command_and_version)
         ck_assert_msg(strncmp(r->out, want, strlen(want)) == 0, "%s --help: %s", cmds[i], r->out);
         ck_assert_str_eq(r->err, "");
     }
-    struct run *r = heaplab("--version", NULL);
+    struct tl_run *r = heaplab("--version", NULL);
     ck_assert_int_eq(r->status, 0);
     ck_assert_msg(strncmp(r->out, "heaplab ", 8) == 0 && r->out[8] >= '0' && r->out[8] <= '9', "%s", r->out);
     ck_assert_ptr_eq(strchr(r->out, '\n'), r->out + strlen(r->out) - 1);
@@ -320,7 +280,7 @@ END_TEST
 /* policies with names: only those, a plugin by its path. */
 START_TEST(policies_named_and_plugin_parameters)
 {
-    struct run *r = heaplab("policies", "--list", "tlsf", "first-fit", NULL);
+    struct tl_run *r = heaplab("policies", "--list", "tlsf", "first-fit", NULL);
     if (!r)
         return;
     ck_assert_int_eq(r->status, 0);
@@ -355,7 +315,7 @@ START_TEST(a_bad_trace_stops_the_run_before_any_row)
     f = fopen(badf, "w");
     fputs("0\n1\n2\n1\na 0 10\nx 0\n", f);
     fclose(f);
-    struct run *r = heaplab("replay", "-p", "first-fit", good, badf, NULL);
+    struct tl_run *r = heaplab("replay", "-p", "first-fit", good, badf, NULL);
     if (r) {
         ck_assert_int_eq(r->status, 2);
         ck_assert_str_eq(r->out, ""); /* never half-reports */
@@ -372,7 +332,7 @@ END_TEST
 
 START_TEST(replay_all_on_the_bundled_traces_is_ok)
 {
-    struct run *r = heaplab("replay", "-p", "all", "--repeat", "1", "-f", "csv", "traces/handmade-basic.rep", NULL);
+    struct tl_run *r = heaplab("replay", "-p", "all", "--repeat", "1", "-f", "csv", "traces/handmade-basic.rep", NULL);
     if (!r)
         return;
     ck_assert_msg(r->status == 0, "exit %d: %s", r->status, r->err);
@@ -388,7 +348,7 @@ END_TEST
  * which regime every row ran under. */
 START_TEST(table_shows_rss_after_and_the_regimes)
 {
-    struct run *r = heaplab("replay", "-p", "first-fit", "--preset", "malloclab", "--repeat", "1",
+    struct tl_run *r = heaplab("replay", "-p", "first-fit", "--preset", "malloclab", "--repeat", "1",
                             "traces/handmade-basic.rep", NULL);
     if (!r)
         return;

@@ -1,5 +1,6 @@
 /*
- * check_util.c - the harness's shared helpers (harness/util/util.c).
+ * check_util.c - the harness's shared helpers (harness/util/util.c) and lib's numbers and
+ * messages (lib/text.c).
  */
 #include <check.h>
 #include <signal.h>

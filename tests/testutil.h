@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "heaplab/heap.h"
@@ -185,6 +186,50 @@ static inline struct hl_stats tl_stats(hl_heap *h)
 
 /* Two stats snapshots are identical (nothing was allocated or freed). */
 #define TL_STATS_EQ(a, b) ck_assert_msg(memcmp(&(a), &(b), sizeof(a)) == 0, "heap stats changed")
+
+/* ---- running a program -------------------------------------------------------------------- */
+
+struct tl_run {
+    int status;      /* exit status, or 128 + signal */
+    int sig;         /* the signal that ended it, or 0 */
+    char out[16384]; /* standard output (what fits) */
+    char err[8192];  /* standard error (what fits) */
+};
+
+static inline void tl_slurp(FILE *f, char *buf, size_t len)
+{
+    rewind(f);
+    size_t n = fread(buf, 1, len - 1, f);
+    buf[n] = 0;
+}
+
+/* Run argv (NULL-terminated; argv[0] looked up as execvp does) with the
+ * "NAME=VALUE" settings of env (NULL-terminated, or NULL) added to its
+ * environment, and wait for it; what it wrote goes into r. */
+static inline void tl_run(struct tl_run *r, const char *const *env, const char *const *argv)
+{
+    FILE *out = tmpfile(), *err = tmpfile();
+    ck_assert(out && err);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(fileno(out), 1);
+        dup2(fileno(err), 2);
+        for (int i = 0; env && env[i]; i++)
+            putenv((char *)(uintptr_t)env[i]);
+        execvp(argv[0], (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    r->sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + r->sig;
+    tl_slurp(out, r->out, sizeof r->out);
+    tl_slurp(err, r->err, sizeof r->err);
+    fclose(out);
+    fclose(err);
+}
 
 /* ---- a test that must end in a diagnosed abort ------------------------------------------- */
 

@@ -46,7 +46,11 @@ static const char *near_option(const char *text, const struct option *longopts)
 int hl_cli_getopt(int argc, char *argv[], const char *shortopts, const struct option *longopts, const char *cmd)
 {
     char spec[64];
-    snprintf(spec, sizeof spec, ":%s", shortopts[0] == ':' ? shortopts + 1 : shortopts);
+    const char *opts = shortopts[0] == ':' ? shortopts + 1 : shortopts;
+    if (opts[0] == '+') /* getopt wants the '+' before the ':' */
+        snprintf(spec, sizeof spec, "+:%s", opts + 1);
+    else
+        snprintf(spec, sizeof spec, ":%s", opts);
     int saved = opterr;
     opterr = 0; /* the messages are ours */
     int prev = optind ? optind : 1;

@@ -18,7 +18,8 @@ __attribute__((format(printf, 2, 3))) void hl_cli_error(const char *cmd, const c
  * unknown option, an ambiguous abbreviation or a missing value is one line
  * naming the option, the nearest valid one when there is one, and where
  * the help is.  Returns what getopt_long returns, or '?' once that line is
- * written (the command then exits with status 2). */
+ * written (the command then exits with status 2).  shortopts starting with
+ * '+' stop at the first operand, as for a command and its own options. */
 int hl_cli_getopt(int argc, char *argv[], const char *shortopts, const struct option *longopts, const char *cmd);
 
 /* -p TEXT for a built-in policy or a plugin: an unknown name gets the

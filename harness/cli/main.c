@@ -110,6 +110,7 @@ static const struct command {
     {"__baseline", hl_cmd_baseline, NULL},
     {"plot", hl_cmd_plot, "heaplab plot KIND CSV... -o OUT      draw a chart from heaplab's CSVs (plot --help)"},
     {"selftest", hl_cmd_selftest, "heaplab selftest -p POLICY          run the conformance checks on a policy or plugin"},
+    {"run", hl_cmd_run, "heaplab run [-p POLICY] COMMAND     run a program with heaplab's malloc (run --help)"},
 };
 
 static void usage(FILE *out)
