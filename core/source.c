@@ -87,21 +87,9 @@ void hl_source_close(struct hl_source *s)
     s->base = s->brk = s->committed = s->kept = s->limit = NULL;
 }
 
-void *hl_source_grow_slow(struct hl_source *s, size_t n)
+/* The region's break moves up by n bytes (n within the reservation). */
+static void *region_grow(struct hl_source *s, size_t n)
 {
-    if (s->kind == HL_SOURCE_SBRK) {
-        if (n > (size_t)INTPTR_MAX) {
-            errno = ENOMEM;
-            return NULL;
-        }
-        void *p = sbrk((intptr_t)n);
-        if (p == (void *)-1) {
-            errno = ENOMEM;
-            return NULL;
-        }
-        s->brk = (char *)p + n;
-        return p;
-    }
     if (n > (size_t)(s->limit - s->brk)) {
         errno = ENOMEM;
         return NULL;
@@ -128,6 +116,57 @@ void *hl_source_grow_slow(struct hl_source *s, size_t n)
     if (s->brk > s->kept)
         s->kept = s->committed;
     return old;
+}
+
+/* The process's break moves up by n bytes. */
+static void *break_grow(struct hl_source *s, size_t n)
+{
+    if (n > (size_t)INTPTR_MAX) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    void *p = sbrk((intptr_t)n);
+    if (p == (void *)-1) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    s->brk = (char *)p + n;
+    return p;
+}
+
+/* How far the break must move from `brk` to grow by at least n bytes and
+ * end on a multiple of end_align; 0 when that overflows. */
+static size_t aligned_amount(const char *brk, size_t n, size_t end_align)
+{
+    uintptr_t b = (uintptr_t)brk;
+    if (n > UINTPTR_MAX - b - end_align)
+        return 0;
+    return (size_t)(align_up(b + n, end_align) - b);
+}
+
+void *hl_source_grow(struct hl_source *s, size_t *n, size_t end_align)
+{
+    int real = s->kind == HL_SOURCE_SBRK;
+    size_t amount = aligned_amount(real ? (char *)sbrk(0) : s->brk, *n, end_align);
+    void *p = !amount ? NULL : real ? break_grow(s, amount) : region_grow(s, amount);
+    if (!p) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    *n = amount;
+    return p;
+}
+
+int hl_source_extend_slow(struct hl_source *s, char *end, size_t n)
+{
+    if (s->kind == HL_SOURCE_REGION) {
+        if (end != s->brk)
+            return 1;
+        return region_grow(s, n) ? 0 : -1;
+    }
+    if (sbrk(0) != end)
+        return 1;
+    return break_grow(s, n) ? 0 : -1;
 }
 
 int hl_source_rewind(struct hl_source *s)
