@@ -43,8 +43,9 @@ struct hl_source {
 int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacity);
 void hl_source_close(struct hl_source *s);
 /* The current break (region: emulated; sbrk: the process's).  On the sbrk
- * source a look only: hl_source_extend and hl_source_shrink decide again
- * on the break they move. */
+ * source a look only: another thread may move the break next, so
+ * hl_source_extend and hl_source_shrink decide again on what they see
+ * under the break lock. */
 static inline char *hl_source_end(struct hl_source *s)
 {
     return s->kind == HL_SOURCE_REGION ? s->brk : (char *)sbrk(0);
@@ -72,6 +73,10 @@ static inline int hl_source_extend(struct hl_source *s, char *end, size_t n)
 int hl_source_rewind(struct hl_source *s);
 /* Move the break down by n bytes if it still ends at `end`; 0 or -1. */
 int hl_source_shrink(struct hl_source *s, char *end, size_t n);
+/* The sbrk source's process-wide break lock (see source.c): held while the
+ * calls above look at the program break and move it. */
+void hl_source_break_lock(void);
+void hl_source_break_unlock(void);
 /* Resident bytes of the pages covering [addr, addr + len), by mincore. */
 size_t hl_resident_range(const void *addr, size_t len, size_t page);
 
