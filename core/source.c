@@ -74,11 +74,12 @@
  *   pthread_atfork handlers take the lock before the fork, waiting for a
  *   move under way to end, and release it after, in the parent and in the
  *   child.  They are registered when the program starts (a constructor of
- *   the first priority), before any handler the program registers: those
- *   run before this prepare handler and after its parent and child
- *   handlers, so a program that locks its heaps around fork (hl_heap_lock
- *   in its prepare handler) takes the heaps' locks before the break's, the
- *   order every heap operation takes them in.
+ *   the first priority) or, if that comes first, when the first sbrk heap
+ *   is made.  Handlers registered later run before this prepare handler
+ *   and after its parent and child handlers, so a program that locks its
+ *   sbrk heaps around fork (hl_heap_lock in its prepare handler, as
+ *   preload/malloc.c does, after making its heap) takes the heaps' locks
+ *   before the break's, the order every heap operation takes them in.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -97,18 +98,26 @@
 /* ---- the sbrk source's break lock ---------------------------------------- */
 
 static pthread_mutex_t break_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t break_once = PTHREAD_ONCE_INIT;
 static int break_atfork_rc;
 
 void hl_source_break_lock(void) { pthread_mutex_lock(&break_mu); }
 void hl_source_break_unlock(void) { pthread_mutex_unlock(&break_mu); }
 
-/* Before main, and before the constructors of the same object that have
- * no priority (a preload library's): see "fork" above.  In the child, the
- * thread that holds the lock is the one that forked, the child's only
- * thread, which releases it. */
-__attribute__((constructor(101))) static void break_register_atfork(void)
+/* In the child, the thread that holds the lock is the one that forked, the
+ * child's only thread, which releases it. */
+static void break_register_atfork(void)
 {
     break_atfork_rc = pthread_atfork(hl_source_break_lock, hl_source_break_unlock, hl_source_break_unlock);
+}
+
+/* Before main, and before the constructors of the same object that have
+ * no priority; or, when something allocates earlier (a preload library's
+ * malloc called from another library's constructor), at the first sbrk
+ * heap: see "fork" above. */
+__attribute__((constructor(101))) static void break_register_early(void)
+{
+    pthread_once(&break_once, break_register_atfork);
 }
 
 int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacity)
@@ -117,6 +126,7 @@ int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacit
     s->pagesize = (size_t)sysconf(_SC_PAGESIZE);
     s->base = s->brk = s->committed = s->kept = s->limit = NULL;
     if (kind == HL_SOURCE_SBRK) {
+        pthread_once(&break_once, break_register_atfork);
         if (break_atfork_rc != 0) { /* a fork could leave the break locked */
             errno = ENOMEM;
             return -1;

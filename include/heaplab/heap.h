@@ -127,13 +127,15 @@ void hl_heap_after_fork_child(hl_heap *h);
  * heap's own lock; a caller never takes it.
  *
  * fork needs nothing for it: pthread_atfork handlers that core registers
- * when the program starts take it before the fork (waiting for a break
- * move under way in another thread to end) and release it after, in the
- * parent and the child, so the child can move the break.  Handlers the
- * program registers run before that prepare handler, so a program that
- * locks its heaps around fork (hl_heap_lock in its prepare handler,
- * hl_heap_unlock in the parent's, hl_heap_after_fork_child in the
- * child's) takes the heaps' locks first, as every operation does.
+ * when the program starts (or when the first sbrk heap is made, if that
+ * is earlier) take it before the fork, waiting for a break move under way
+ * in another thread to end, and release it after, in the parent and the
+ * child, so the child can move the break.  Handlers registered later run
+ * before that prepare handler, so a program that locks its sbrk heaps
+ * around fork (hl_heap_lock in its prepare handler, hl_heap_unlock in the
+ * parent's, hl_heap_after_fork_child in the child's), registering them
+ * once main has started or its first sbrk heap is made, takes the heaps'
+ * locks first, as every operation does.
  *
  * Code outside heaplab that moves the break takes no lock of heaplab's.
  * Between two heap operations in the same thread it is noticed (a new
