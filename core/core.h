@@ -42,27 +42,41 @@ struct hl_source {
 
 int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacity);
 void hl_source_close(struct hl_source *s);
-/* The current break (region: emulated; sbrk: the process's). */
+/* The current break (region: emulated; sbrk: the process's).  On the sbrk
+ * source a look only: another thread may move the break next, so
+ * hl_source_extend and hl_source_shrink decide again on what they see
+ * under the break lock. */
 static inline char *hl_source_end(struct hl_source *s)
 {
     return s->kind == HL_SOURCE_REGION ? s->brk : (char *)sbrk(0);
 }
-/* Move the break up by n bytes; the old break, or NULL with errno = ENOMEM.
- * The region's common case - within the pages it holds - is inline. */
-void *hl_source_grow_slow(struct hl_source *s, size_t n);
-static inline void *hl_source_grow(struct hl_source *s, size_t n)
+/* A new segment: move the break up by at least *n bytes, wherever it is,
+ * so that it ends on a multiple of end_align (a power of two; 1: by
+ * exactly *n); *n becomes the bytes moved.  The old break, or NULL with
+ * errno = ENOMEM. */
+void *hl_source_grow(struct hl_source *s, size_t *n, size_t end_align);
+/* Grow the segment that ends at `end` in place: move the break up by n
+ * bytes if it still ends there.  0 (the n bytes start at end), 1 when it
+ * ends elsewhere (someone else moved it; nothing moved, errno untouched),
+ * or -1 with errno = ENOMEM.  The region's common case - within the pages
+ * it holds - is inline. */
+int hl_source_extend_slow(struct hl_source *s, char *end, size_t n);
+static inline int hl_source_extend(struct hl_source *s, char *end, size_t n)
 {
-    char *old = s->brk;
-    if (s->kind == HL_SOURCE_REGION && n <= (size_t)(s->kept - old)) {
-        s->brk = old + n;
-        return old;
+    if (s->kind == HL_SOURCE_REGION && end == s->brk && n <= (size_t)(s->kept - end)) {
+        s->brk = end + n;
+        return 0;
     }
-    return hl_source_grow_slow(s, n);
+    return hl_source_extend_slow(s, end, n);
 }
 /* Region: break back to the start, keeping the pages still committed. */
 int hl_source_rewind(struct hl_source *s);
 /* Move the break down by n bytes if it still ends at `end`; 0 or -1. */
 int hl_source_shrink(struct hl_source *s, char *end, size_t n);
+/* The sbrk source's process-wide break lock (see source.c): held while the
+ * calls above look at the program break and move it. */
+void hl_source_break_lock(void);
+void hl_source_break_unlock(void);
 /* Resident bytes of the pages covering [addr, addr + len), by mincore. */
 size_t hl_resident_range(const void *addr, size_t len, size_t page);
 

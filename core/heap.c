@@ -189,14 +189,11 @@ static struct hl_seg *add_segment(hl_heap *h, size_t bytes, int raw)
     size_t amount = slack + HL_SEG_HDR + bytes + (raw ? 0 : HL_EPILOGUE);
     if (!raw)
         amount = growth_amount(h, amount);
-    if (!raw && h->src.kind == HL_SOURCE_SBRK) {
-        /* someone else may have left the break anywhere: end on a page so
-         * the epilogue ends exactly at the break and the segment can grow
-         * in place and be trimmed later */
-        uintptr_t brk = (uintptr_t)hl_source_end(&h->src);
-        amount = align_up(brk + amount, h->src.pagesize) - brk;
-    }
-    char *p = hl_source_grow(&h->src, amount);
+    /* sbrk: someone else may have left the break anywhere: end on a page so
+     * the epilogue ends exactly at the break and the segment can grow in
+     * place and be trimmed later */
+    size_t end_align = !raw && h->src.kind == HL_SOURCE_SBRK ? h->src.pagesize : 1;
+    char *p = hl_source_grow(&h->src, &amount, end_align);
     if (!p)
         return NULL;
     char *s = (char *)(uintptr_t)align_up((uintptr_t)p, a);
@@ -232,7 +229,9 @@ static struct hl_seg *add_segment(hl_heap *h, size_t bytes, int raw)
 }
 
 /* The top block of a tagged segment that can grow in place: the epilogue's
- * address, or NULL when the source's break is not at the segment's end. */
+ * address, or NULL when the source's break is not at the segment's end.
+ * On the sbrk source a look: the growth or trim that follows checks again
+ * as it moves the break (hl_source_extend, hl_source_shrink). */
 static hl_block *extensible_epilogue(hl_heap *h)
 {
     struct hl_seg *s = h->last_seg;
@@ -241,23 +240,15 @@ static hl_block *extensible_epilogue(hl_heap *h)
     return at(s->end, -(ptrdiff_t)HL_EPILOGUE);
 }
 
-/* Grow the top segment by exactly `amount` bytes from the source (already
- * checked to be contiguous).  The new space merges with a free top block;
- * the resulting free block is filed and returned.  NULL on ENOMEM. */
+/* Grow the top segment in place by exactly `amount` bytes from the source.
+ * The new space merges with a free top block; the resulting free block is
+ * filed and returned.  NULL on ENOMEM, or when someone moved the break
+ * since the caller looked (nothing moved: the caller moves the block). */
 static hl_block *extend_top(hl_heap *h, hl_block *epi, size_t amount)
 {
-    char *p = hl_source_grow(&h->src, amount);
-    if (!p)
-        return NULL;
     struct hl_seg *s = h->last_seg;
-    if (p != s->end) {
-        /* someone moved the break between our look and our call: the
-         * memory is lost to us; the caller starts a new segment */
-        note_extent(h, amount);
-        h->overhead_bytes += amount;
-        errno = EAGAIN;
+    if (hl_source_extend(&h->src, s->end, amount) != 0)
         return NULL;
-    }
     s->end += amount;
     note_extent(h, amount);
     hl_block *ne = at(s->end, -(ptrdiff_t)HL_EPILOGUE);
@@ -289,12 +280,12 @@ static hl_block *grow_and_take(hl_heap *h, size_t size)
         if (topfree >= size) /* the policy passed over the top block (good fit) */
             return take(h, top, size);
         size_t amount = growth_amount(h, size - topfree);
-        char *p = hl_source_grow(&h->src, amount);
-        if (!p)
-            return NULL;
         struct hl_seg *s = h->last_seg;
-        note_extent(h, amount);
-        if (p == s->end) {
+        int moved = hl_source_extend(&h->src, s->end, amount);
+        if (moved < 0)
+            return NULL;
+        if (moved == 0) {
+            note_extent(h, amount);
             s->end += amount;
             hl_block *ne = at(s->end, -(ptrdiff_t)HL_EPILOGUE);
             *wp(ne) = epilogue_word(h, ne);
@@ -312,9 +303,7 @@ static hl_block *grow_and_take(hl_heap *h, size_t size)
             }
             return top;
         }
-        /* someone moved the break between our look and our call: the
-         * memory is lost to us; start a new segment */
-        h->overhead_bytes += amount;
+        /* someone moved the break since our look: start a new segment */
     }
     struct hl_seg *seg = add_segment(h, size, 0);
     if (!seg)
@@ -444,14 +433,8 @@ static inline hl_block *core_resize(hl_heap *h, hl_block *b, size_t size)
             /* the block itself is the top: move the epilogue up behind it
              * (what is added may be less than a minimum block) */
             size_t amount = growth_amount(h, size - bs);
-            char *p = hl_source_grow(&h->src, amount);
-            if (!p)
-                return NULL;
-            if (p != h->last_seg->end) {
-                note_extent(h, amount);
-                h->overhead_bytes += amount; /* raced with a foreign sbrk: lost */
-                return NULL;
-            }
+            if (hl_source_extend(&h->src, h->last_seg->end, amount) != 0)
+                return NULL; /* no memory, or the break moved since our look */
             h->last_seg->end += amount;
             note_extent(h, amount);
             hl_block *ne = at(h->last_seg->end, -(ptrdiff_t)HL_EPILOGUE);
@@ -909,16 +892,17 @@ void *hl_morecore(hl_heap *h, size_t bytes, int *contiguous)
     struct hl_seg *s = h->last_seg;
     *contiguous = 0;
     if (s && s->raw && hl_source_end(&h->src) == s->end) {
-        char *p = hl_source_grow(&h->src, bytes);
-        if (!p)
+        int moved = hl_source_extend(&h->src, s->end, bytes);
+        if (moved < 0)
             return NULL;
-        note_extent(h, bytes);
-        if (p == s->end) {
+        if (moved == 0) {
+            char *p = s->end;
+            note_extent(h, bytes);
             s->end += bytes;
             *contiguous = 1;
             return p;
         }
-        h->overhead_bytes += bytes; /* raced: this piece is lost to us */
+        /* someone moved the break since our look: a new segment */
     }
     struct hl_seg *seg = add_segment(h, bytes, 1);
     return seg ? (void *)hl_seg_first(seg) : NULL;

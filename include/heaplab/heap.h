@@ -118,6 +118,31 @@ void hl_heap_unlock(hl_heap *h);
  * thread that forked, whose copy is the child's only thread). */
 void hl_heap_after_fork_child(hl_heap *h);
 
+/*
+ * Threads and the sbrk source.  The program break is one per process, not
+ * one per heap: heaps on the sbrk source serialise their moves of it with
+ * one process-wide lock (core/source.c), so any number of them can be used
+ * from as many threads (each heap by one thread at a time, or locking).
+ * That lock is held only while an operation moves the break, inside the
+ * heap's own lock; a caller never takes it.
+ *
+ * fork needs nothing for it: pthread_atfork handlers that core registers
+ * when the program starts (or when the first sbrk heap is made, if that
+ * is earlier) take it before the fork, waiting for a break move under way
+ * in another thread to end, and release it after, in the parent and the
+ * child, so the child can move the break.  Handlers registered later run
+ * before that prepare handler, so a program that locks its sbrk heaps
+ * around fork (hl_heap_lock in its prepare handler, hl_heap_unlock in the
+ * parent's, hl_heap_after_fork_child in the child's), registering them
+ * once main has started or its first sbrk heap is made, takes the heaps'
+ * locks first, as every operation does.
+ *
+ * Code outside heaplab that moves the break takes no lock of heaplab's.
+ * Between two heap operations in the same thread it is noticed (a new
+ * segment, no trim of memory above it); glibc's malloc or the program's
+ * sbrk in another thread races with an sbrk heap as with any sbrk caller.
+ */
+
 /* ---- stats ------------------------------------------------------------ */
 
 /* Each field defined once: the struct, the text dump and the CSV header are
