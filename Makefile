@@ -12,11 +12,11 @@
 #                        operation, as ratios to glibc over BENCH_ROUNDS rounds: bench/results/summary.md,
 #                        its CSVs and charts (not committed).  BENCH_QUICK=1: a one-minute smoke run;
 #                        the other knobs are at the top of scripts/bench
-#   make bench-preload   the drop-in malloc's benchmark (about 15 minutes; never a test): wall time and
+#   make bench-preload   the drop-in malloc's benchmark (about 10 minutes; never a test): wall time and
 #                        peak RSS of python3, sqlite3, perl and gcc runs under every policy (heaplab run)
 #                        and under glibc, jemalloc, mimalloc, tcmalloc, as ratios to glibc over
 #                        BENCH_ROUNDS interleaved rounds: bench/results/preload.md and preload.csv.
-#                        BENCH_QUICK=1: a one-minute smoke run; the knobs are at the top of
+#                        BENCH_QUICK=1: a smoke run of a minute and a half; the knobs are at the top of
 #                        scripts/bench-preload
 #   make traces          regenerate the generated traces in traces/ (traces/gen.list)
 #   make examples        build the example policy plugin(s) in $(BUILD)/examples/
