@@ -12,6 +12,12 @@
 #                        operation, as ratios to glibc over BENCH_ROUNDS rounds: bench/results/summary.md,
 #                        its CSVs and charts (not committed).  BENCH_QUICK=1: a one-minute smoke run;
 #                        the other knobs are at the top of scripts/bench
+#   make bench-preload   the drop-in malloc's benchmark (about 10 minutes; never a test): wall time and
+#                        peak RSS of python3, sqlite3, perl and gcc runs under every policy (heaplab run)
+#                        and under glibc, jemalloc, mimalloc, tcmalloc, as ratios to glibc over
+#                        BENCH_ROUNDS interleaved rounds: bench/results/preload.md and preload.csv.
+#                        BENCH_QUICK=1: a smoke run of a minute and a half; the knobs are at the top of
+#                        scripts/bench-preload
 #   make traces          regenerate the generated traces in traces/ (traces/gen.list)
 #   make examples        build the example policy plugin(s) in $(BUILD)/examples/
 #   make SANITIZER=address|undefined|thread [test]   the same in build-$(SANITIZER)/
@@ -135,7 +141,7 @@ PIC_OBJ := $(patsubst %.c,$(BUILD)/pic/%.o,$(CORE_SRC) $(POLICY_SRC) $(PRELOAD_S
 
 OUT ?= out
 
-.PHONY: all test demo plots scaling bench deps layers clean traces examples
+.PHONY: all test demo plots scaling bench bench-preload deps layers clean traces examples
 all: $(BIN) $(PRELOAD_LIB)
 
 $(BUILD)/%.o: %.c
@@ -279,6 +285,12 @@ scaling: deps
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN) $(BENCH_TOOLS)
 	@HEAPLAB_MALLOCLAB=$(HEAPLAB_MALLOCLAB) CC="$(CC)" scripts/bench $(BIN) bench/results
+
+# whole programs under the drop-in malloc and the production allocators: a
+# benchmark too, nothing fails on a time
+bench-preload: deps
+	@$(MAKE) --no-print-directory $(BIN) $(PRELOAD_LIB)
+	@CC="$(CC)" scripts/bench-preload $(BIN) bench/results
 
 clean:
 	rm -rf build build-address build-undefined build-thread
