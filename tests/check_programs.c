@@ -53,7 +53,7 @@ static const struct program programs[NPROGRAMS] = {
                  {NULL},
                  {"sqlite3", ":memory:", "-cmd", ".parameter set @rows 6000"},
                  "{src}/tests/programs/workload.sql"},
-    /* several threads sort a file of this size (GNU sort's default) */
+    /* GNU sort sorts a file of this size with a thread a core (up to eight) */
     [SORT] = {"sort", "sort", {"LC_ALL=C"}, {"sort", "-k2,2n", "-k1,1", "{tmp}/sort.in"}},
     /* a policy's file, 240 lines: core/heap.c's 1100 take 8 s under worst fit */
     [GCC] = {"gcc",
@@ -70,12 +70,12 @@ static const char sort_input[] =
     "(i * 2654435761) % 4294967296, i % 977, i }'";
 
 static struct {
-    int ready;                    /* the fixture found heaplab */
-    char bin[1024];               /* heaplab */
-    char src[1024];               /* the source tree */
-    char dir[256];                /* the suite's folder: inputs, outputs */
-    int status[NPROGRAMS];        /* the exit status under glibc */
-    int skip[NPROGRAMS];          /* not installed, or failed under glibc */
+    int ready;             /* the fixture found heaplab */
+    char bin[1024];        /* heaplab */
+    char src[1024];        /* the source tree */
+    char dir[256];         /* the suite's folder: inputs, outputs */
+    int status[NPROGRAMS]; /* the exit status under glibc */
+    int skip[NPROGRAMS];   /* not installed, or failed under glibc */
 } pr;
 
 /* template with {src}, {tmp} and {out} replaced, into buf */

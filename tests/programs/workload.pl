@@ -2,9 +2,9 @@
 # preload tests and `make bench-preload`:  perl workload.pl [SCALE]
 # Hashes, arrays, strings and regexes; prints a digest, the same under any
 # malloc (run with PERL_HASH_SEED=0 PERL_PERTURB_KEYS=0).  SCALE rounds of
-# each kind, three a unit; a SCALE below 1 (the tests' 0.05) is one round
-# with every count scaled down, for policies whose malloc is linear in the
-# free blocks.
+# each kind, three a unit; a SCALE below 1 (the tests use a few hundredths)
+# is one round with every count scaled down, for policies whose malloc is
+# linear in the free blocks.
 use strict;
 use warnings;
 use Digest::MD5 qw(md5_hex);

@@ -3,9 +3,9 @@ preload tests and `make bench-preload`: dicts, lists, strings, JSON.
 
     python3 workload.py [SCALE]     (default 1; the benchmark uses more)
 
-SCALE rounds of each kind, three a unit; a SCALE below 1 (the tests' 0.05)
-is one round with every count scaled down, for policies whose malloc is
-linear in the free blocks.
+SCALE rounds of each kind, three a unit; a SCALE below 1 (the tests use a
+few hundredths) is one round with every count scaled down, for policies
+whose malloc is linear in the free blocks.
 
 Prints a digest of everything it built, the same under any malloc.  Run
 with PYTHONHASHSEED=0 and PYTHONMALLOC=malloc so CPython's small objects
