@@ -205,17 +205,21 @@ static inline void tl_slurp(FILE *f, char *buf, size_t len)
 
 /* Run argv (NULL-terminated; argv[0] looked up as execvp does) with the
  * "NAME=VALUE" settings of env (NULL-terminated, or NULL) added to its
- * environment, and wait for it; what it wrote goes into r. */
-static inline void tl_run(struct tl_run *r, const char *const *env, const char *const *argv)
+ * environment and its standard input, output and error on the descriptors
+ * in, out and err (-1: this process's own), and wait for it.  Its exit
+ * status, or 128 + the signal that ended it (that signal in *sig, else 0). */
+static inline int tl_spawn(const char *const *env, const char *const *argv, int in, int out, int err, int *sig)
 {
-    FILE *out = tmpfile(), *err = tmpfile();
-    ck_assert(out && err);
     fflush(NULL);
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        dup2(fileno(out), 1);
-        dup2(fileno(err), 2);
+        if (in >= 0)
+            dup2(in, 0);
+        if (out >= 0)
+            dup2(out, 1);
+        if (err >= 0)
+            dup2(err, 2);
         for (int i = 0; env && env[i]; i++)
             putenv((char *)(uintptr_t)env[i]);
         execvp(argv[0], (char *const *)(uintptr_t)argv);
@@ -223,8 +227,17 @@ static inline void tl_run(struct tl_run *r, const char *const *env, const char *
     }
     int st;
     ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    r->sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + r->sig;
+    *sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + *sig;
+}
+
+/* tl_spawn with this process's standard input; what the program wrote goes
+ * into r. */
+static inline void tl_run(struct tl_run *r, const char *const *env, const char *const *argv)
+{
+    FILE *out = tmpfile(), *err = tmpfile();
+    ck_assert(out && err);
+    r->status = tl_spawn(env, argv, -1, fileno(out), fileno(err), &r->sig);
     tl_slurp(out, r->out, sizeof r->out);
     tl_slurp(err, r->err, sizeof r->err);
     fclose(out);

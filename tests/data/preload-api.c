@@ -283,14 +283,15 @@ static void mode_threads(const char *n)
     }
 }
 
-/* fork while three threads allocate: the child must be able to allocate */
+/* fork 50 times while four threads allocate: each child must be able to
+ * allocate (malloc, write, check, free) and exit */
 static void mode_fork(void)
 {
     alarm(30); /* a deadlock ends in SIGALRM, not in a hung suite */
-    pthread_t t[3];
-    for (int i = 0; i < 3; i++)
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
         CHECK(pthread_create(&t[i], NULL, churn_thread, (void *)(uintptr_t)(i + 7)) == 0);
-    for (int i = 0; i < 20; i++) {
+    for (int i = 0; i < 50; i++) {
         pid_t pid = fork();
         if (pid == 0) {
             alarm(10);
@@ -303,7 +304,7 @@ static void mode_fork(void)
             break;
     }
     atomic_store(&stop, 1);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         pthread_join(t[i], NULL);
 }
 
