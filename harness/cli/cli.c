@@ -84,13 +84,13 @@ int hl_cli_getopt(int argc, char *argv[], const char *shortopts, const struct op
         else if (strncmp(o->name, name, strlen(name)) == 0)
             matches++;
     }
+    const char *near;
     if (exact && s[len] == '=')
         hl_cli_error(cmd, "option '--%s' takes no value (see 'heaplab %s --help')", name, cmd);
     else if (!exact && matches > 1)
         hl_cli_error(cmd, "option '--%s' is ambiguous (see 'heaplab %s --help')", name, cmd);
-    else if (near_option(name, longopts))
-        hl_cli_error(cmd, "unknown option '--%s' (did you mean '--%s'? see 'heaplab %s --help')", name,
-                     near_option(name, longopts), cmd);
+    else if ((near = near_option(name, longopts)) != NULL)
+        hl_cli_error(cmd, "unknown option '--%s' (did you mean '--%s'? see 'heaplab %s --help')", name, near, cmd);
     else
         hl_cli_error(cmd, "unknown option '--%s' (see 'heaplab %s --help')", name, cmd);
     return '?';
