@@ -19,6 +19,10 @@
  *              across threads; a free counts at its call, an allocation at
  *              its return, so interleaved threads stay in order.  All pids
  *              make one trace (threads share a heap) unless pids are given.
+ *              (ltrace 0.7 is unreliable with threads: "<no return ...>"
+ *              calls that resume after all, "unexpected breakpoint"
+ *              lines, crashed programs.  Those lines are taken as they
+ *              come; a single thread is traced faithfully.)
  *   heaptrack  heaptrack --raw: the file before heaptrack_interpret ("+
  *              SIZE TRACE PTR", "- PTR", hex; the other records skipped).
  *              heaptrack logs realloc as a free then a malloc, and calloc
@@ -49,7 +53,8 @@ const char *hl_import_format_name(enum hl_import_format f);
     X(unresumed, "calls never resumed (their thread ended first) dropped")                                             \
     X(posix_memalign, "posix_memalign calls dropped (ltrace does not show the pointer)")                               \
     X(other_calls, "calls of other functions ignored")                                                                 \
-    X(other_pids, "lines of other pids ignored")
+    X(other_pids, "lines of other pids ignored")                                                                   \
+    X(ltrace_messages, "ltrace's own messages ('unexpected breakpoint') skipped")
 
 struct hl_import_stats {
     uint64_t lines;  /* lines read */
