@@ -561,6 +561,26 @@ START_TEST(live_mtrace)
 }
 END_TEST
 
+/* scripts/mtrace-run: an unmodified program (no mtrace() call) traced */
+START_TEST(live_mtrace_run_script)
+{
+    const char *prog = build_prog();
+    char log[1100], script[1200];
+    snprintf(log, sizeof log, "%s/m.log", tmp);
+    snprintf(script, sizeof script, "%s/scripts/mtrace-run", srcdir());
+    const char *argv[] = {script, log, prog, "plain", NULL};
+    struct tl_run r;
+    tl_run(&r, NULL, argv);
+    ck_assert_msg(r.status == 0, "mtrace-run: status %d: %s", r.status, r.err);
+    struct hl_import_stats st;
+    char *ops;
+    import_path(HL_IMPORT_MTRACE, log, &st, &ops);
+    ck_assert_msg(strstr(ops, mtrace_seq) != NULL, "%s", ops);
+    ck_assert_uint_eq(st.tb.failed, 2);
+    free(ops);
+}
+END_TEST
+
 /* Whether a program is on the PATH; a SKIPPED line when not. */
 static int have(const char *name, const char *test)
 {
@@ -741,6 +761,11 @@ START_TEST(cli_import)
     char err[ERRLEN];
     ck_assert_msg(hl_trace_load(out, NULL, &t, err, sizeof err) == 0, "%s", err);
     ck_assert_uint_eq(t.nops, 4);
+    struct stat sb;
+    mode_t mask = umask(0);
+    umask(mask);
+    ck_assert_int_eq(stat(out, &sb), 0);
+    ck_assert_uint_eq(sb.st_mode & 0777, 0666 & ~mask); /* not mkstemp's 0600 */
     hl_trace_free(&t);
 
     /* -q: nothing but errors; standard output by default */
@@ -853,6 +878,7 @@ Suite *make_import_suite(void)
     tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, live_mtrace);
+    tcase_add_test(tc, live_mtrace_run_script);
     tcase_add_test(tc, live_ltrace);
     tcase_add_test(tc, live_heaptrack);
     suite_add_tcase(s, tc);

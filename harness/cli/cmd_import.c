@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -70,6 +71,11 @@ static int write_trace(const struct hl_trace *t, const char *path)
     }
     snprintf(tmp, n, "%s.tmpXXXXXX", path);
     int fd = mkstemp(tmp);
+    if (fd >= 0) { /* mkstemp's 0600: make it what a plain create would */
+        mode_t mask = umask(0);
+        umask(mask);
+        fchmod(fd, 0666 & ~mask);
+    }
     FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
     if (!f) {
         hl_cli_error("import", "%s: cannot write: %s", path, strerror(errno));

@@ -6,6 +6,7 @@
  *
  *   import-prog          the sequence, between mtrace() and muntrace()
  *   import-prog threads  then 3 threads, each 20 x malloc, realloc, free
+ *   import-prog plain    the sequence, no mtrace() call of its own
  */
 #include <malloc.h>
 #include <mcheck.h>
@@ -34,7 +35,9 @@ int main(int argc, char **argv)
 {
     /* too large to succeed, and unknown to the compiler */
     size_t huge = SIZE_MAX >> (argc > 5 ? 1 : 2);
-    mtrace();
+    int plain = argc > 1 && strcmp(argv[1], "plain") == 0;
+    if (!plain)
+        mtrace();
     void *a = malloc(1001);
     void *b = calloc(7, 143);
     void *c = memalign(64, 1003);
@@ -57,6 +60,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < 3; i++)
             pthread_join(th[i], NULL);
     }
-    muntrace();
+    if (!plain)
+        muntrace();
     return 0;
 }
