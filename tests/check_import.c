@@ -257,12 +257,14 @@ START_TEST(ltrace_records)
                           "[pid 9] prog->malloc(48 <no return ...>\n"
                           "[pid 9] <... malloc resumed> ) = 0x6000\n"
                           "[pid 9] unexpected breakpoint at 0x5619\n"
+                          "[pid 9] malloc@libc.so.6(8) = 0x7000\n" /* ltrace -x */
+                          "[pid 9] free@libc.so.6(0x7000) = <void>\n"
                           "prog->malloc(4611686018427387903) = nil\n",
                           NULL, &st);
     long page = sysconf(_SC_PAGESIZE);
     char want[512];
     snprintf(want, sizeof want,
-             "a 0 16\nf 0\na 0 24\nc 1 1 24\nr 1 100\nm 2 64 128\nm 3 %ld 10\nr 2 256\na 4 48\nf 0\nf 1\nf 2\nf 3\nf 4\n",
+             "a 0 16\nf 0\na 0 24\nc 1 1 24\nr 1 100\nm 2 64 128\nm 3 %ld 10\nr 2 256\na 4 48\na 5 8\nf 5\nf 0\nf 1\nf 2\nf 3\nf 4\n",
              page);
     ck_assert_str_eq(ops, want);
     ck_assert_uint_eq(st.unresumed, 1);

@@ -488,6 +488,9 @@ static const struct {
 
 static enum fn fn_of(const char *s, size_t n)
 {
+    const char *at = memchr(s, '@', n); /* -x prints malloc@libc.so.6 */
+    if (at)
+        n = (size_t)(at - s);
     for (size_t i = 1; i < sizeof fns / sizeof fns[0]; i++)
         if (strlen(fns[i].name) == n && memcmp(fns[i].name, s, n) == 0)
             return (enum fn)i;
