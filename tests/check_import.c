@@ -278,6 +278,26 @@ START_TEST(ltrace_records)
 }
 END_TEST
 
+/* A traced call inside another (a signal handler's): the inner one is
+ * resumed first. */
+START_TEST(ltrace_nested_calls)
+{
+    struct hl_import_stats st;
+    char *ops = import_ok(HL_IMPORT_LTRACE,
+                          "prog->malloc(100 <unfinished ...>\n"
+                          "--- SIGALRM (Alarm clock) ---\n"
+                          "prog->malloc(8 <unfinished ...>\n"
+                          "prog->free(0x50) = <void>\n"
+                          "<... malloc resumed> ) = 0x20\n"
+                          "<... malloc resumed> ) = 0x10\n"
+                          "prog->free(0x10) = <void>\n",
+                          NULL, &st);
+    ck_assert_str_eq(ops, "a 0 8\na 1 100\nf 1\nf 0\n");
+    ck_assert_uint_eq(st.tb.unknown_free, 1);
+    free(ops);
+}
+END_TEST
+
 START_TEST(ltrace_pid_filter)
 {
     struct hl_import_stats st;
@@ -303,8 +323,8 @@ static const struct bad ltrace_bad[] = {
     {"[pid x] prog->malloc(1) = 0x1\n", ":1: expected '[pid N]'"},
     {"prog->malloc(1) = \n", ":1: expected a result (a pointer), found the end of the line"},
     {"prog->free(0x10) = 0x5\n", ":1: expected '<void>', found '0x5'"},
-    {"prog->malloc(1 <unfinished ...>\nprog->free(0x10) = <void>\n",
-     ":2: pid 0 begins a call while one of its calls is unfinished"},
+    {"prog->malloc(1 <unfinished ...>\n<... free resumed> ) = <void>\n",
+     ":2: '<... free resumed>' with no unfinished free call of pid 0 before it"},
     {"prog->calloc(1) = 0x10\n", ":1: calloc with 1 argument (it takes 2)"},
     {"\n\nhello world\n", ":3: expected a call 'NAME(ARGS) = RESULT'"},
     {"prog->malloc(1) 0x10\n", ":1: expected '= RESULT', found '0x10'"},
@@ -859,6 +879,7 @@ Suite *make_import_suite(void)
     tcase_add_test(tc, mtrace_no_balance);
     tcase_add_loop_test(tc, mtrace_bad_lines, 0, sizeof mtrace_bad / sizeof mtrace_bad[0]);
     tcase_add_test(tc, ltrace_records);
+    tcase_add_test(tc, ltrace_nested_calls);
     tcase_add_test(tc, ltrace_pid_filter);
     tcase_add_loop_test(tc, ltrace_bad_lines, 0, sizeof ltrace_bad / sizeof ltrace_bad[0]);
     tcase_add_test(tc, heaptrack_records);
