@@ -260,6 +260,43 @@ void hl_heap_limit_block(hl_heap *h, size_t max_block);
  * free_bytes honest. */
 void hl_account_overhead(hl_heap *h, long delta);
 
+/*
+ * Placement options: mechanisms core offers every fit policy, off unless
+ * the policy switches them on (from init, which runs again on reset).
+ * They change where core puts a block, never what the policy indexes: the
+ * index protocol above stays as it is.
+ *
+ *   high_below   a block of fewer bytes is carved from the HIGH end of the
+ *                free block find returned (the remainder keeps the free
+ *                block's start: replace(old, old, rest)); larger ones from
+ *                the low end, as always.  Small requests from the back keep
+ *                small and large blocks apart, so that large blocks freed
+ *                together coalesce (the binary traces).
+ *   grow_chunk   when no filed block fits a high-end request, the heap
+ *                grows by enough to leave at least grow_chunk bytes free at
+ *                its top, and the block is carved from the top end of that:
+ *                the next requests come from the same area.  0: exactly
+ *                what is missing, as always.
+ *   realloc_prev realloc that cannot grow a block into a free successor
+ *                slides it down into a free predecessor (the payload moves
+ *                with memmove) before it grows the heap or moves the block
+ *                elsewhere: the block takes the hole it would otherwise
+ *                leave behind.
+ *   realloc_slack a block that realloc grows gets realloc_slack/16 of its
+ *                new size on top (aligned), and realloc does not shrink it
+ *                while the request stays within that slack: a block that
+ *                grows step by step moves or grows the heap less often.
+ */
+struct hl_placement {
+    size_t high_below;      /* carve blocks of fewer bytes from the high end; 0 = never */
+    size_t grow_chunk;      /* least bytes free at the top after growing for a high-end block; 0 = exact */
+    unsigned realloc_prev;  /* 1: realloc grows into a free predecessor (memmove) first */
+    unsigned realloc_slack; /* sixteenths of the new size a realloc growth adds; 0 = none */
+};
+/* Set the heap's placement options (copied).  A hook policy's own blocks
+ * are not affected; core's path (hl_block_alloc, ...) is. */
+void hl_heap_set_placement(hl_heap *h, const struct hl_placement *p);
+
 /* Report heap corruption: one line on stderr, then abort(). */
 _Noreturn void hl_corrupt(const char *what, const void *addr);
 
