@@ -281,8 +281,14 @@ static hl_block *grow_and_take(hl_heap *h, size_t size)
             return take(h, top, size);
         size_t amount = growth_amount(h, size - topfree);
         int high = size < h->high_below;
-        if (high && topfree + amount < h->place.grow_chunk)
-            amount = growth_amount(h, h->place.grow_chunk - topfree); /* an area for the requests to come */
+        /* a quarter of the heap at most: a small heap does not pay a whole
+         * chunk, and a block that realloc grows above a small one meets
+         * it early, while moving it is cheap (realloc2) */
+        size_t chunk = h->place.grow_chunk;
+        if (chunk > h->extent_bytes / 4)
+            chunk = align_up(h->extent_bytes / 4, h->align);
+        if (high && topfree + amount < chunk)
+            amount = growth_amount(h, chunk - topfree); /* an area for the requests to come */
         struct hl_seg *s = h->last_seg;
         int moved = hl_source_extend(&h->src, s->end, amount);
         if (moved < 0)

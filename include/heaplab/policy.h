@@ -271,21 +271,30 @@ void hl_account_overhead(hl_heap *h, long delta);
  *                block's start: replace(old, old, rest)); larger ones from
  *                the low end, as always.  Small requests from the back keep
  *                small and large blocks apart, so that large blocks freed
- *                together coalesce (the binary traces).
+ *                together coalesce (the binary traces).  A free block below
+ *                the block that realloc grew last is carved from its low end
+ *                instead: small blocks keep away from a growing block, whose
+ *                way down (realloc_prev) then stays open.
  *   grow_chunk   when no filed block fits a high-end request, the heap
- *                grows by enough to leave at least grow_chunk bytes free at
- *                its top, and the block is carved from the top end of that:
- *                the next requests come from the same area.  0: exactly
- *                what is missing, as always.
+ *                grows by enough to leave at least grow_chunk bytes (but no
+ *                more than a quarter of the heap's extent) free at its top,
+ *                and the block is carved from the top end of that: the next
+ *                requests come from the same area.  0: exactly what is
+ *                missing, as always.
  *   realloc_prev realloc that cannot grow a block into a free successor
- *                slides it down into a free predecessor (the payload moves
- *                with memmove) before it grows the heap or moves the block
- *                elsewhere: the block takes the hole it would otherwise
- *                leave behind.
+ *                slides it down into a free predecessor of at least a
+ *                quarter of its size (the payload moves with memmove)
+ *                before it grows the heap or moves the block elsewhere: a
+ *                block moved to the top comes back into the hole it left.
+ *                The slide leaves a minimum block free at the bottom of the
+ *                hole, for the small block that lives beside the growing
+ *                one.
  *   realloc_slack a block that realloc grows gets realloc_slack/16 of its
- *                new size on top (aligned), and realloc does not shrink it
- *                while the request stays within that slack: a block that
- *                grows step by step moves or grows the heap less often.
+ *                new size on top (aligned) where that costs no growth of
+ *                the heap: from a free successor (all of one too small for
+ *                the slack), a slide, or a move; growth at the top of the
+ *                heap adds only what is missing.  realloc does not shrink
+ *                a block while the request stays within the slack.
  */
 struct hl_placement {
     size_t high_below;      /* carve blocks of fewer bytes from the high end; 0 = never */
