@@ -1062,6 +1062,8 @@ void hl_heap_set_placement(hl_heap *h, const struct hl_placement *p)
     h->high_below = p->high_below;
 }
 
+void hl_heap_placement(const hl_heap *h, struct hl_placement *out) { *out = h->place; }
+
 size_t hl_heap_max_request(const hl_heap *h)
 {
     return h->max_block == HL_MAX_BLOCK ? MAX_REQUEST : h->max_block - HL_HDR_BYTES;

@@ -305,6 +305,9 @@ struct hl_placement {
 /* Set the heap's placement options (copied).  A hook policy's own blocks
  * are not affected; core's path (hl_block_alloc, ...) is. */
 void hl_heap_set_placement(hl_heap *h, const struct hl_placement *p);
+/* The heap's placement options, as set (grow_chunk aligned up); all 0
+ * unless its policy set them. */
+void hl_heap_placement(const hl_heap *h, struct hl_placement *out);
 
 /* Report heap corruption: one line on stderr, then abort(). */
 _Noreturn void hl_corrupt(const char *what, const void *addr);
