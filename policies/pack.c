@@ -38,7 +38,7 @@
 #include "rbtree.h"
 
 static const struct hl_param pack_params[] = {
-    {"high", 128, 0, 1 << 20, NULL, "blocks of fewer bytes are carved from the high end of a free block (0 = off)"},
+    {"high", 96, 0, 1 << 20, NULL, "blocks of fewer bytes are carved from the high end of a free block (0 = off)"},
     {"chunk", 2048, 0, 1 << 24, NULL, "the heap grows by at least this many bytes for a small block (0 = exactly)"},
     {"prev", 1, 0, 1, NULL, "realloc grows into a free predecessor (memmove) before growing the heap"},
     {"slack", 1, 0, 16, NULL, "sixteenths of its size a block gets on top when realloc grows it"},

@@ -32,7 +32,7 @@ static hl_heap *pack_heap(const char *spec)
     return tl_heap(&cfg);
 }
 
-/* Blocks in use around the holes: large (not below high=128), so that the
+/* Blocks in use around the holes: large (not below high=96), so that the
  * heap grows for them exactly, with no chunk. */
 #define GUARD 128
 
@@ -76,10 +76,10 @@ START_TEST(small_block_from_the_high_end)
     hl_heap *h = pack_heap("pack");
     char *after;
     char *hole = make_hole(h, 1024, &after);
-    /* 48 < high=128: the last 48 bytes of the hole */
+    /* 48 < high=96: the last 48 bytes of the hole */
     char *s = take(h, 48);
     ck_assert_ptr_eq(s, hole + 1024 - 48);
-    /* 160 >= 128: the front of what is left */
+    /* 160 >= 96: the front of what is left */
     char *l = take(h, 160);
     ck_assert_ptr_eq(l, hole);
     /* the next small one below the first */
@@ -339,7 +339,7 @@ START_TEST(rules_are_parameters)
     static const struct {
         const char *name;
         long def;
-    } rules[] = {{"high", 128}, {"chunk", 2048}, {"prev", 1}, {"slack", 1}};
+    } rules[] = {{"high", 96}, {"chunk", 2048}, {"prev", 1}, {"slack", 1}};
     const struct hl_policy *p = hl_policy_lookup("pack");
     ck_assert_ptr_nonnull(p);
     ck_assert_uint_eq(hl_policy_nparams(p), 4);
