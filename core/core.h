@@ -172,9 +172,12 @@ struct hl_heap {
     size_t trim_threshold;
     size_t top_pad;   /* what a trim leaves free at the top */
     size_t max_block; /* larger blocks take the mmap path (policy's limit) */
+    size_t high_below; /* placement (hl_heap_set_placement): smaller blocks carved from the high end */
+    const hl_block *grown; /* the block realloc last grew (high_below on): small blocks below it go low */
     int lock;
     int mmap_dynamic;
     unsigned cache_max; /* front cache: blocks per bin, 0 = off */
+    struct hl_placement place; /* the policy's placement options, all 0 unless it set them */
     hl_word cache_key;
 
     /* counters (the rest of struct hl_stats is derived) */

@@ -280,6 +280,15 @@ static hl_block *grow_and_take(hl_heap *h, size_t size)
         if (topfree >= size) /* the policy passed over the top block (good fit) */
             return take(h, top, size);
         size_t amount = growth_amount(h, size - topfree);
+        int high = size < h->high_below;
+        /* a quarter of the heap at most: a small heap does not pay a whole
+         * chunk, and a block that realloc grows above a small one meets
+         * it early, while moving it is cheap (realloc2) */
+        size_t chunk = h->place.grow_chunk;
+        if (chunk > h->extent_bytes / 4)
+            chunk = align_up(h->extent_bytes / 4, h->align);
+        if (high && topfree + amount < chunk)
+            amount = growth_amount(h, chunk - topfree); /* an area for the requests to come */
         struct hl_seg *s = h->last_seg;
         int moved = hl_source_extend(&h->src, s->end, amount);
         if (moved < 0)
@@ -290,6 +299,15 @@ static hl_block *grow_and_take(hl_heap *h, size_t size)
             hl_block *ne = at(s->end, -(ptrdiff_t)HL_EPILOGUE);
             *wp(ne) = epilogue_word(h, ne);
             size_t total = topfree + amount, rest = total - size;
+            if (high && rest >= HL_MIN_BLOCK) {
+                /* the block at the top end, the rest free below it */
+                hl_block *u = at(top, (ptrdiff_t)rest), *old = topfree ? top : NULL;
+                unfile_for(h, old, top, rest);
+                *wp(u) = hl_hdr_make(u, size, HL_F_USED, HL_KIND_CORE, h->cookie);
+                put_free(h, top, rest);
+                file_after(h, old, top);
+                return u;
+            }
             if (rest >= HL_MIN_BLOCK) {
                 hl_block *r = at(top, (ptrdiff_t)size), *old = topfree ? top : NULL;
                 unfile_for(h, old, r, rest);
@@ -362,12 +380,29 @@ static void maybe_trim(hl_heap *h, hl_block *b)
 
 /* ---- the general (boundary-tag) path ---------------------------------------- */
 
+/* Allocate `size` bytes from the high end of filed free block b of bs bytes
+ * (bs - size at least a minimum block): the remainder keeps b's start and
+ * takes its place in the index (placement option high_below). */
+static hl_block *take_high(hl_heap *h, hl_block *b, size_t bs, size_t size)
+{
+    size_t rest = bs - size;
+    hl_block *u = at(b, (ptrdiff_t)rest);
+    unfile_for(h, b, b, rest);
+    next_now_used(at(b, (ptrdiff_t)bs));
+    *wp(u) = hl_hdr_make(u, size, HL_F_USED, HL_KIND_CORE, h->cookie);
+    put_free(h, b, rest); /* sets u's PREV_FREE (and PREV_MIN) */
+    file_after(h, b, b);
+    return u;
+}
+
 /* Allocate from filed free block b: split off the remainder when it is at
  * least a minimum block. */
 HOT hl_block *take(hl_heap *h, hl_block *b, size_t size)
 {
     size_t bs = hl_block_size(b);
     size_t rest = bs - size;
+    if (rest >= HL_MIN_BLOCK && size < h->high_below && (uintptr_t)b >= (uintptr_t)h->grown)
+        return take_high(h, b, bs, size);
     if (rest >= HL_MIN_BLOCK) {
         hl_block *r = at(b, (ptrdiff_t)size);
         unfile_for(h, b, r, rest);
@@ -470,6 +505,103 @@ static inline hl_block *core_resize(hl_heap *h, hl_block *b, size_t size)
         next_now_used(at(b, (ptrdiff_t)total));
     }
     return b;
+}
+
+/* ---- realloc with the placement options ------------------------------------------ */
+
+/* The slack a realloc growth to `size` bytes adds (placement realloc_slack). */
+static inline size_t slack_of(const hl_heap *h, size_t size)
+{
+    return align_up(size / 16 * h->place.realloc_slack, h->align);
+}
+
+/*
+ * Grow used block b (bs bytes; its successor n is free with succ bytes, or
+ * succ = 0) by sliding it down into the free block before it: the payload
+ * moves with memmove, predecessor, b and successor become one block of at
+ * least `size` bytes (`want` when there is room), what is left over is
+ * freed.  The new block, or NULL when b has no free predecessor or the
+ * three are too small.
+ */
+static hl_block *slide_down(hl_heap *h, hl_block *b, size_t bs, hl_block *n, size_t succ, size_t size,
+                            size_t want)
+{
+    hl_word w = *wp(b);
+    if (!(w & HL_F_PREV_FREE))
+        return NULL;
+    size_t ps = (w & HL_F_PREV_MIN) ? HL_MIN_BLOCK : footer_before(b);
+    hl_block *p = at(b, -(ptrdiff_t)ps);
+    hl_word pw = ps >= HL_MIN_BLOCK ? *wp(p) : 0;
+    if (ps < HL_MIN_BLOCK || !hl_hdr_tag_ok(p, pw, h->cookie) || (pw & HL_F_USED) || (pw & HL_SIZE_MASK) != ps)
+        hl_corrupt("realloc(): heap corruption: bad free block before the block", hl_block_payload(b));
+    /* a hole of less than a quarter of the block is not worth its memmove;
+     * the slide leaves a minimum block free at the bottom of the hole, where
+     * a small block that lives beside the growing one (realloc2) fits
+     * exactly instead of in the free space above it */
+    size_t gap = HL_MIN_BLOCK;
+    size_t total = ps - gap + bs + succ;
+    if (ps < gap + HL_MIN_BLOCK || ps < bs / 4 || total < size)
+        return NULL;
+    size_t keep = total >= want ? want : size;
+    h->remove(h->st, p);
+    if (succ)
+        h->remove(h->st, n);
+    hl_block *g = p;
+    p = at(g, (ptrdiff_t)gap);
+    *wp(p) = 0; /* no prev bits: put_free(g) sets them */
+    memmove(hl_block_payload(p), hl_block_payload(b), bs - HL_HDR_BYTES);
+    /* the old headers, where the moved payload did not cover them: a
+     * second free of the old pointer is then reported as such */
+    if (ps - gap >= bs)
+        *wp(b) = dead_word(h, b);
+    if (succ)
+        *wp(n) = dead_word(h, n);
+    next_now_used(at(p, (ptrdiff_t)total));
+    size_t rest = total - keep;
+    if (rest >= HL_MIN_BLOCK) {
+        put_used(h, p, keep);
+        hl_block *r = at(p, (ptrdiff_t)keep);
+        *wp(r) = hl_hdr_make(r, rest, HL_F_USED, HL_KIND_CORE, h->cookie);
+        core_free(h, r);
+    } else {
+        put_used(h, p, total);
+    }
+    put_free(h, g, gap);
+    h->insert(h->st, g);
+    return p;
+}
+
+/*
+ * core_resize under the placement options realloc_slack and realloc_prev:
+ * a shrink within the slack keeps the block; a growth takes the slack when
+ * it can, grows into a free successor, else slides down into a free
+ * predecessor, else grows at the top of the heap.  *sizep becomes what a
+ * move must allocate.  The block (possibly moved down), or NULL: move it.
+ */
+static hl_block *resize_placed(hl_heap *h, hl_block *b, size_t *sizep)
+{
+    size_t size = *sizep, bs = hl_block_size(b);
+    if (size <= bs) {
+        if (h->place.realloc_slack && bs - size <= slack_of(h, size))
+            return b;
+        return core_resize(h, b, size);
+    }
+    size_t want = size + slack_of(h, size);
+    *sizep = want;
+    hl_block *n = at(b, (ptrdiff_t)bs);
+    hl_word nw = *wp(n);
+    if (!hl_hdr_tag_ok(n, nw, h->cookie))
+        hl_corrupt("realloc(): heap corruption: bad header after the block", hl_block_payload(b));
+    size_t succ = (nw & HL_F_USED) ? 0 : (size_t)(nw & HL_SIZE_MASK);
+    /* the slack where it costs no growth: all of a successor too small for it */
+    if (bs + succ >= size)
+        return core_resize(h, b, bs + succ >= want ? want : bs + succ);
+    if (h->place.realloc_prev) {
+        hl_block *nb = slide_down(h, b, bs, n, succ, size, want);
+        if (nb)
+            return nb;
+    }
+    return core_resize(h, b, size); /* at the top: the heap grows by what is missing only */
 }
 
 /* ---- validation --------------------------------------------------------------- */
@@ -739,6 +871,7 @@ void *hl_realloc_unlocked(hl_heap *h, void *p, size_t n)
         hl_corrupt("realloc(): pointer already freed", p);
     hl_word w = *wp(b);
     void *q = NULL;
+    size_t ask = n; /* what a move allocates */
     if (w & HL_F_MAPPED) {
         q = hl_large_realloc(h, b, n);
         if (q || errno != EAGAIN) /* EAGAIN: mremap failed, move it below (core.h) */
@@ -750,7 +883,17 @@ void *hl_realloc_unlocked(hl_heap *h, void *p, size_t n)
             goto out;
         }
         size_t old = hl_block_size(b);
-        hl_block *nb = h->resize ? h->resize(h, h->st, b, size) : core_resize(h, b, size);
+        hl_block *nb;
+        if (h->resize)
+            nb = h->resize(h, h->st, b, size);
+        else if (h->place.realloc_prev || h->place.realloc_slack)
+            nb = resize_placed(h, b, &size); /* may move the payload down */
+        else
+            nb = core_resize(h, b, size);
+        if (h->place.realloc_slack && size - HL_HDR_BYTES > n)
+            ask = size - HL_HDR_BYTES; /* slack: a move takes it too */
+        if (nb && size > old && h->high_below)
+            h->grown = nb;
         if (nb) {
             h->live_bytes = h->live_bytes - old + hl_block_size(nb);
             uint64_t live = h->live_bytes + h->mapped_bytes;
@@ -762,7 +905,9 @@ void *hl_realloc_unlocked(hl_heap *h, void *p, size_t n)
     }
     /* move: new block, copy, free the old one */
     size_t have = usable_locked(h, b, p);
-    q = malloc_locked(h, n);
+    q = malloc_locked(h, ask);
+    if (q && h->high_below)
+        h->grown = hl_payload_block(q);
     if (q) {
         memcpy(q, p, have < n ? have : n);
         free_locked(h, p);
@@ -909,6 +1054,15 @@ void *hl_morecore(hl_heap *h, size_t bytes, int *contiguous)
 }
 
 void hl_heap_limit_block(hl_heap *h, size_t max_block) { h->max_block = max_block; }
+
+void hl_heap_set_placement(hl_heap *h, const struct hl_placement *p)
+{
+    h->place = *p;
+    h->place.grow_chunk = p->grow_chunk < MAX_REQUEST ? align_up(p->grow_chunk, h->align) : MAX_REQUEST;
+    h->high_below = p->high_below;
+}
+
+void hl_heap_placement(const hl_heap *h, struct hl_placement *out) { *out = h->place; }
 
 size_t hl_heap_max_request(const hl_heap *h)
 {
@@ -1078,6 +1232,9 @@ int hl_heap_reset(hl_heap *h)
     /* the mmap and trim thresholds keep what the heap learned (large.c):
      * glibc's are process state that no pass resets either */
     h->max_block = HL_MAX_BLOCK;
+    memset(&h->place, 0, sizeof h->place); /* init sets them again */
+    h->high_below = 0;
+    h->grown = NULL;
     int rc = 0;
     if (h->pol->init && h->pol->init(h, h->st, h->params) != 0)
         rc = -1;

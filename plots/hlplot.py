@@ -48,10 +48,10 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 FIG_WIDTH_IN = 7.0
 
 # colour, marker, filled, dashes, hatch: a style per registry position -
-# the first eight are the registry's policies (first-fit, next-fit,
-# best-fit, worst-fit, rbtree, tlsf, buddy, pool), the rest go to policies
-# added later and then to series that are not registry policies (plugins,
-# mm:FILE).  Each colour is its own grey level (luma 152 184 104 120 168 72
+# the first nine are the registry's policies (first-fit, next-fit,
+# best-fit, worst-fit, rbtree, tlsf, buddy, pool, pack), the rest go to
+# policies added later and then to series that are not registry policies
+# (plugins, mm:FILE).  Each colour is its own grey level (luma 152 184 104 120 168 72
 # 40 136 24 88 200 56 of 255: 16 apart at least) and its own marker (shape
 # and fill).  heaplab.gp has the same table with gnuplot's point types
 # (o s ^ v D p filled: 7 5 9 11 13 15, hollow one less; x + *: 2 1 3),

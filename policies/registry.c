@@ -27,6 +27,7 @@
     X(tlsf, "O(1)")                                                                                \
     X(buddy, "O(log n)")                                                                           \
     X(pool, "O(1)")                                                                                \
+    X(pack, "O(log n)")                                                                            \
     /* one line per policy, above this line */
 
 #define HL_DECLARE(name, search) const struct hl_policy *hl_policy_##name(void);

@@ -575,6 +575,19 @@ static const char src_crash[] = "static hl_block *find(void *s, size_t size)\n"
 
 static const char src_old_abi[] = "TABLE(0, .find = find_ok)\n";
 
+/* a sound plugin (the shared list, first fit) that switches on one of
+ * core's placement options: blocks of fewer than 128 bytes from the high
+ * end of a free block */
+static const char src_placement[] = "static int init(hl_heap *h, void *s, const long *params)\n"
+                                    "{\n"
+                                    "    (void)s;\n"
+                                    "    (void)params;\n"
+                                    "    struct hl_placement pl = {.high_below = 128};\n"
+                                    "    hl_heap_set_placement(h, &pl);\n"
+                                    "    return 0;\n"
+                                    "}\n"
+                                    "TABLE(HL_POLICY_ABI, .find = find_ok, .init = init)\n";
+
 static const char src_undefined[] = "void hl_no_such_function(void);\n"
                                     "static hl_block *find(void *s, size_t size)\n"
                                     "{\n"
@@ -733,6 +746,32 @@ START_TEST(plugin_that_cannot_be_loaded)
     r = replay_one(so, "two.rep", status, sizeof status);
     assert_load_error(&r, "undefined symbol: hl_no_such_function");
     run_free(&r);
+}
+END_TEST
+
+START_TEST(plugin_switches_on_a_placement_option)
+{
+    char so[600];
+    if (!compile("plugin_switches_on_a_placement_option", "placement", src_placement, 0, so, sizeof so))
+        return;
+    struct hl_policy_spec spec;
+    char err[512] = "";
+    ck_assert_msg(hl_policy_parse(so, &spec, err, sizeof err) == 0, "%s", err);
+    struct hl_config cfg;
+    hl_config_default(&cfg, spec.policy);
+    cfg.mmap_threshold = 0;
+    cfg.trim_threshold = HL_NO_TRIM;
+    cfg.align = 16;
+    hl_heap *h = tl_heap(&cfg);
+    /* a 1024-byte hole between blocks in use */
+    char *g0 = hl_malloc(h, 200), *hole = hl_malloc(h, 1016), *g1 = hl_malloc(h, 200);
+    ck_assert_ptr_nonnull(g0);
+    ck_assert_ptr_eq(g1, hole + 1024);
+    hl_free(h, hole);
+    ck_assert_ptr_eq(hl_malloc(h, 40), hole + 1024 - 48); /* small: the high end */
+    ck_assert_ptr_eq(hl_malloc(h, 200), hole);            /* large: the low end */
+    TL_CHECK(h);
+    hl_heap_destroy(h);
 }
 END_TEST
 
@@ -895,6 +934,7 @@ Suite *make_plugin_suite(void)
     tcase_add_test(tc, plugin_without_entry_symbol);
     tcase_add_test(tc, plugin_built_for_another_abi);
     tcase_add_test(tc, plugin_that_cannot_be_loaded);
+    tcase_add_test(tc, plugin_switches_on_a_placement_option);
     tcase_add_test(tc, plugin_whose_find_returns_a_block_too_small);
     tcase_add_test(tc, plugin_that_hands_out_overlapping_blocks);
     tcase_add_test(tc, plugin_that_misaligns_its_blocks);

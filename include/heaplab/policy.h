@@ -260,6 +260,55 @@ void hl_heap_limit_block(hl_heap *h, size_t max_block);
  * free_bytes honest. */
 void hl_account_overhead(hl_heap *h, long delta);
 
+/*
+ * Placement options: mechanisms core offers every fit policy, off unless
+ * the policy switches them on (from init, which runs again on reset).
+ * They change where core puts a block, never what the policy indexes: the
+ * index protocol above stays as it is.
+ *
+ *   high_below   a block of fewer bytes is carved from the HIGH end of the
+ *                free block find returned (the remainder keeps the free
+ *                block's start: replace(old, old, rest)); larger ones from
+ *                the low end, as always.  Small requests from the back keep
+ *                small and large blocks apart, so that large blocks freed
+ *                together coalesce (the binary traces).  A free block below
+ *                the block that realloc grew last is carved from its low end
+ *                instead: small blocks keep away from a growing block, whose
+ *                way down (realloc_prev) then stays open.
+ *   grow_chunk   when no filed block fits a high-end request, the heap
+ *                grows by enough to leave at least grow_chunk bytes (but no
+ *                more than a quarter of the heap's extent) free at its top,
+ *                and the block is carved from the top end of that: the next
+ *                requests come from the same area.  0: exactly what is
+ *                missing, as always.
+ *   realloc_prev realloc that cannot grow a block into a free successor
+ *                slides it down into a free predecessor of at least a
+ *                quarter of its size (the payload moves with memmove)
+ *                before it grows the heap or moves the block elsewhere: a
+ *                block moved to the top comes back into the hole it left.
+ *                The slide leaves a minimum block free at the bottom of the
+ *                hole, for the small block that lives beside the growing
+ *                one.
+ *   realloc_slack a block that realloc grows gets realloc_slack/16 of its
+ *                new size on top (aligned) where that costs no growth of
+ *                the heap: from a free successor (all of one too small for
+ *                the slack), a slide, or a move; growth at the top of the
+ *                heap adds only what is missing.  realloc does not shrink
+ *                a block while the request stays within the slack.
+ */
+struct hl_placement {
+    size_t high_below;      /* carve blocks of fewer bytes from the high end; 0 = never */
+    size_t grow_chunk;      /* least bytes free at the top after growing for a high-end block; 0 = exact */
+    unsigned realloc_prev;  /* 1: realloc grows into a free predecessor (memmove) first */
+    unsigned realloc_slack; /* sixteenths of the new size a realloc growth adds; 0 = none */
+};
+/* Set the heap's placement options (copied).  A hook policy's own blocks
+ * are not affected; core's path (hl_block_alloc, ...) is. */
+void hl_heap_set_placement(hl_heap *h, const struct hl_placement *p);
+/* The heap's placement options, as set (grow_chunk aligned up); all 0
+ * unless its policy set them. */
+void hl_heap_placement(const hl_heap *h, struct hl_placement *out);
+
 /* Report heap corruption: one line on stderr, then abort(). */
 _Noreturn void hl_corrupt(const char *what, const void *addr);
 
