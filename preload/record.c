@@ -148,11 +148,16 @@ static int env_get(const char *name, char *out, size_t cap)
 
 /* ---- start-up ---------------------------------------------------------------- */
 
-static void setup(void)
+static uint64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    g.start_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void setup(void)
+{
+    g.start_ns = now_ns();
     g.pid = getpid();
     if (env_get(HL_RECORD_ENV_DIR, g.dir, sizeof g.dir) != 0)
         strcpy(g.dir, ".");
@@ -193,7 +198,7 @@ static __attribute__((noinline, cold)) int start(void)
 /* The raw log's header and command line, at the start of a new file:
  * DIR/PID.raw, or DIR/PID-K.raw when an earlier image of this process
  * wrote one.  0, or -1 (said once) when it cannot be made. */
-static int open_log(void)
+static int open_log(uint32_t flags)
 {
     for (int k = 1; k < 1000; k++) {
         size_t n = 0;
@@ -224,6 +229,7 @@ static int open_log(void)
     head.h.pid = (uint32_t)g.pid;
     head.h.ppid = (uint32_t)getppid();
     head.h.start_ns = g.start_ns;
+    head.h.flags = flags;
     int cf = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
     size_t len = 0;
     if (cf >= 0) {
@@ -258,7 +264,7 @@ static void flush_locked(void)
     if (g.n == 0)
         return;
     if (g.fd < 0 && !g.failed)
-        open_log();
+        open_log(0);
     if (g.failed) {
         g.lost += g.n;
         g.n = 0;
@@ -378,8 +384,14 @@ static void fork_child(void)
     g.failed = 0;
     g.lost = 0;
     g.pid = getpid();
-    if (g.only_pid)
+    g.start_ns = now_ns();
+    if (g.only_pid) {
         atomic_store(&g.state, INERT);
+        if (open_log(HL_RAW_UNRECORDED) == 0) { /* its header says it ran */
+            close(g.fd);
+            g.fd = -1;
+        }
+    }
     inside = 0;
 }
 
@@ -446,6 +458,9 @@ __attribute__((constructor)) static void record_init(void)
     if (atomic_load(&g.state) == RECORDING) {
         pthread_atfork(fork_prepare, fork_parent, fork_child);
         install_handlers();
+    } else if (g.only_pid && g.only_pid != g.pid && open_log(HL_RAW_UNRECORDED) == 0) {
+        close(g.fd); /* a child left unrecorded: its header says it ran */
+        g.fd = -1;
     }
     inside = 0;
 }

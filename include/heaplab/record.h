@@ -5,8 +5,9 @@
  * The library is preloaded into a program (`heaplab record -- COMMAND`),
  * forwards every allocation call to glibc's own allocator and logs it.  A
  * process image writes one raw log, DIR/PID.raw (DIR/PID-2.raw, ... for
- * the images an exec puts in the same process): a header, the command line,
- * then one fixed-size record per call, in the order the calls took effect.
+ * the images an exec puts in the same process) when it first allocates: a
+ * header, the command line, then one fixed-size record per call, in the
+ * order the calls took effect.
  * The order is the sequence: each record is appended inside the same
  * critical section as the call it logs, so a free(p) in one thread and the
  * malloc that gets p back in another are logged in that order.
@@ -40,11 +41,18 @@ struct hl_raw_header {
     uint32_t pid;           /* the process */
     uint32_t ppid;          /* its parent when the log was opened */
     uint32_t cmdline_len;   /* bytes of command line after the header */
+    uint32_t flags;         /* HL_RAW_UNRECORDED */
+    uint32_t reserved;      /* 0 */
     uint64_t start_ns;      /* CLOCK_REALTIME when the image started logging */
     uint64_t lost;          /* records that could not be written (disk full...) */
 };
 
 #define HL_RAW_MAX_CMDLINE 4096
+
+/* flags: a process that HEAPLAB_RECORD_PID left unrecorded (a child); its
+ * log is the header and command line alone, so that `heaplab record` can
+ * say what ran without being recorded. */
+#define HL_RAW_UNRECORDED 1u
 
 /* What was called.  a, b and r by kind: */
 enum hl_raw_kind {
