@@ -109,12 +109,13 @@ say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
 # The CS:APP malloc-lab traces live beside the project when present; they are
-# not ours and are never copied in.  Otherwise the project's own traces.
+# not ours and are never copied in.  Otherwise the project's own traces: the
+# generated ones and the recorded ones (.rep.gz, scripts/record-traces).
 HEAPLAB_MALLOCLAB ?= ../shared/traces/malloclab
 ifneq ($(wildcard $(HEAPLAB_MALLOCLAB)/*.rep),)
 TRACES ?= $(sort $(wildcard $(HEAPLAB_MALLOCLAB)/*.rep))
 else
-TRACES ?= $(sort $(wildcard traces/*.rep))
+TRACES ?= $(sort $(wildcard traces/*.rep traces/*.rep.gz))
 endif
 
 CORE_SRC := $(sort $(wildcard lib/*.c core/*.c))
