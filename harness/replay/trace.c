@@ -24,6 +24,8 @@
  * by a hand-rolled digit loop with an overflow check.  Each request is
  * checked against the id's state (never allocated, live, freed) in a byte
  * table sized by the validated num_ids, so a replay never meets bad input.
+ * A lenient read (hl_trace_load_lenient, for heaplab check-trace) reports each
+ * illegal request and leaves it out instead of stopping there.
  *
  * The upstream drivers' quirks are accepted the way their read_trace and
  * eval_mm_* accept them, and counted (HL_TRACE_QUIRKS in trace.h).
@@ -55,12 +57,19 @@ struct tok {
 /* A request has at most 4 fields; a 5th is only kept to be named as junk. */
 #define MAXTOK 5
 
+/* A lenient read's receiver of problems (hl_trace_load_lenient). */
+struct lenient {
+    void (*problem)(void *arg, enum hl_trace_problem kind, const char *msg);
+    void *arg;
+};
+
 struct parser {
     const char *name;
     const char *p, *end; /* the unread rest of the input */
     uint64_t line;       /* number of the line last read */
     char *err;
     size_t errlen;
+    const struct lenient *lenient; /* NULL: strict */
 };
 
 static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
@@ -198,6 +207,37 @@ static int bad_tok(struct parser *ps, struct tok t, const char *what)
             return fail(ps, ps->line, "unexpected byte 0x%02x: binary data, not a trace", c);
     }
     return fail(ps, ps->line, "%s %s", what, quote(t, q));
+}
+
+/* A request illegal in its id's life: an error (-1), or, lenient, passed
+ * to the caller's problem() and skipped (1). */
+__attribute__((format(printf, 3, 4))) static int problem(struct parser *ps, enum hl_trace_problem kind,
+                                                         const char *fmt, ...)
+{
+    char buf[256];
+    char *err = ps->lenient ? buf : ps->err;
+    size_t errlen = ps->lenient ? sizeof buf : ps->errlen;
+    int n = snprintf(err, errlen, "%s:%" PRIu64 ": ", ps->name, ps->line ? ps->line : 1);
+    if (n >= 0 && (size_t)n < errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    if (!ps->lenient)
+        return -1;
+    ps->lenient->problem(ps->lenient->arg, kind, buf);
+    return 1;
+}
+
+const char *hl_trace_problem_doc(enum hl_trace_problem kind)
+{
+    static const char *const doc[] = {
+#define HL_PROBLEM_DOC(name, d) d,
+        HL_TRACE_PROBLEMS(HL_PROBLEM_DOC)
+#undef HL_PROBLEM_DOC
+    };
+    return (unsigned)kind < HL_PROBLEM_COUNT ? doc[kind] : "?";
 }
 
 /* ---- header -------------------------------------------------------------- */
@@ -375,19 +415,21 @@ static int request(struct parser *ps, struct body *b, const struct tok *tv, int 
     unsigned char *st = &b->state[id];
     switch (c) {
     case HL_OP_FREE:
-        if (*st != ID_LIVE)
-            return fail(ps, ps->line, "free of id %" PRIu32 ", which %s", id,
-                        *st == ID_NEVER ? "was never allocated" : "is already freed");
+        if (*st == ID_NEVER)
+            return problem(ps, HL_PROBLEM_free_unknown, "free of id %" PRIu32 ", which was never allocated", id);
+        if (*st == ID_DEAD)
+            return problem(ps, HL_PROBLEM_double_free, "free of id %" PRIu32 ", which is already freed", id);
         *st = ID_DEAD;
         break;
     case HL_OP_REALLOC:
         if (*st == ID_DEAD)
-            return fail(ps, ps->line, "realloc of id %" PRIu32 ", which is already freed", id);
+            return problem(ps, HL_PROBLEM_realloc_freed, "realloc of id %" PRIu32 ", which is already freed", id);
         if (*st == ID_NEVER) {
             /* upstream: blocks[] starts zeroed, so this is realloc(NULL, n) */
             if (size == 0)
-                return fail(ps, ps->line,
-                            "realloc of never-allocated id %" PRIu32 " to size 0 (neither a malloc nor a free)", id);
+                return problem(ps, HL_PROBLEM_realloc_zero_unknown,
+                               "realloc of never-allocated id %" PRIu32 " to size 0 (neither a malloc nor a free)",
+                               id);
             t->quirks.realloc_unallocated++;
             *st = ID_LIVE;
         } else if (size == 0) {
@@ -397,7 +439,7 @@ static int request(struct parser *ps, struct body *b, const struct tok *tv, int 
         break;
     default:
         if (*st == ID_LIVE)
-            return fail(ps, ps->line, "allocation of id %" PRIu32 ", which is still live", id);
+            return problem(ps, HL_PROBLEM_alloc_live, "allocation of id %" PRIu32 ", which is still live", id);
         *st = ID_LIVE;
         break;
     }
@@ -407,9 +449,9 @@ static int request(struct parser *ps, struct body *b, const struct tok *tv, int 
 /* ---- parse --------------------------------------------------------------- */
 
 static int parse(const char *name, const char *path, const char *buf, size_t len, const struct hl_trace_opts *opts,
-                 struct hl_trace *out, char *err, size_t errlen)
+                 const struct lenient *lz, struct hl_trace *out, char *err, size_t errlen)
 {
-    struct parser ps = {name, buf, buf + len, 0, err, errlen};
+    struct parser ps = {name, buf, buf + len, 0, err, errlen, lz};
     struct hl_trace t;
     memset(&t, 0, sizeof t);
     memset(out, 0, sizeof *out);
@@ -463,10 +505,11 @@ static int parse(const char *name, const char *path, const char *buf, size_t len
 
     const char *ls, *le;
     struct tok tv[MAXTOK];
-    while (t.nops < t.num_ops) {
+    uint64_t nreq = 0; /* request lines read: t.nops, and those a lenient read skipped */
+    while (nreq < t.num_ops) {
         int n = split_line(&ps, tv);
         if (n == -2) {
-            fail(&ps, ps.line, "fewer request lines than num_ops: found %" PRIu64 ", the header says %" PRIu64, t.nops,
+            fail(&ps, ps.line, "fewer request lines than num_ops: found %" PRIu64 ", the header says %" PRIu64, nreq,
                  t.num_ops);
             goto bad;
         }
@@ -477,8 +520,12 @@ static int parse(const char *name, const char *path, const char *buf, size_t len
         if (n == 0)
             continue;
         struct hl_op op;
-        if (request(&ps, &b, tv, n, &op))
+        int r = request(&ps, &b, tv, n, &op);
+        if (r < 0)
             goto bad;
+        nreq++;
+        if (r > 0)
+            continue;
         if (t.nops == cap) { /* cannot happen: a good request is 3 bytes or more */
             fail(&ps, ps.line, "internal error: more requests than the input can hold");
             goto bad;
@@ -510,7 +557,15 @@ bad:
 int hl_trace_parse(const char *name, const char *buf, size_t len, const struct hl_trace_opts *opts,
                    struct hl_trace *out, char *err, size_t errlen)
 {
-    return parse(name, name, buf, len, opts, out, err, errlen);
+    return parse(name, name, buf, len, opts, NULL, out, err, errlen);
+}
+
+int hl_trace_parse_lenient(const char *name, const char *buf, size_t len, const struct hl_trace_opts *opts,
+                           void (*problem)(void *arg, enum hl_trace_problem kind, const char *msg), void *arg,
+                           struct hl_trace *out, char *err, size_t errlen)
+{
+    struct lenient lz = {problem, arg};
+    return parse(name, name, buf, len, opts, &lz, out, err, errlen);
 }
 
 /* ---- load ---------------------------------------------------------------- */
@@ -571,15 +626,15 @@ static int read_fd(int fd, struct growbuf *g)
 }
 
 static int parse_buf(const char *name, const char *path, struct growbuf *g, const struct hl_trace_opts *opts,
-                     struct hl_trace *out, char *err, size_t errlen)
+                     const struct lenient *lz, struct hl_trace *out, char *err, size_t errlen)
 {
-    int r = parse(name, path, g->p, g->len, opts, out, err, errlen);
+    int r = parse(name, path, g->p, g->len, opts, lz, out, err, errlen);
     free(g->p);
     return r;
 }
 
-static int load_gz(int fd, const char *path, const struct hl_trace_opts *opts, struct hl_trace *out, char *err,
-                   size_t errlen)
+static int load_gz(int fd, const char *path, const struct hl_trace_opts *opts, const struct lenient *lz,
+                   struct hl_trace *out, char *err, size_t errlen)
 {
     gzFile gz = gzdopen(fd, "rb");
     if (!gz) {
@@ -614,11 +669,11 @@ static int load_gz(int fd, const char *path, const struct hl_trace_opts *opts, s
         return io_fail(err, errlen, path, "gzip: %s",
                        zr == Z_BUF_ERROR ? "truncated compressed data" : "cannot close the stream");
     }
-    return parse_buf(path, path, &g, opts, out, err, errlen);
+    return parse_buf(path, path, &g, opts, lz, out, err, errlen);
 }
 
-int hl_trace_load(const char *path, const struct hl_trace_opts *opts, struct hl_trace *out, char *err,
-                  size_t errlen)
+static int load(const char *path, const struct hl_trace_opts *opts, const struct lenient *lz, struct hl_trace *out,
+                char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     if (errlen)
@@ -630,7 +685,7 @@ int hl_trace_load(const char *path, const struct hl_trace_opts *opts, struct hl_
             free(g.p);
             return io_fail(err, errlen, "<stdin>", "read error: %s", strerror(e));
         }
-        return parse_buf("<stdin>", path, &g, opts, out, err, errlen);
+        return parse_buf("<stdin>", path, &g, opts, lz, out, err, errlen);
     }
 
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -647,7 +702,7 @@ int hl_trace_load(const char *path, const struct hl_trace_opts *opts, struct hl_
         return io_fail(err, errlen, path, "is a directory");
     }
     if (hl_ends_with(path, ".gz"))
-        return load_gz(fd, path, opts, out, err, errlen);
+        return load_gz(fd, path, opts, lz, out, err, errlen);
 
     if (S_ISREG(st.st_mode) && st.st_size > 0) {
         if ((uint64_t)st.st_size > SIZE_MAX) {
@@ -661,7 +716,7 @@ int hl_trace_load(const char *path, const struct hl_trace_opts *opts, struct hl_
         if (map == MAP_FAILED)
             return io_fail(err, errlen, path, "cannot map: %s", strerror(e));
         madvise(map, len, MADV_SEQUENTIAL);
-        int r = parse(path, path, map, len, opts, out, err, errlen);
+        int r = parse(path, path, map, len, opts, lz, out, err, errlen);
         munmap(map, len);
         return r;
     }
@@ -676,7 +731,21 @@ int hl_trace_load(const char *path, const struct hl_trace_opts *opts, struct hl_
         return io_fail(err, errlen, path, "read error: %s", strerror(e));
     }
     close(fd);
-    return parse_buf(path, path, &g, opts, out, err, errlen);
+    return parse_buf(path, path, &g, opts, lz, out, err, errlen);
+}
+
+int hl_trace_load(const char *path, const struct hl_trace_opts *opts, struct hl_trace *out, char *err,
+                  size_t errlen)
+{
+    return load(path, opts, NULL, out, err, errlen);
+}
+
+int hl_trace_load_lenient(const char *path, const struct hl_trace_opts *opts,
+                          void (*problem)(void *arg, enum hl_trace_problem kind, const char *msg), void *arg,
+                          struct hl_trace *out, char *err, size_t errlen)
+{
+    struct lenient lz = {problem, arg};
+    return load(path, opts, &lz, out, err, errlen);
 }
 
 void hl_trace_free(struct hl_trace *t)

@@ -74,6 +74,27 @@ struct hl_trace {
     struct hl_trace_quirks quirks;
 };
 
+/* A request that is well formed but illegal at its point in its id's life.
+ * The strict reader (the default) stops at the first; a lenient one
+ * (hl_trace_opts.problem set: heaplab check-trace) reports each and goes
+ * on. */
+#define HL_TRACE_PROBLEMS(X)                                                                       \
+    X(free_unknown, "frees of ids never allocated")                                               \
+    X(double_free, "frees of ids already freed")                                                  \
+    X(alloc_live, "allocations of ids still live")                                                \
+    X(realloc_freed, "reallocs of ids already freed")                                             \
+    X(realloc_zero_unknown, "reallocs of ids never allocated to size 0")
+
+enum hl_trace_problem {
+#define HL_PROBLEM_ENUM(name, doc) HL_PROBLEM_##name,
+    HL_TRACE_PROBLEMS(HL_PROBLEM_ENUM)
+#undef HL_PROBLEM_ENUM
+    HL_PROBLEM_COUNT
+};
+
+/* The counter's text for a problem kind ("frees of ids already freed"). */
+const char *hl_trace_problem_doc(enum hl_trace_problem kind);
+
 struct hl_trace_opts {
     enum hl_dialect dialect; /* HL_DIALECT_AUTO unless forced */
 };
@@ -91,6 +112,20 @@ int hl_trace_load(const char *path, const struct hl_trace_opts *opts, struct hl_
  * `name` is used in messages and as t->path.  Errors as hl_trace_load. */
 int hl_trace_parse(const char *name, const char *buf, size_t len, const struct hl_trace_opts *opts,
                    struct hl_trace *out, char *err, size_t errlen);
+
+/* hl_trace_load, lenient (heaplab check-trace): a request illegal in its
+ * id's life is passed to problem(), `msg` being the strict reader's
+ * "file:line: what is wrong", and left out of the ops, the id's state
+ * unchanged; the reading goes on.  The ops are then legal but t->nops may
+ * be less than t->num_ops: a lenient trace is for looking at, not for
+ * replaying.  Errors of form (syntax, header, missing lines) still stop it,
+ * as in hl_trace_load. */
+int hl_trace_load_lenient(const char *path, const struct hl_trace_opts *opts,
+                          void (*problem)(void *arg, enum hl_trace_problem kind, const char *msg), void *arg,
+                          struct hl_trace *out, char *err, size_t errlen);
+int hl_trace_parse_lenient(const char *name, const char *buf, size_t len, const struct hl_trace_opts *opts,
+                           void (*problem)(void *arg, enum hl_trace_problem kind, const char *msg), void *arg,
+                           struct hl_trace *out, char *err, size_t errlen);
 
 void hl_trace_free(struct hl_trace *t);
 
