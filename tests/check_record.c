@@ -9,7 +9,8 @@
  * exec, at _exit and on fatal signals, stdio allocating inside the hooks'
  * reach.  Then the command's options and errors, and a real program
  * (sqlite3, when installed) recorded and replayed under every policy with
- * the checker on.  Needs $HEAPLAB_BIN (make test sets it) with the library
+ * the checker on, and its op count against glibc's mtrace log of the same
+ * run (heaplab import).  Needs $HEAPLAB_BIN (make test sets it) with the library
  * beside it, and cc; skips, saying so, without them.
  */
 #include <check.h>
@@ -411,6 +412,39 @@ START_TEST(sqlite3_replays_clean)
 }
 END_TEST
 
+/* The same sqlite3 run recorded, and logged by glibc's mtrace and imported:
+ * the op counts agree within 2% (mtrace misses what the loader and libc
+ * allocate before the constructors run; the recorder sees them). */
+START_TEST(sqlite3_agrees_with_mtrace)
+{
+    SKIP_UNLESS_READY();
+    if (system("command -v sqlite3 >/dev/null 2>&1 && command -v cc >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "record: sqlite3_agrees_with_mtrace: SKIPPED: sqlite3 or cc is not installed\n");
+        return;
+    }
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "%s/scripts/mtrace-run %s sqlite3 :memory: -cmd '.parameter set @rows 1500' <%s/tests/programs/workload.sql "
+             ">/dev/null && %s import --from mtrace %s -o %s 2>/dev/null",
+             rc.src, tmp("sqlite.mtrace"), rc.src, rc.bin, tmp("sqlite.mtrace"), tmp("mtrace.rep"));
+    ck_assert_msg(system(cmd) == 0, "%s", cmd);
+    char sql[1200];
+    snprintf(sql, sizeof sql, "%s/tests/programs/workload.sql", rc.src);
+    snprintf(cmd, sizeof cmd, "%s record -o %s -- sqlite3 :memory: -cmd '.parameter set @rows 1500' <%s >/dev/null 2>&1",
+             rc.bin, tmp("recorded.rep"), sql);
+    ck_assert_msg(system(cmd) == 0, "%s", cmd);
+    struct hl_trace rec, imp;
+    char err[512];
+    ck_assert_msg(hl_trace_load(tmp("recorded.rep"), NULL, &rec, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(hl_trace_load(tmp("mtrace.rep"), NULL, &imp, err, sizeof err) == 0, "%s", err);
+    double diff = (double)rec.nops - (double)imp.nops;
+    ck_assert_msg(rec.nops > 10000 && (diff < 0 ? -diff : diff) <= 0.02 * (double)rec.nops,
+                  "recorded %llu ops, mtrace %llu", (unsigned long long)rec.nops, (unsigned long long)imp.nops);
+    hl_trace_free(&rec);
+    hl_trace_free(&imp);
+}
+END_TEST
+
 Suite *make_record_suite(void)
 {
     Suite *s = suite_create("record");
@@ -427,6 +461,7 @@ Suite *make_record_suite(void)
     tcase_add_test(tc, stdio_allocations_recorded);
     tcase_add_test(tc, options_and_errors);
     tcase_add_test(tc, sqlite3_replays_clean);
+    tcase_add_test(tc, sqlite3_agrees_with_mtrace);
     suite_add_tcase(s, tc);
     return s;
 }
