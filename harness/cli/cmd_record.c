@@ -106,7 +106,7 @@ static int write_trace(const struct hl_trace *t, const char *path)
 {
     FILE *f;
     if (hl_ends_with(path, ".gz")) {
-        gzFile gz = gzopen(path, "wb9");
+        gzFile gz = gzopen(path, "wb6");
         cookie_io_functions_t io = {NULL, gz_cookie_write, NULL, gz_cookie_close};
         f = gz ? fopencookie(gz, "w", io) : NULL;
         if (gz && !f)
