@@ -31,7 +31,12 @@
  *    them) and opens a log of its own, under its own process id, at its
  *    first write; the atfork handlers hold the lock across fork, so the
  *    child never inherits it taken.  With HEAPLAB_RECORD_PID set, a child
- *    logs nothing.
+ *    logs nothing.  The child of a vfork (posix_spawn, CPython's
+ *    subprocess, gcc's driver) shares its parent's memory and leaves the
+ *    buffer alone: it survives the child's exec, and the parent writes it.
+ *  - Descriptors.  A program may close every descriptor it did not open,
+ *    or dup2 over ours: the log's is checked (device and inode) before each
+ *    write and the file reopened, for appending, when it is not ours.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -45,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/single_threaded.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,6 +90,8 @@ static struct {
     size_t n;                    /* records in buf */
     char dir[1024];              /* HEAPLAB_RECORD_DIR */
     char name[1100];             /* the log's path, once open */
+    dev_t dev;                   /* the log's file, to know its descriptor is still ours */
+    ino_t ino;
     struct hl_raw_record buf[BUF_RECORDS];
     /* the exec family, looked up by the constructor */
     int (*execve)(const char *, char *const[], char *const[]);
@@ -210,7 +218,7 @@ static int open_log(uint32_t flags)
             hl_msg_put_u64(g.name, sizeof g.name, &n, (uint64_t)k);
         }
         hl_msg_put(g.name, sizeof g.name, &n, ".raw");
-        g.fd = open(g.name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        g.fd = open(g.name, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (g.fd >= 0 || errno != EEXIST)
             break;
     }
@@ -255,6 +263,29 @@ static int open_log(uint32_t flags)
         p += w;
         total -= (size_t)w;
     }
+    struct stat st;
+    if (fstat(g.fd, &st) == 0) {
+        g.dev = st.st_dev;
+        g.ino = st.st_ino;
+    }
+    return 0;
+}
+
+/* The log's descriptor, still ours: a program may close every descriptor
+ * it did not open, or dup2 another file over ours.  Reopened by name when
+ * it is gone (the file is opened for appending, so writes through either
+ * descriptor land at its end).  0, or -1 when it cannot be. */
+static int check_fd(void)
+{
+    struct stat st;
+    if (fstat(g.fd, &st) == 0 && st.st_dev == g.dev && st.st_ino == g.ino)
+        return 0;
+    g.fd = open(g.name, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (g.fd < 0) {
+        say(g.name, ": reopening the log: ", strerror(errno));
+        g.failed = 1;
+        return -1;
+    }
     return 0;
 }
 
@@ -265,6 +296,8 @@ static void flush_locked(void)
         return;
     if (g.fd < 0 && !g.failed)
         open_log(0);
+    else if (g.fd >= 0)
+        check_fd();
     if (g.failed) {
         g.lost += g.n;
         g.n = 0;
@@ -293,8 +326,13 @@ static void flush_locked(void)
         }
         g.lost += left / sizeof g.buf[0];
         uint64_t lost = g.lost;
-        ssize_t w = pwrite(g.fd, &lost, sizeof lost, offsetof(struct hl_raw_header, lost));
-        (void)w;
+        /* (pwrite on a descriptor opened for appending appends, on Linux) */
+        int hf = open(g.name, O_WRONLY | O_CLOEXEC);
+        if (hf >= 0) {
+            ssize_t w = pwrite(hf, &lost, sizeof lost, offsetof(struct hl_raw_header, lost));
+            (void)w;
+            close(hf);
+        }
     }
     g.n = 0;
     g.flushing = 0;
@@ -345,10 +383,13 @@ static inline void end(int locked, uint8_t kind, uint64_t a, uint64_t b, const v
     inside = 0;
 }
 
-/* Write what is buffered (exit, exec, _exit). */
+/* Write what is buffered before exec or _exit.  Not in the child of a
+ * vfork (posix_spawn, subprocess modules, gcc's driver): it shares the
+ * parent's memory, buffer included, which outlives the child's exec, and
+ * the parent writes its own records. */
 static void flush(void)
 {
-    if (atomic_load(&g.state) != RECORDING)
+    if (atomic_load(&g.state) != RECORDING || getpid() != g.pid)
         return;
     int saved = errno, was = inside;
     inside = 1;

@@ -342,6 +342,47 @@ START_TEST(stdio_allocations_recorded)
 }
 END_TEST
 
+/* The program closes the log's descriptor under the recorder: it is
+ * reopened, nothing is lost. */
+START_TEST(log_survives_closed_descriptors)
+{
+    SKIP_UNLESS_READY();
+    struct tl_run *r = record(NULL, "-o", tmp("closefds.rep"), "--", rc.prog, "closefds", NULL);
+    ASSERT_RUN(r, 0, "record-prog closefds");
+    ck_assert_msg(!strstr(r->err, "LOST"), "%s", r->err);
+    static char want[1 << 18], seg[1 << 18];
+    size_t n = 0;
+    for (int i = 0; i < 9000; i++)
+        n += (size_t)snprintf(want + n, sizeof want - n, "%sa%d:%d", i ? " " : "", i, 16 + i % 100);
+    for (int i = 0; i < 9000; i++)
+        n += (size_t)snprintf(want + n, sizeof want - n, " f%d", i);
+    segment(tmp("closefds.rep"), 0, seg, sizeof seg);
+    ck_assert_msg(strcmp(seg, want) == 0, "the segment differs from 9000 mallocs and their frees");
+}
+END_TEST
+
+/* CPython's subprocess starts a child with vfork, which shares the
+ * parent's memory - the recorder's buffer too - and closes descriptors in
+ * the child before the exec: the child must leave the parent's buffer to
+ * the parent.  Records lost there would show as frees of blocks never seen. */
+START_TEST(vfork_child_leaves_the_buffer)
+{
+    SKIP_UNLESS_READY();
+    if (access("/usr/bin/python3", X_OK) != 0) {
+        fprintf(stderr, "record: vfork_child_leaves_the_buffer: SKIPPED: no /usr/bin/python3\n");
+        return;
+    }
+    static const char *const env[] = {"PYTHONMALLOC=malloc", NULL};
+    struct tl_run *r =
+        record(env, "-o", tmp("subprocess.rep"), "--", "/usr/bin/python3", "-c",
+               "import subprocess\nfor i in range(5): subprocess.run(['true'], close_fds=True)\nprint('ok')", NULL);
+    ASSERT_RUN(r, 0, "python3 subprocess");
+    ck_assert_msg(strstr(r->out, "ok\n"), "%s", r->out);
+    ck_assert_msg(strstr(r->err, " 0 unknown frees dropped") && !strstr(r->err, "LOST"), "%s", r->err);
+    ck_assert_msg(strstr(r->err, "not recorded (--all-processes records them)"), "%s", r->err);
+}
+END_TEST
+
 /* ---- the command ----------------------------------------------------------------- */
 
 START_TEST(options_and_errors)
@@ -459,6 +500,8 @@ Suite *make_record_suite(void)
     tcase_add_test(tc, written_at_underscore_exit);
     tcase_add_test(tc, written_on_fatal_signal);
     tcase_add_test(tc, stdio_allocations_recorded);
+    tcase_add_test(tc, log_survives_closed_descriptors);
+    tcase_add_test(tc, vfork_child_leaves_the_buffer);
     tcase_add_test(tc, options_and_errors);
     tcase_add_test(tc, sqlite3_replays_clean);
     tcase_add_test(tc, sqlite3_agrees_with_mtrace);

@@ -24,6 +24,8 @@
  *   abort     a sequence, then abort()
  *   _exit     a sequence, then _exit(7)
  *   stdio     fopen, fprintf, fclose and printf inside the markers
+ *   closefds  9000 mallocs (the recorder's buffer is written: its log is
+ *             open), every descriptor from 3 up closed, 9000 frees
  *   none      nothing
  */
 #define _GNU_SOURCE
@@ -222,6 +224,21 @@ static void many(void)
     mark(MARK_END);
 }
 
+/* a program that closes what it did not open, as daemons do */
+static void closefds(void)
+{
+    enum { N = 9000 };
+    static void *p[N];
+    mark(MARK_BEGIN);
+    for (int i = 0; i < N; i++)
+        p[i] = use(malloc(16 + (size_t)(i % 100)));
+    for (int fd = 3; fd < 1024; fd++)
+        close(fd);
+    for (int i = 0; i < N; i++)
+        free(p[i]);
+    mark(MARK_END);
+}
+
 static void with_stdio(const char *path)
 {
     mark(MARK_BEGIN);
@@ -259,10 +276,12 @@ int main(int argc, char **argv)
     } else if (strcmp(mode, "_exit") == 0) {
         many();
         _exit(7);
-    } else if (strcmp(mode, "stdio") == 0 && argc > 2)
+    } else if (strcmp(mode, "closefds") == 0)
+        closefds();
+    else if (strcmp(mode, "stdio") == 0 && argc > 2)
         with_stdio(argv[2]);
     else if (strcmp(mode, "none") != 0) {
-        fprintf(stderr, "usage: record-prog seq|threads|pingpong|fork|exec|term|abort|_exit|stdio FILE|none\n");
+        fprintf(stderr, "usage: record-prog seq|threads|pingpong|fork|exec|term|abort|_exit|closefds|stdio FILE|none\n");
         return 2;
     }
     return 0;
