@@ -1,6 +1,7 @@
 # heaplab - memory-allocator research toolkit
 #
-#   make                 build build/libheaplab.a, build/heaplab and build/libheaplab-malloc.so
+#   make                 build build/libheaplab.a, build/heaplab, build/libheaplab-malloc.so and
+#                        build/libheaplab-record.so (the recorder, heaplab record)
 #   make demo            install what is missing, build, replay the traces in $(TRACES), draw every chart
 #                        (the scaling sweep included: about 4 minutes on two cores)
 #   make plots           the charts of the demo replays, every kind, both backends, in $(OUT)/plots/
