@@ -332,14 +332,15 @@ static int run_command(char **argv, const char *lib, const char *dir, int all, i
 
 /* ---- the summary --------------------------------------------------------------- */
 
-static void summary(const struct log *lg, const struct hl_trace *t, const struct hl_tb_stats *st, const char *file)
+static void summary(const struct log *lg, const struct hl_trace *t, const struct hl_tb_stats *st, const char *file,
+                    int no_balance)
 {
     uint64_t peak = hl_trace_peak_live(t);
     fprintf(stderr, "heaplab: record: pid %" PRIu32 " (%s): %" PRIu64 " ops, %" PRIu32 " ids, peak live %" PRIu64
                     " bytes, %" PRIu64 " unknown frees dropped",
             lg->info.pid, lg->info.cmdline, t->nops, t->num_ids, peak, st->unknown_free + st->double_free);
     if (st->left_live)
-        fprintf(stderr, ", %" PRIu64 " %s", st->left_live, file && t->nops ? "left live" : "live at exit");
+        fprintf(stderr, ", %" PRIu64 " live at exit%s", st->left_live, no_balance ? " (kept live)" : "");
     if (lg->info.threads > 1)
         fprintf(stderr, ", %" PRIu32 " threads", lg->info.threads);
     if (lg->info.lost || lg->info.damaged)
@@ -459,7 +460,7 @@ int hl_cmd_record(int argc, char **argv)
         if (write_it && write_trace(&t, name) != 0)
             result = 2;
         else {
-            summary(lg, &t, &st, write_it ? name : NULL);
+            summary(lg, &t, &st, write_it ? name : NULL, opts.no_balance);
             if (verbose) {
                 char prefix[96];
                 snprintf(prefix, sizeof prefix, "heaplab: record:   pid %" PRIu32, lg->info.pid);
