@@ -257,12 +257,14 @@ START_TEST(ltrace_records)
                           "[pid 9] prog->malloc(48 <no return ...>\n"
                           "[pid 9] <... malloc resumed> ) = 0x6000\n"
                           "[pid 9] unexpected breakpoint at 0x5619\n"
+                          "[pid 9] malloc@libc.so.6(8) = 0x7000\n" /* ltrace -x */
+                          "[pid 9] free@libc.so.6(0x7000) = <void>\n"
                           "prog->malloc(4611686018427387903) = nil\n",
                           NULL, &st);
     long page = sysconf(_SC_PAGESIZE);
     char want[512];
     snprintf(want, sizeof want,
-             "a 0 16\nf 0\na 0 24\nc 1 1 24\nr 1 100\nm 2 64 128\nm 3 %ld 10\nr 2 256\na 4 48\nf 0\nf 1\nf 2\nf 3\nf 4\n",
+             "a 0 16\nf 0\na 0 24\nc 1 1 24\nr 1 100\nm 2 64 128\nm 3 %ld 10\nr 2 256\na 4 48\na 5 8\nf 5\nf 0\nf 1\nf 2\nf 3\nf 4\n",
              page);
     ck_assert_str_eq(ops, want);
     ck_assert_uint_eq(st.unresumed, 1);
@@ -272,6 +274,26 @@ START_TEST(ltrace_records)
     ck_assert_uint_eq(st.tb.free_null, 1);
     ck_assert_uint_eq(st.tb.failed, 1);
     ck_assert_uint_eq(st.tb.missed_free + st.tb.unknown_free + st.tb.double_free, 0);
+    free(ops);
+}
+END_TEST
+
+/* A traced call inside another (a signal handler's): the inner one is
+ * resumed first. */
+START_TEST(ltrace_nested_calls)
+{
+    struct hl_import_stats st;
+    char *ops = import_ok(HL_IMPORT_LTRACE,
+                          "prog->malloc(100 <unfinished ...>\n"
+                          "--- SIGALRM (Alarm clock) ---\n"
+                          "prog->malloc(8 <unfinished ...>\n"
+                          "prog->free(0x50) = <void>\n"
+                          "<... malloc resumed> ) = 0x20\n"
+                          "<... malloc resumed> ) = 0x10\n"
+                          "prog->free(0x10) = <void>\n",
+                          NULL, &st);
+    ck_assert_str_eq(ops, "a 0 8\na 1 100\nf 1\nf 0\n");
+    ck_assert_uint_eq(st.tb.unknown_free, 1);
     free(ops);
 }
 END_TEST
@@ -301,8 +323,8 @@ static const struct bad ltrace_bad[] = {
     {"[pid x] prog->malloc(1) = 0x1\n", ":1: expected '[pid N]'"},
     {"prog->malloc(1) = \n", ":1: expected a result (a pointer), found the end of the line"},
     {"prog->free(0x10) = 0x5\n", ":1: expected '<void>', found '0x5'"},
-    {"prog->malloc(1 <unfinished ...>\nprog->free(0x10) = <void>\n",
-     ":2: pid 0 begins a call while one of its calls is unfinished"},
+    {"prog->malloc(1 <unfinished ...>\n<... free resumed> ) = <void>\n",
+     ":2: '<... free resumed>' with no unfinished free call of pid 0 before it"},
     {"prog->calloc(1) = 0x10\n", ":1: calloc with 1 argument (it takes 2)"},
     {"\n\nhello world\n", ":3: expected a call 'NAME(ARGS) = RESULT'"},
     {"prog->malloc(1) 0x10\n", ":1: expected '= RESULT', found '0x10'"},
@@ -857,6 +879,7 @@ Suite *make_import_suite(void)
     tcase_add_test(tc, mtrace_no_balance);
     tcase_add_loop_test(tc, mtrace_bad_lines, 0, sizeof mtrace_bad / sizeof mtrace_bad[0]);
     tcase_add_test(tc, ltrace_records);
+    tcase_add_test(tc, ltrace_nested_calls);
     tcase_add_test(tc, ltrace_pid_filter);
     tcase_add_loop_test(tc, ltrace_bad_lines, 0, sizeof ltrace_bad / sizeof ltrace_bad[0]);
     tcase_add_test(tc, heaptrack_records);

@@ -488,15 +488,20 @@ static const struct {
 
 static enum fn fn_of(const char *s, size_t n)
 {
+    const char *at = memchr(s, '@', n); /* -x prints malloc@libc.so.6 */
+    if (at)
+        n = (size_t)(at - s);
     for (size_t i = 1; i < sizeof fns / sizeof fns[0]; i++)
         if (strlen(fns[i].name) == n && memcmp(fns[i].name, s, n) == 0)
             return (enum fn)i;
     return FN_OTHER;
 }
 
-/* A call begun and not yet returned, per pid. */
+/* A call begun and not yet returned.  A pid may have several: a traced
+ * function called inside another (a signal handler's malloc). */
 struct call {
     uint64_t pid;
+    uint64_t seq; /* when it began: the latest of a pid's is resumed first */
     enum fn fn;
     int nargs;
     uint64_t arg[3];
@@ -506,16 +511,22 @@ struct call {
 struct ltrace {
     struct call *calls;
     size_t ncalls, cap;
+    uint64_t seq;
     const struct hl_import_opts *opts;
     long page;
 };
 
-static struct call *call_of(struct ltrace *lt, uint64_t pid)
+/* pid's latest unfinished call of fn (FN_OTHER: of any other function),
+ * or NULL. */
+static struct call *call_of(struct ltrace *lt, uint64_t pid, enum fn fn)
 {
-    for (size_t i = 0; i < lt->ncalls; i++)
-        if (lt->calls[i].live && lt->calls[i].pid == pid)
-            return &lt->calls[i];
-    return NULL;
+    struct call *k = NULL;
+    for (size_t i = 0; i < lt->ncalls; i++) {
+        struct call *c = &lt->calls[i];
+        if (c->live && c->pid == pid && c->fn == fn && (!k || c->seq > k->seq))
+            k = c;
+    }
+    return k;
 }
 
 static struct call *call_new(struct ltrace *lt, uint64_t pid)
@@ -701,12 +712,14 @@ static int ltrace_line(struct src *s, struct cur c, struct ltrace *lt, struct hl
         c.p = p;
         blanks(&c);
     }
-    if (lit(&c, "+++ ")) { /* exited or killed: its pending call never returns */
-        struct call *k = call_of(lt, pid);
-        if (k) {
-            if (k->fn != FN_OTHER && k->fn != FN_FREE)
-                st->unresumed++;
-            k->live = 0;
+    if (lit(&c, "+++ ")) { /* exited or killed: its pending calls never return */
+        for (size_t i = 0; i < lt->ncalls; i++) {
+            struct call *k = &lt->calls[i];
+            if (k->live && k->pid == pid) {
+                if (k->fn != FN_OTHER && k->fn != FN_FREE)
+                    st->unresumed++;
+                k->live = 0;
+            }
         }
         return 0;
     }
@@ -723,8 +736,8 @@ static int ltrace_line(struct src *s, struct cur c, struct ltrace *lt, struct hl
         enum fn f = fn_of(n, (size_t)(c.p - n));
         if (!lit(&c, " resumed>"))
             return expected(s, &c, "' resumed>'");
-        struct call *k = call_of(lt, pid);
-        if (!k || k->fn != f) {
+        struct call *k = call_of(lt, pid, f);
+        if (!k) {
             if (f == FN_OTHER) { /* another function's, begun before a --pid filter or the log's start */
                 st->other_calls++;
                 return 0;
@@ -760,15 +773,13 @@ static int ltrace_line(struct src *s, struct cur c, struct ltrace *lt, struct hl
         }
     enum fn f = fn_of(n, (size_t)(paren - n));
     c.p = paren + 1;
-    if (call_of(lt, pid))
-        return line_fail(s, "pid %" PRIu64 " begins a call while one of its calls is unfinished", pid);
-    struct call k = {pid, f, 0, {0, 0, 0}, 1};
+    struct call k = {pid, ++lt->seq, f, 0, {0, 0, 0}, 1};
     int r = ltrace_args(s, &c, &k);
     if (r < 0)
         return -1;
     if (f == FN_OTHER)
         st->other_calls++;
-    if (f == FN_FREE && k.nargs == 1) { /* a free counts at its call: another thread may get the block back */
+    if (f == FN_FREE && k.nargs >= 1) { /* a free counts at its call: another thread may get the block back */
         st->events++;
         if (hl_tb_free(b, k.arg[0]))
             return tb_err(s);
@@ -794,7 +805,7 @@ static int ltrace_line(struct src *s, struct cur c, struct ltrace *lt, struct hl
 static int import_ltrace(struct src *s, struct hl_tracebuild *b, struct hl_import_stats *st,
                          const struct hl_import_opts *opts)
 {
-    struct ltrace lt = {NULL, 0, 0, opts, sysconf(_SC_PAGESIZE)};
+    struct ltrace lt = {NULL, 0, 0, 0, opts, sysconf(_SC_PAGESIZE)};
     if (lt.page <= 0)
         lt.page = 4096;
     const char *ls, *le;

@@ -14,7 +14,8 @@
  *   ltrace     ltrace [-f] -e malloc+free+calloc+realloc PROG, optionally
  *              with more of the family (reallocarray, memalign,
  *              aligned_alloc, valloc, pvalloc; posix_memalign's pointer is
- *              not in the output, so it is dropped).  "[pid N]" prefixes,
+ *              not in the output, so it is dropped; valloc and pvalloc
+ *              take this machine's page size).  "[pid N]" prefixes,
  *              timestamps, "<unfinished ...>" / "<... F resumed>" pairs
  *              across threads; a free counts at its call, an allocation at
  *              its return, so interleaved threads stay in order.  All pids
