@@ -1,6 +1,7 @@
 # heaplab - memory-allocator research toolkit
 #
-#   make                 build build/libheaplab.a, build/heaplab and build/libheaplab-malloc.so
+#   make                 build build/libheaplab.a, build/heaplab, build/libheaplab-malloc.so and
+#                        build/libheaplab-record.so (the recorder, heaplab record)
 #   make demo            install what is missing, build, replay the traces in $(TRACES), draw every chart
 #                        (the scaling sweep included: about 4 minutes on two cores)
 #   make plots           the charts of the demo replays, every kind, both backends, in $(OUT)/plots/
@@ -109,12 +110,13 @@ say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
 # The CS:APP malloc-lab traces live beside the project when present; they are
-# not ours and are never copied in.  Otherwise the project's own traces.
+# not ours and are never copied in.  Otherwise the project's own traces: the
+# generated ones and the recorded ones (.rep.gz, scripts/record-traces).
 HEAPLAB_MALLOCLAB ?= ../shared/traces/malloclab
 ifneq ($(wildcard $(HEAPLAB_MALLOCLAB)/*.rep),)
 TRACES ?= $(sort $(wildcard $(HEAPLAB_MALLOCLAB)/*.rep))
 else
-TRACES ?= $(sort $(wildcard traces/*.rep))
+TRACES ?= $(sort $(wildcard traces/*.rep traces/*.rep.gz))
 endif
 
 CORE_SRC := $(sort $(wildcard lib/*.c core/*.c))
@@ -123,13 +125,16 @@ HARNESS_SRC := $(filter-out harness/cli/main.c,$(sort $(wildcard harness/*/*.c))
 TEST_SRC := $(sort $(wildcard tests/*.c))
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
-PRELOAD_SRC := $(sort $(wildcard preload/*.c))
+# the recorder is a library of its own (libheaplab-record.so), not part of the drop-in malloc
+RECORD_SRC := preload/record.c
+PRELOAD_SRC := $(filter-out $(RECORD_SRC),$(sort $(wildcard preload/*.c)))
 
 LIB := $(BUILD)/libheaplab.a
 HARNESS_LIB := $(BUILD)/libheaplab-harness.a
 BIN := $(BUILD)/heaplab
 TEST_BIN := $(BUILD)/tests/run_tests
 PRELOAD_LIB := $(BUILD)/libheaplab-malloc.so
+RECORD_LIB := $(BUILD)/libheaplab-record.so
 
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(POLICY_SRC))
 HARNESS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(HARNESS_SRC))
@@ -138,11 +143,12 @@ EXAMPLES := $(patsubst %.c,$(BUILD)/%.so,$(EXAMPLE_SRC))
 BENCH_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRC))
 BENCH_TOOLS := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))
 PIC_OBJ := $(patsubst %.c,$(BUILD)/pic/%.o,$(CORE_SRC) $(POLICY_SRC) $(PRELOAD_SRC))
+RECORD_OBJ := $(patsubst %.c,$(BUILD)/pic/%.o,$(RECORD_SRC) lib/text.c)
 
 OUT ?= out
 
 .PHONY: all test demo plots scaling bench bench-preload deps layers clean traces examples
-all: $(BIN) $(PRELOAD_LIB)
+all: $(BIN) $(PRELOAD_LIB) $(RECORD_LIB)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -183,6 +189,12 @@ $(BUILD)/pic/%.o: %.c
 	$(Q)$(CC) $(CPPFLAGS) $(PRELOAD_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(PRELOAD_LIB): $(PIC_OBJ)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(PRELOAD_CFLAGS) $(LDFLAGS) -shared -Wl,--gc-sections -Wl,--no-undefined -o $@ $^ -lpthread
+
+# the recorder (heaplab record): glibc's malloc API forwarded to glibc, each
+# call logged; lib/text.c is all it takes from the project
+$(RECORD_LIB): $(RECORD_OBJ)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(PRELOAD_CFLAGS) $(LDFLAGS) -shared -Wl,--gc-sections -Wl,--no-undefined -o $@ $^ -lpthread
 
@@ -248,7 +260,7 @@ layers:
 	    echo "make layers: an #include climbs out of its layer (use the layer's include path)" >&2; exit 1; fi
 
 test: deps layers
-	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN) $(PRELOAD_LIB) examples
+	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN) $(PRELOAD_LIB) $(RECORD_LIB) examples
 	@HEAPLAB_BIN=$(abspath $(BIN)) HEAPLAB_MALLOCLAB=$(abspath $(HEAPLAB_MALLOCLAB)) \
 		HEAPLAB_SRCDIR=$(CURDIR) $(TEST_BIN)
 
@@ -295,4 +307,4 @@ bench-preload: deps
 clean:
 	rm -rf build build-address build-undefined build-thread
 
--include $(LIB_OBJ:.o=.d) $(HARNESS_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(BUILD)/harness/cli/main.d
+-include $(LIB_OBJ:.o=.d) $(HARNESS_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(RECORD_OBJ:.o=.d) $(BUILD)/harness/cli/main.d

@@ -2,10 +2,12 @@
  * cli.c - messages, options and policy specs the subcommands share (cli.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "heaplab/heap.h"
@@ -171,4 +173,61 @@ int hl_cli_policy_check(const char *cmd, const struct hl_policy_spec *spec, size
     }
     hl_heap_destroy(probe);
     return 0;
+}
+
+int hl_cli_find_library(const char *cmd, const char *env_name, const char *name, char *buf, size_t len)
+{
+    const char *env = getenv(env_name);
+    char path[PATH_MAX];
+    if (env && *env) {
+        if (!realpath(env, path) || access(path, R_OK) != 0) {
+            hl_cli_error(cmd, "%s=%s: %s", env_name, env, strerror(errno));
+            return 2;
+        }
+    } else {
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+        if (n < 0) {
+            hl_cli_error(cmd, "cannot find the heaplab binary (/proc/self/exe: %s); set %s", strerror(errno),
+                         env_name);
+            return 2;
+        }
+        path[n] = 0;
+        char *slash = strrchr(path, '/');
+        if (!slash || (size_t)(slash - path) + 1 + strlen(name) + 1 > sizeof path) {
+            hl_cli_error(cmd, "%s: path too long; set %s", path, env_name);
+            return 2;
+        }
+        strcpy(slash + 1, name);
+        if (access(path, R_OK) != 0) {
+            hl_cli_error(cmd, "%s: %s (make builds it; %s names another)", path, strerror(errno), env_name);
+            return 2;
+        }
+    }
+    if (strlen(path) >= len || strpbrk(path, ": ")) {
+        hl_cli_error(cmd, "%s: LD_PRELOAD cannot carry this path (too long, or a ':' or ' ' in it)", path);
+        return 2;
+    }
+    strcpy(buf, path);
+    return 0;
+}
+
+int hl_cli_set_preload(const char *lib)
+{
+    const char *old = getenv("LD_PRELOAD");
+    if (!old || !*old)
+        return setenv("LD_PRELOAD", lib, 1);
+    size_t len = strlen(lib);
+    for (const char *s = old; *s;) {
+        size_t n = strcspn(s, ": ");
+        if (n == len && strncmp(s, lib, len) == 0)
+            return 0; /* a heaplab run inside a heaplab run */
+        s += n + (s[n] != 0);
+    }
+    char *both = malloc(len + 1 + strlen(old) + 1);
+    if (!both)
+        return -1;
+    sprintf(both, "%s:%s", lib, old);
+    int rc = setenv("LD_PRELOAD", both, 1);
+    free(both);
+    return rc;
 }

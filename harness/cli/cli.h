@@ -33,6 +33,15 @@ int hl_cli_policy(const char *cmd, const char *text, struct hl_policy_spec *out)
  * parameters given allow.  0, or 2 after one line on stderr. */
 int hl_cli_policy_check(const char *cmd, const struct hl_policy_spec *spec, size_t align);
 
+/* A library to preload, by absolute path into buf: the file that the
+ * variable env_name names, or the file `name` beside the heaplab binary.
+ * 0, or 2 after one line (a path LD_PRELOAD cannot carry included). */
+int hl_cli_find_library(const char *cmd, const char *env_name, const char *name, char *buf, size_t len);
+
+/* LD_PRELOAD with lib in front of what is there already (once).  0, or -1
+ * with errno. */
+int hl_cli_set_preload(const char *lib);
+
 /* The version string heaplab --version prints. */
 extern const char hl_version[];
 

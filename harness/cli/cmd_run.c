@@ -79,67 +79,6 @@ static int usage_error(const char *fmt, const char *arg)
 
 enum { OPT_STATS = 256, OPT_STATS_FILE, OPT_CHECK, OPT_MMAP, OPT_TRIM, OPT_TOP_PAD };
 
-/* The library's absolute path into buf: HEAPLAB_MALLOC_LIB, or the one
- * beside this binary.  0, or 2 after one line. */
-static int find_library(char *buf, size_t len)
-{
-    const char *env = getenv("HEAPLAB_MALLOC_LIB");
-    char path[PATH_MAX];
-    if (env && *env) {
-        if (!realpath(env, path) || access(path, R_OK) != 0) {
-            hl_cli_error("run", "HEAPLAB_MALLOC_LIB=%s: %s", env, strerror(errno));
-            return 2;
-        }
-    } else {
-        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
-        if (n < 0) {
-            hl_cli_error("run", "cannot find the heaplab binary (/proc/self/exe: %s); set HEAPLAB_MALLOC_LIB",
-                         strerror(errno));
-            return 2;
-        }
-        path[n] = 0;
-        char *slash = strrchr(path, '/');
-        if (!slash || (size_t)(slash - path) + 1 + sizeof HL_PRELOAD_LIB > sizeof path) {
-            hl_cli_error("run", "%s: path too long; set HEAPLAB_MALLOC_LIB", path);
-            return 2;
-        }
-        strcpy(slash + 1, HL_PRELOAD_LIB);
-        if (access(path, R_OK) != 0) {
-            hl_cli_error("run", "%s: %s (make builds it; HEAPLAB_MALLOC_LIB names another)", path,
-                         strerror(errno));
-            return 2;
-        }
-    }
-    if (strlen(path) >= len || strpbrk(path, ": ")) {
-        hl_cli_error("run", "%s: LD_PRELOAD cannot carry this path (too long, or a ':' or ' ' in it)", path);
-        return 2;
-    }
-    strcpy(buf, path);
-    return 0;
-}
-
-/* LD_PRELOAD with lib in front of what is there already (once). */
-static int set_preload(const char *lib)
-{
-    const char *old = getenv("LD_PRELOAD");
-    if (!old || !*old)
-        return setenv("LD_PRELOAD", lib, 1);
-    size_t len = strlen(lib);
-    for (const char *s = old; *s;) {
-        size_t n = strcspn(s, ": ");
-        if (n == len && strncmp(s, lib, len) == 0)
-            return 0; /* a heaplab run inside a heaplab run */
-        s += n + (s[n] != 0);
-    }
-    char *both = malloc(len + 1 + strlen(old) + 1);
-    if (!both)
-        return -1;
-    sprintf(both, "%s:%s", lib, old);
-    int rc = setenv("LD_PRELOAD", both, 1);
-    free(both);
-    return rc;
-}
-
 int hl_cmd_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -216,12 +155,12 @@ int hl_cmd_run(int argc, char **argv)
     if (optind >= argc)
         return usage_error("%s", "which command? (heaplab run [options] -- COMMAND [ARGS...])");
     char lib[PATH_MAX];
-    if (find_library(lib, sizeof lib) != 0)
+    if (hl_cli_find_library("run", "HEAPLAB_MALLOC_LIB", HL_PRELOAD_LIB, lib, sizeof lib) != 0)
         return 2;
     for (int i = 0; i < nenv; i++)
         if (setenv(env[i].name, env[i].value, 1) != 0)
             return usage_error("cannot set the environment: %s", strerror(errno));
-    if (set_preload(lib) != 0)
+    if (hl_cli_set_preload(lib) != 0)
         return usage_error("cannot set the environment: %s", strerror(errno));
     fflush(NULL);
     execvp(argv[optind], argv + optind);

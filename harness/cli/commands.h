@@ -11,6 +11,7 @@ int hl_cmd_layout(int argc, char **argv);
 int hl_cmd_plot(int argc, char **argv);
 int hl_cmd_selftest(int argc, char **argv);
 int hl_cmd_run(int argc, char **argv);
+int hl_cmd_record(int argc, char **argv);
 int hl_cmd_check_trace(int argc, char **argv);
 int hl_cmd_import(int argc, char **argv);
 

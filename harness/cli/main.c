@@ -111,6 +111,7 @@ static const struct command {
     {"plot", hl_cmd_plot, "heaplab plot KIND CSV... -o OUT      draw a chart from heaplab's CSVs (plot --help)"},
     {"selftest", hl_cmd_selftest, "heaplab selftest -p POLICY          run the conformance checks on a policy or plugin"},
     {"run", hl_cmd_run, "heaplab run [-p POLICY] COMMAND     run a program with heaplab's malloc (run --help)"},
+    {"record", hl_cmd_record, "heaplab record -o OUT.rep COMMAND   record a program's allocation trace (record --help)"},
     {"import", hl_cmd_import, "heaplab import -f FMT LOG -o OUT    a trace from an mtrace, ltrace or heaptrack log"},
     {"check-trace", hl_cmd_check_trace, "heaplab check-trace TRACE...        ops, ids, peak live bytes; illegal requests"},
 };
