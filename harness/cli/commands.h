@@ -11,5 +11,7 @@ int hl_cmd_layout(int argc, char **argv);
 int hl_cmd_plot(int argc, char **argv);
 int hl_cmd_selftest(int argc, char **argv);
 int hl_cmd_run(int argc, char **argv);
+int hl_cmd_sweep(int argc, char **argv);
+int hl_cmd_merge(int argc, char **argv);
 
 #endif

@@ -111,6 +111,8 @@ static const struct command {
     {"plot", hl_cmd_plot, "heaplab plot KIND CSV... -o OUT      draw a chart from heaplab's CSVs (plot --help)"},
     {"selftest", hl_cmd_selftest, "heaplab selftest -p POLICY          run the conformance checks on a policy or plugin"},
     {"run", hl_cmd_run, "heaplab run [-p POLICY] COMMAND     run a program with heaplab's malloc (run --help)"},
+    {"sweep", hl_cmd_sweep, "heaplab sweep plan|list|run|local|emit  a grid of replays in cells, on one or many machines"},
+    {"merge", hl_cmd_merge, "heaplab merge RESULTS... -o OUT.csv  a sweep's results as one CSV (merge --help)"},
 };
 
 static void usage(FILE *out)
