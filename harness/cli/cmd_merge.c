@@ -44,6 +44,9 @@ static const char usage_text[] =
     "                      out); the rows in the plan's order\n"
     "      --force         merge results of different heaplab versions or plans, and keep\n"
     "                      the first of a cell present twice\n"
+    "      --where COLUMN=VALUE  only the cells with a row whose COLUMN is VALUE\n"
+    "                      (preset=linux, mmap_threshold=65536, machine=NAME: one chart's\n"
+    "                      worth; repeatable, all must hold)\n"
     "  -o, --output FILE   write to FILE (through a temporary file and a rename) instead\n"
     "                      of standard output\n"
     "\n"
@@ -57,6 +60,7 @@ struct result { /* one input file */
     char cell[64], plan[64], version[256], machine[256];
     size_t nrows, failed;
     int has_glibc;
+    unsigned matched; /* bit i: a row has --where i's value */
     int dup;  /* a second file of a cell already merged */
     int used; /* written */
 };
@@ -133,8 +137,13 @@ static int bad(const char *path, unsigned long line, const char *what)
     return 2;
 }
 
+struct where { /* --where COLUMN=VALUE */
+    size_t col;
+    const char *value;
+};
+
 /* Read one result file.  0, or 2 after a message. */
-static int read_result(struct result *r)
+static int read_result(struct result *r, const struct where *ws, size_t nw)
 {
     char **want;
     size_t nwant;
@@ -189,6 +198,9 @@ static int read_result(struct result *r)
             rc = bad(r->path, in.line, "no cell id");
             break;
         }
+        for (size_t i = 0; i < nw; i++)
+            if (strcmp(hl_csv_in_field(&in, ws[i].col), ws[i].value) == 0)
+                r->matched |= 1u << i;
         r->nrows++;
         r->failed += strcmp(hl_csv_in_field(&in, status_col), "ok") != 0;
         r->has_glibc |= strcmp(hl_csv_in_field(&in, policy_col), "baseline:glibc") == 0;
@@ -236,8 +248,9 @@ static size_t distinct(struct result *rs, size_t n, size_t off, char *list, size
 
 int hl_cmd_merge(int argc, char **argv)
 {
-    enum { O_PLAN = 256, O_FORCE };
+    enum { O_PLAN = 256, O_FORCE, O_WHERE };
     static const struct option longopts[] = {
+        {"where", required_argument, NULL, O_WHERE},
         {"plan", required_argument, NULL, O_PLAN},
         {"force", no_argument, NULL, O_FORCE},
         {"output", required_argument, NULL, 'o'},
@@ -246,6 +259,11 @@ int hl_cmd_merge(int argc, char **argv)
     };
     const char *planpath = NULL, *outpath = NULL;
     int force = 0, c, rc = 0;
+    struct where ws[16];
+    size_t nw = 0;
+    char **names;
+    size_t nnames;
+    expected_header(&names, &nnames);
     optind = 1;
     while ((c = hl_cli_getopt(argc, argv, "o:h", longopts, "merge")) != -1) {
         switch (c) {
@@ -255,6 +273,24 @@ int hl_cmd_merge(int argc, char **argv)
         case O_FORCE:
             force = 1;
             break;
+        case O_WHERE: {
+            const char *eq = strchr(optarg, '=');
+            size_t col = nnames;
+            for (size_t i = 0; eq && i < nnames; i++)
+                if (strlen(names[i]) == (size_t)(eq - optarg) && strncmp(names[i], optarg, (size_t)(eq - optarg)) == 0)
+                    col = i;
+            if (col == nnames) {
+                hl_cli_error("merge", "--where: expected COLUMN=VALUE with COLUMN one of the result's (preset, "
+                                      "machine, regime, ...), got '%s'", optarg);
+                return 2;
+            }
+            if (nw == sizeof ws / sizeof ws[0]) {
+                hl_cli_error("merge", "--where: at most %zu", sizeof ws / sizeof ws[0]);
+                return 2;
+            }
+            ws[nw++] = (struct where){col, eq + 1};
+            break;
+        }
         case 'o':
             outpath = optarg;
             break;
@@ -290,7 +326,7 @@ int hl_cmd_merge(int argc, char **argv)
     size_t nr = 0;
     for (size_t i = 0; i < in.n && !rc; i++) {
         rs[nr].path = in.v[i];
-        rc = read_result(&rs[nr]);
+        rc = read_result(&rs[nr], ws, nw);
         nr++;
     }
     char list[2048];
@@ -341,8 +377,9 @@ int hl_cmd_merge(int argc, char **argv)
             for (i = 0; i < nr && (rs[i].dup || strcmp(rs[i].cell, plan.cells[k].id) != 0); i++)
                 ;
             if (i < nr) {
-                order[no++] = i;
                 rs[i].used = 1;
+                if (rs[i].matched == (1u << nw) - 1)
+                    order[no++] = i;
             } else {
                 if (missing < 20)
                     fprintf(stderr, "heaplab: merge: no result for cell %s (%s:%lu)\n", plan.cells[k].id,
@@ -359,7 +396,7 @@ int hl_cmd_merge(int argc, char **argv)
             }
     } else if (!rc) {
         for (size_t i = 0; i < nr; i++)
-            if (!rs[i].dup)
+            if (!rs[i].dup && rs[i].matched == (1u << nw) - 1)
                 order[no++] = i;
     }
     if (!rc) {
@@ -371,9 +408,6 @@ int hl_cmd_merge(int argc, char **argv)
                 rc = bad(outpath, 0, strerror(errno));
         }
         if (!rc) {
-            char **names;
-            size_t nnames;
-            expected_header(&names, &nnames);
             for (size_t i = 0; i < nnames; i++)
                 fprintf(out, "%s%s", i ? "," : "", names[i]);
             fputc('\n', out);
@@ -397,7 +431,11 @@ int hl_cmd_merge(int argc, char **argv)
             failed += rs[order[k]].failed;
             no_glibc += !rs[order[k]].has_glibc;
         }
-        size_t nm = distinct(rs, nr, offsetof(struct result, machine), list, sizeof list);
+        struct result *written = calloc(no + 1, sizeof *written); /* the machines of the rows written */
+        for (size_t k = 0; written && k < no; k++)
+            written[k] = rs[order[k]];
+        size_t nm = written ? distinct(written, no, offsetof(struct result, machine), list, sizeof list) : 0;
+        free(written);
         snprintf(msg, sizeof msg, "%zu cells, %zu rows", no, rows);
         fprintf(stderr, "heaplab: merge: %s%s%s", outpath ? outpath : "", outpath ? ": " : "", msg);
         if (planpath)
