@@ -1232,7 +1232,8 @@ static int emit_slurm(const struct hl_plan *plan, int argc, char **argv)
             "#   bash THIS-SCRIPT                      submit the array, and the merge job that waits for it\n"
             "#   sbatch THIS-SCRIPT                    the array alone\n"
             "#   SLURM_ARRAY_TASK_ID=0 bash THIS-SCRIPT   one task here, by hand\n"
-            "# A task skips the cells that already have a result: resubmitting runs what is missing.\n",
+            "# A task skips the cells that already have a result: resubmitting runs what is missing.\n"
+            "# Tasks find their cells by position in the plan: emit the script again after editing it.\n",
             plan->id, plan->n, (unsigned long long)per, tasks);
     fprintf(out, "#SBATCH --job-name=heaplab-%s\n", plan->id);
     fprintf(out, "#SBATCH --array=0-%zu%%%llu\n", tasks - 1, (unsigned long long)limit);
