@@ -1072,6 +1072,8 @@ static int emit_parallel(const struct hl_plan *plan, int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    if (optind < argc)
+        return usage_fail(cmd, "unexpected argument '%s' (one plan)", argv[optind]);
     if (ret && !ssh)
         return usage_fail(cmd, "%s", "--return brings results back from other hosts: it needs --sshloginfile");
     if (ssh && access(ssh, R_OK) != 0) {
@@ -1207,6 +1209,8 @@ static int emit_slurm(const struct hl_plan *plan, int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    if (optind < argc)
+        return usage_fail(cmd, "unexpected argument '%s' (one plan)", argv[optind]);
     if (plan->n == 0)
         return usage_fail(cmd, "%s: no cells", plan->path);
     if (!heaplab) {
@@ -1321,9 +1325,6 @@ static int sweep_emit(int argc, char **argv)
                 if (i != pi)
                     rest[n++] = argv[i];
             rc = slurm ? emit_slurm(&plan, n, rest) : emit_parallel(&plan, n, rest);
-            if (rc == 0 && optind < n)
-                rc = usage_fail(slurm ? "sweep emit slurm" : "sweep emit parallel", "unexpected argument '%s'",
-                                rest[optind]);
             free(rest);
         }
     }
