@@ -9,7 +9,8 @@
 # agree in every deterministic column, no cell missing or twice:
 #   local         the reference itself, against each cell replayed directly
 #                 with `heaplab replay` (the sweep adds nothing but columns)
-#   parallel      the command `sweep emit parallel` prints, run by GNU parallel
+#   parallel      the command `sweep emit parallel` prints, run by GNU parallel,
+#                 on its own and with --sshloginfile naming this machine (':')
 #   resume        the same, killed by its own job once half the cells have a
 #                 result (a temporary file left behind as a killed cell
 #                 leaves one), then started again: --resume-failed and the
@@ -31,6 +32,7 @@ skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/heaplab-sweep-XXXXXX")
+work=$(cd "$work" && pwd -P)
 daemons=""
 cleanup() {
     for p in $daemons; do kill "$p" 2>/dev/null || true; done
@@ -115,6 +117,13 @@ parallel)
     [ "$(tail -n +2 par/parallel.joblog | wc -l)" -eq "$cells" ] || fail "parallel's job log has not $cells jobs"
     merge_checked par par.csv
     same_as local.csv par.csv
+    # through parallel's remote-host path (--sshloginfile, --workdir), with this machine as the host
+    printf ':\n' >hosts
+    cmd=$("$heaplab" sweep emit parallel plan --sshloginfile hosts --results host)
+    case $cmd in *"--sshloginfile hosts --workdir $work "*) ;; *) fail "no --workdir in: $cmd" ;; esac
+    sh -c "$cmd" >host.out 2>&1 || { cat host.out >&2; fail "parallel: $cmd"; }
+    merge_checked host host.csv
+    same_as local.csv host.csv
     ;;
 resume)
     command -v parallel >/dev/null || skip "GNU parallel is not installed (Debian: parallel; scripts/install-deps)"
