@@ -86,7 +86,8 @@ static const char usage_text[] =
     "      --index A[-B]       the cells at these positions in the plan, from 0 (repeatable)\n"
     "      --results DIR       where results go (default results)\n"
     "local:\n"
-    "  -j, --jobs N            cells at once (default 1; timings compete beyond one a core)\n"
+    "  -j, --jobs N            cells at once (default 1; timings compete beyond one a core);\n"
+    "                          what a cell says on stderr goes to RESULTS/ID.log\n"
     "emit parallel: prints the command (run it with sh -c, or paste it)\n"
     "      --sshloginfile FILE GNU parallel's list of hosts (':' is this one)\n"
     "  -j, --jobs N            jobs per host (default: parallel's, one a core)\n"
@@ -875,10 +876,29 @@ struct local_arg {
     const struct prov *pv;
 };
 
+static void log_path(const char *dir, const char *id, char *out, size_t len)
+{
+    snprintf(out, len, "%s/%s.log", dir, id);
+}
+
+/* A cell of sweep local: what it says on stderr (the trace's quirks, a
+ * failure) goes to DIR/ID.log, removed when empty, so that a thousand
+ * cells do not repeat the same warnings on the terminal. */
 static int local_child(void *arg)
 {
     const struct local_arg *a = arg;
-    return run_cell(a->plan, a->cell, a->dir, a->pv);
+    char log[PATH_MAX];
+    log_path(a->dir, a->cell->id, log, sizeof log);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd >= 0) {
+        dup2(fd, 2);
+        close(fd);
+    }
+    int rc = run_cell(a->plan, a->cell, a->dir, a->pv);
+    struct stat st;
+    if (fd >= 0 && fstat(2, &st) == 0 && st.st_size == 0)
+        unlink(log);
+    return rc;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -975,6 +995,13 @@ static int sweep_local(int argc, char **argv)
                     rowfail++;
                 else if (code != 0)
                     failed++;
+                if (code != 0) {
+                    char log[PATH_MAX], how[96];
+                    log_path(dir, plan.cells[i].id, log, sizeof log);
+                    hl_cli_error(cmd, "cell %s (%s:%lu): %s (%s)", plan.cells[i].id, plan.path, plan.cells[i].lineno,
+                                 code == 1 ? "a row failed, the result is kept" : hl_child_status(status, how, sizeof how),
+                                 access(log, F_OK) == 0 ? log : "no log");
+                }
                 finished++;
                 if (progress)
                     fprintf(stderr, "\r\033[K[sweep %zu/%zu] %s %.1f s", finished + skipped, plan.n,
