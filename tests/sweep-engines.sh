@@ -183,10 +183,10 @@ slurm-script | slurm)
     head -c 1024 /dev/urandom >"$s/munge.key"
     chmod 600 "$s/munge.key"
     munged -F --force --key-file="$s/munge.key" --socket="$s/munge.sock" --pid-file="$s/munged.pid" \
-        --seed-file="$s/munge.seed" --log-file="$s/munged.log" &
+        --seed-file="$s/munge.seed" --log-file="$s/munged.log" >"$s/munged.out" 2>&1 &
     daemons="$daemons $!"
     host=$(hostname -s)
-    port=$((20000 + $$ % 20000))
+    port=$((20000 + $$ % 10000 * 2)) # the controller even, the node odd: two runs never share one
     mem=$(awk '/^MemTotal/ { print int($2 / 1024 / 2) }' /proc/meminfo)
     cat >"$s/slurm.conf" <<EOF
 ClusterName=heaplabtest
@@ -229,7 +229,7 @@ EOF
     daemons="$daemons $!"
     until sinfo -h -o %T 2>/dev/null | grep -q idle; do
         [ "$(date +%s)" -lt "$deadline" ] ||
-            skip "the single-node Slurm did not come up here: $(tail -3 "$s/slurmctld.log" "$s/slurmd.log" 2>/dev/null)"
+            skip "the single-node Slurm did not come up here: $(tail -n 3 "$s"/slurm*.log "$s"/slurm*.out 2>/dev/null)"
         sleep 0.2
     done
     bash sweep.sbatch >submit.out 2>&1 || { cat submit.out >&2; fail "bash sweep.sbatch (submission) failed"; }
