@@ -14,5 +14,7 @@ int hl_cmd_run(int argc, char **argv);
 int hl_cmd_record(int argc, char **argv);
 int hl_cmd_check_trace(int argc, char **argv);
 int hl_cmd_import(int argc, char **argv);
+int hl_cmd_sweep(int argc, char **argv);
+int hl_cmd_merge(int argc, char **argv);
 
 #endif

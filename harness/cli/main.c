@@ -114,6 +114,8 @@ static const struct command {
     {"record", hl_cmd_record, "heaplab record -o OUT.rep COMMAND   record a program's allocation trace (record --help)"},
     {"import", hl_cmd_import, "heaplab import -f FMT LOG -o OUT    a trace from an mtrace, ltrace or heaptrack log"},
     {"check-trace", hl_cmd_check_trace, "heaplab check-trace TRACE...        ops, ids, peak live bytes; illegal requests"},
+    {"sweep", hl_cmd_sweep, "heaplab sweep plan|list|run|local|emit  a grid of replays in cells, on one or many machines"},
+    {"merge", hl_cmd_merge, "heaplab merge RESULTS... -o OUT.csv  a sweep's results as one CSV (merge --help)"},
 };
 
 static void usage(FILE *out)

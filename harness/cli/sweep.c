@@ -1,0 +1,464 @@
+/*
+ * sweep.c - the plan file, cell ids, provenance and CSV records that
+ * heaplab sweep and heaplab merge share (sweep.h).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "cli.h"
+#include "sweep.h"
+
+/* ---- words ------------------------------------------------------------------------------ */
+
+static int push(char ***v, int *n, int *cap, char *s)
+{
+    if (*n + 2 > *cap) {
+        int c = *cap ? *cap * 2 : 16;
+        char **nv = realloc(*v, (size_t)c * sizeof *nv);
+        if (!nv)
+            return -1;
+        *v = nv;
+        *cap = c;
+    }
+    (*v)[(*n)++] = s;
+    (*v)[*n] = NULL;
+    return 0;
+}
+
+int hl_args_split(const char *line, char ***argv, int *argc, char *err, size_t errlen)
+{
+    char **v = NULL;
+    int n = 0, cap = 0;
+    size_t len = strlen(line);
+    char *word = malloc(len + 1);
+    const char *s = line;
+    if (!word || push(&v, &n, &cap, NULL) != 0)
+        goto nomem;
+    n = 0;
+    for (;;) {
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (!*s)
+            break;
+        size_t k = 0;
+        while (*s && *s != ' ' && *s != '\t') {
+            if (*s == '\'') {
+                const char *end = strchr(s + 1, '\'');
+                if (!end) {
+                    snprintf(err, errlen, "a single quote is not closed");
+                    goto fail;
+                }
+                memcpy(word + k, s + 1, (size_t)(end - s - 1));
+                k += (size_t)(end - s - 1);
+                s = end + 1;
+            } else if (*s == '"') {
+                for (s++; *s && *s != '"'; s++) {
+                    if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
+                        s++;
+                    word[k++] = *s;
+                }
+                if (!*s) {
+                    snprintf(err, errlen, "a double quote is not closed");
+                    goto fail;
+                }
+                s++;
+            } else if (*s == '\\') {
+                if (!s[1]) {
+                    snprintf(err, errlen, "a backslash at the end of the line");
+                    goto fail;
+                }
+                word[k++] = s[1];
+                s += 2;
+            } else {
+                word[k++] = *s++;
+            }
+        }
+        word[k] = 0;
+        char *w = strdup(word);
+        if (!w || push(&v, &n, &cap, w) != 0) {
+            free(w);
+            goto nomem;
+        }
+    }
+    free(word);
+    *argv = v;
+    *argc = n;
+    return 0;
+nomem:
+    snprintf(err, errlen, "%s", strerror(ENOMEM));
+fail:
+    free(word);
+    hl_args_free(v);
+    return -1;
+}
+
+void hl_args_free(char **argv)
+{
+    for (size_t i = 0; argv && argv[i]; i++)
+        free(argv[i]);
+    free(argv);
+}
+
+void hl_arg_write(const char *s, FILE *out)
+{
+    if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.,:=/+@%") == strlen(s)) {
+        fputs(s, out);
+        return;
+    }
+    fputc('\'', out);
+    for (; *s; s++)
+        if (*s == '\'')
+            fputs("'\\''", out);
+        else
+            fputc(*s, out);
+    fputc('\'', out);
+}
+
+/* ---- ids -------------------------------------------------------------------------------- */
+
+/* FNV-1a, 64 bits, over the words each followed by a 0 byte: the spaces
+ * between words do not count, a word boundary does. */
+void hl_cell_id(char *const *argv, int argc, char out[HL_CELL_ID_LEN + 1])
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int i = 0; i < argc; i++) {
+        for (const unsigned char *p = (const unsigned char *)argv[i];; p++) {
+            h ^= *p;
+            h *= 0x100000001b3ull;
+            if (!*p)
+                break;
+        }
+    }
+    h ^= h >> 29; /* the low bits of FNV mix poorly; fold the high ones in */
+    snprintf(out, HL_CELL_ID_LEN + 1, "%012llx", (unsigned long long)(h & 0xffffffffffffull));
+}
+
+/* ---- the plan ----------------------------------------------------------------------------- */
+
+/* Options a cell may not set: the sweep writes its CSV. */
+static const char *sweep_owned(const char *arg)
+{
+    static const char *const owned[] = {"-f", "--format", "-o", "--output", "--save", "--timeline",
+                                        "--heapmap", "-h", "--help"};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
+        const char *o = owned[i];
+        size_t l = strlen(o);
+        if (strncmp(arg, o, l) != 0)
+            continue;
+        if (!arg[l] || (o[1] == '-' && arg[l] == '=') || o[1] != '-') /* -o, --output=F, -oFILE */
+            return o;
+    }
+    return NULL;
+}
+
+static int plan_error(const char *cmd, const char *path, unsigned long line, const char *what)
+{
+    if (line)
+        hl_cli_error(cmd, "%s:%lu: %s", path, line, what);
+    else
+        hl_cli_error(cmd, "%s: %s", path, what);
+    return 2;
+}
+
+int hl_plan_load(const char *path, const char *cmd, struct hl_plan *plan)
+{
+    memset(plan, 0, sizeof *plan);
+    plan->path = path;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return plan_error(cmd, path, 0, strerror(errno));
+    char *line = NULL, err[256], msg[512];
+    size_t cap = 0, ncap = 0;
+    ssize_t len;
+    unsigned long lineno = 0;
+    int rc = 0;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = 0;
+        if (strlen(line) != (size_t)len) {
+            rc = plan_error(cmd, path, lineno, "binary data (a NUL byte): not a plan");
+            break;
+        }
+        if (lineno == 1) {
+            if (strcmp(line, HL_SWEEP_FORMAT) != 0) {
+                rc = plan_error(cmd, path, 1, "not a heaplab sweep plan (the first line is not '" HL_SWEEP_FORMAT
+                                              "'; heaplab sweep plan writes one)");
+                break;
+            }
+            continue;
+        }
+        const char *s = line + strspn(line, " \t");
+        if (*s == '#') {
+            if (strncmp(s, "# plan: ", 8) == 0)
+                snprintf(plan->id, sizeof plan->id, "%s", s + 8);
+            else if (strncmp(s, "# heaplab: ", 11) == 0)
+                snprintf(plan->version, sizeof plan->version, "%s", s + 11);
+            continue;
+        }
+        if (!*s)
+            continue;
+        struct hl_cell c = {.lineno = lineno};
+        if (hl_args_split(s, &c.argv, &c.argc, err, sizeof err) != 0) {
+            rc = plan_error(cmd, path, lineno, err);
+            break;
+        }
+        const char *bad = NULL;
+        for (int i = 0; i < c.argc && !bad; i++)
+            bad = sweep_owned(c.argv[i]);
+        if (bad) {
+            snprintf(msg, sizeof msg, "%s is the sweep's to set (a cell's results go to RESULTS/ID.csv)", bad);
+            rc = plan_error(cmd, path, lineno, msg);
+        }
+        if (rc) {
+            hl_args_free(c.argv);
+            break;
+        }
+        hl_cell_id(c.argv, c.argc, c.id);
+        for (size_t k = 0; k < plan->n; k++)
+            if (strcmp(plan->cells[k].id, c.id) == 0) {
+                snprintf(msg, sizeof msg, "the same cell as line %lu (id %s)", plan->cells[k].lineno, c.id);
+                rc = plan_error(cmd, path, lineno, msg);
+                break;
+            }
+        if (!rc && !(c.line = strdup(s)))
+            rc = plan_error(cmd, path, lineno, strerror(ENOMEM));
+        if (!rc && plan->n == ncap) {
+            size_t nc = ncap ? ncap * 2 : 64;
+            struct hl_cell *v = realloc(plan->cells, nc * sizeof *v);
+            if (!v)
+                rc = plan_error(cmd, path, lineno, strerror(ENOMEM));
+            else {
+                plan->cells = v;
+                ncap = nc;
+            }
+        }
+        if (rc) {
+            free(c.line);
+            hl_args_free(c.argv);
+            break;
+        }
+        plan->cells[plan->n++] = c;
+    }
+    if (!rc && ferror(f))
+        rc = plan_error(cmd, path, 0, strerror(errno));
+    if (!rc && lineno == 0)
+        rc = plan_error(cmd, path, 0, "empty: not a heaplab sweep plan");
+    if (!rc && !plan->id[0])
+        rc = plan_error(cmd, path, 0, "no '# plan: ID' line (heaplab sweep plan writes one)");
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+void hl_plan_free(struct hl_plan *plan)
+{
+    for (size_t i = 0; i < plan->n; i++) {
+        free(plan->cells[i].line);
+        hl_args_free(plan->cells[i].argv);
+    }
+    free(plan->cells);
+    memset(plan, 0, sizeof *plan);
+}
+
+const struct hl_cell *hl_plan_find(const struct hl_plan *plan, const char *id)
+{
+    for (size_t i = 0; i < plan->n; i++)
+        if (strcmp(plan->cells[i].id, id) == 0)
+            return &plan->cells[i];
+    return NULL;
+}
+
+/* ---- provenance ------------------------------------------------------------------------------ */
+
+void hl_machine_name(char *buf, size_t len)
+{
+    struct utsname u;
+    snprintf(buf, len, "%s", uname(&u) == 0 ? u.nodename : "unknown");
+}
+
+void hl_cpu_model(char *buf, size_t len)
+{
+    /* x86: "model name"; arm64 and others: "Model", "cpu model", "Processor" */
+    static const char *const keys[] = {"model name", "cpu model", "Model", "Processor", "cpu"};
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    snprintf(buf, len, "unknown");
+    if (!f)
+        return;
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        rewind(f);
+        while (fgets(line, sizeof line, f)) {
+            size_t kl = strlen(keys[k]);
+            if (strncmp(line, keys[k], kl) != 0 || strspn(line + kl, " \t") + kl >= strlen(line) ||
+                line[kl + strspn(line + kl, " \t")] != ':')
+                continue;
+            char *v = line + kl + strspn(line + kl, " \t") + 1;
+            v += strspn(v, " \t");
+            v[strcspn(v, "\r\n")] = 0;
+            if (*v) {
+                snprintf(buf, len, "%s", v);
+                fclose(f);
+                return;
+            }
+        }
+    }
+    fclose(f);
+}
+
+/* ---- CSV records (RFC 4180) ------------------------------------------------------------------- */
+
+int hl_csv_in_open(struct hl_csv_in *c, const char *path)
+{
+    memset(c, 0, sizeof *c);
+    c->path = path;
+    c->next_line = 1;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        errno = EISDIR;
+        return -1;
+    }
+    c->f = fopen(path, "r");
+    return c->f ? 0 : -1;
+}
+
+void hl_csv_in_close(struct hl_csv_in *c)
+{
+    if (c->f)
+        fclose(c->f);
+    free(c->buf);
+    free(c->starts);
+    memset(c, 0, sizeof *c);
+}
+
+static int put(struct hl_csv_in *c, char ch)
+{
+    if (c->len == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        char *b = cap <= ((size_t)1 << 24) ? realloc(c->buf, cap) : NULL;
+        if (!b)
+            return -1;
+        c->buf = b;
+        c->cap = cap;
+    }
+    c->buf[c->len++] = ch;
+    return 0;
+}
+
+static int field_start(struct hl_csv_in *c)
+{
+    if (c->nfields == c->fcap) {
+        size_t cap = c->fcap ? c->fcap * 2 : 32;
+        size_t *s = realloc(c->starts, cap * sizeof *s);
+        if (!s)
+            return -1;
+        c->starts = s;
+        c->fcap = cap;
+    }
+    c->starts[c->nfields++] = c->len;
+    return 0;
+}
+
+const char *hl_csv_in_field(const struct hl_csv_in *c, size_t i) { return c->buf + c->starts[i]; }
+
+int hl_csv_in_next(struct hl_csv_in *c, char *err, size_t errlen)
+{
+    enum { START, PLAIN, QUOTED, QUOTE_IN_QUOTED } st = START;
+    int ch;
+    c->len = c->nfields = 0;
+    c->line = c->next_line;
+    if ((ch = getc(c->f)) == EOF)
+        return ferror(c->f) ? (snprintf(err, errlen, "read error: %s", strerror(errno)), -1) : 0;
+    if (field_start(c))
+        goto nomem;
+    for (;; ch = getc(c->f)) {
+        if (ch == EOF) {
+            if (ferror(c->f))
+                return snprintf(err, errlen, "read error: %s", strerror(errno)), -1;
+            if (st == QUOTED)
+                return snprintf(err, errlen, "a quoted field is not closed"), -1;
+            break;
+        }
+        if (ch == '\0' || (ch < 0x20 && ch != '\n' && ch != '\r' && ch != '\t'))
+            return snprintf(err, errlen, "binary data (byte 0x%02x): not a CSV file", ch), -1;
+        if (ch == '\n')
+            c->next_line++;
+        if (st == QUOTED) {
+            if (ch == '"')
+                st = QUOTE_IN_QUOTED;
+            else if (put(c, (char)ch))
+                goto nomem;
+            continue;
+        }
+        if (st == QUOTE_IN_QUOTED && ch == '"') {
+            if (put(c, '"'))
+                goto nomem;
+            st = QUOTED;
+            continue;
+        }
+        if (ch == '\r') {
+            if (getc(c->f) == '\n') {
+                c->next_line++;
+                break;
+            }
+            return snprintf(err, errlen, "a carriage return not followed by a newline"), -1;
+        }
+        if (ch == '\n')
+            break;
+        if (ch == ',') {
+            if (put(c, 0) || field_start(c))
+                goto nomem;
+            st = START;
+            continue;
+        }
+        if (st == QUOTE_IN_QUOTED)
+            return snprintf(err, errlen, "text after a closing quote (expected ',' or the line's end)"), -1;
+        if (ch == '"') {
+            if (st != START)
+                return snprintf(err, errlen, "a quote inside an unquoted field"), -1;
+            st = QUOTED;
+            continue;
+        }
+        st = PLAIN;
+        if (put(c, (char)ch))
+            goto nomem;
+    }
+    if (put(c, 0))
+        goto nomem;
+    return 1;
+nomem:
+    return snprintf(err, errlen, "a record too long to read (16 MiB or more)"), -1;
+}
+
+int hl_mkdirs(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || !*p) {
+            char keep = *p;
+            *p = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return -1;
+            *p = keep;
+            if (!keep)
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(buf, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
