@@ -108,14 +108,14 @@ static const struct command {
     {"gen", hl_cmd_gen, "heaplab gen PATTERN [options]       write a synthetic trace (gen --help)"},
     {"layout", hl_cmd_layout, "heaplab layout [--overcommit]       where things live; what malloc does past RAM"},
     {"__baseline", hl_cmd_baseline, NULL},
-    {"plot", hl_cmd_plot, "heaplab plot KIND CSV... -o OUT      draw a chart from heaplab's CSVs (plot --help)"},
+    {"plot", hl_cmd_plot, "heaplab plot KIND CSV... -o OUT     draw a chart from heaplab's CSVs (plot --help)"},
     {"selftest", hl_cmd_selftest, "heaplab selftest -p POLICY          run the conformance checks on a policy or plugin"},
     {"run", hl_cmd_run, "heaplab run [-p POLICY] COMMAND     run a program with heaplab's malloc (run --help)"},
     {"record", hl_cmd_record, "heaplab record -o OUT.rep COMMAND   record a program's allocation trace (record --help)"},
     {"import", hl_cmd_import, "heaplab import -f FMT LOG -o OUT    a trace from an mtrace, ltrace or heaptrack log"},
     {"check-trace", hl_cmd_check_trace, "heaplab check-trace TRACE...        ops, ids, peak live bytes; illegal requests"},
-    {"sweep", hl_cmd_sweep, "heaplab sweep plan|list|run|local|emit  a grid of replays in cells, on one or many machines"},
-    {"merge", hl_cmd_merge, "heaplab merge RESULTS... -o OUT.csv  a sweep's results as one CSV (merge --help)"},
+    {"sweep", hl_cmd_sweep, "heaplab sweep plan|list|run|local|emit\n                                      a grid of replays in cells, on one or many machines"},
+    {"merge", hl_cmd_merge, "heaplab merge RESULTS -o OUT.csv    a sweep's results as one CSV (merge --help)"},
 };
 
 static void usage(FILE *out)
