@@ -28,6 +28,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "csv.h"
 #include "output.h"
 #include "sweep.h"
 #include "util.h"
@@ -149,22 +150,22 @@ static int read_result(struct result *r, const struct where *ws, size_t nw)
     size_t nwant;
     expected_header(&want, &nwant);
     size_t base = nwant - HL_SWEEP_NCOLUMNS;
-    struct hl_csv_in in;
+    struct hl_csv in;
     char what[512];
-    if (hl_csv_in_open(&in, r->path) != 0)
+    if (hl_csv_open_file(&in, r->path) != 0)
         return bad(r->path, 0, strerror(errno));
     FILE *mem = open_memstream(&r->rows, &r->len);
     if (!mem) {
-        hl_csv_in_close(&in);
+        hl_csv_close(&in);
         return bad(r->path, 0, strerror(ENOMEM));
     }
     int rc = 0, k;
     size_t policy_col = 1, status_col = base - 1;
-    while ((k = hl_csv_in_next(&in, what, sizeof what)) == 1) {
+    while ((k = hl_csv_read(&in, what, sizeof what)) == 1) {
         if (in.line == 1) {
             int same = in.nfields == nwant;
             for (size_t i = 0; same && i < nwant; i++)
-                same = strcmp(hl_csv_in_field(&in, i), want[i]) == 0;
+                same = strcmp(hl_csv_field(&in, i), want[i]) == 0;
             if (!same) {
                 rc = bad(r->path, 1,
                          in.nfields == base ? "a replay CSV without the sweep's columns (heaplab sweep run writes them)"
@@ -174,15 +175,15 @@ static int read_result(struct result *r, const struct where *ws, size_t nw)
             }
             continue;
         }
-        if (in.nfields == 1 && !hl_csv_in_field(&in, 0)[0])
+        if (in.nfields == 1 && !hl_csv_field(&in, 0)[0])
             continue; /* a blank line */
         if (in.nfields != nwant) {
             snprintf(what, sizeof what, "%zu fields, the header has %zu", in.nfields, nwant);
             rc = bad(r->path, in.line, what);
             break;
         }
-        const char *cell = hl_csv_in_field(&in, base + 4), *plan = hl_csv_in_field(&in, base + 3),
-                   *version = hl_csv_in_field(&in, base + 2), *machine = hl_csv_in_field(&in, base);
+        const char *cell = hl_csv_field(&in, base + 4), *plan = hl_csv_field(&in, base + 3),
+                   *version = hl_csv_field(&in, base + 2), *machine = hl_csv_field(&in, base);
         if (r->nrows == 0) {
             snprintf(r->cell, sizeof r->cell, "%s", cell);
             snprintf(r->plan, sizeof r->plan, "%s", plan);
@@ -199,15 +200,15 @@ static int read_result(struct result *r, const struct where *ws, size_t nw)
             break;
         }
         for (size_t i = 0; i < nw; i++)
-            if (strcmp(hl_csv_in_field(&in, ws[i].col), ws[i].value) == 0)
+            if (strcmp(hl_csv_field(&in, ws[i].col), ws[i].value) == 0)
                 r->matched |= 1u << i;
         r->nrows++;
-        r->failed += strcmp(hl_csv_in_field(&in, status_col), "ok") != 0;
-        r->has_glibc |= strcmp(hl_csv_in_field(&in, policy_col), "baseline:glibc") == 0;
+        r->failed += strcmp(hl_csv_field(&in, status_col), "ok") != 0;
+        r->has_glibc |= strcmp(hl_csv_field(&in, policy_col), "baseline:glibc") == 0;
         for (size_t i = 0; i < in.nfields; i++) {
             if (i)
                 fputc(',', mem);
-            hl_output_csv_string(hl_csv_in_field(&in, i), mem);
+            hl_output_csv_string(hl_csv_field(&in, i), mem);
         }
         fputc('\n', mem);
     }
@@ -217,7 +218,7 @@ static int read_result(struct result *r, const struct where *ws, size_t nw)
         rc = bad(r->path, 0, "empty: not a sweep result");
     if (!rc && r->nrows == 0)
         rc = bad(r->path, 0, "no rows");
-    hl_csv_in_close(&in);
+    hl_csv_close(&in);
     if (fclose(mem) != 0 && !rc)
         rc = bad(r->path, 0, strerror(ENOMEM));
     return rc;

@@ -47,6 +47,7 @@
 #include "child.h"
 #include "cli.h"
 #include "commands.h"
+#include "csv.h"
 #include "heaplab/policies.h"
 #include "output.h"
 #include "replay.h"
@@ -627,19 +628,19 @@ static int replay_child(void *arg)
 static int add_provenance(const char *from, const char *to, const struct hl_plan *plan, const struct hl_cell *cell,
                           const struct prov *pv, char *err, size_t errlen)
 {
-    struct hl_csv_in in;
-    if (hl_csv_in_open(&in, from) != 0)
+    struct hl_csv in;
+    if (hl_csv_open_file(&in, from) != 0)
         return snprintf(err, errlen, "%s: %s", from, strerror(errno)), -1;
     FILE *out = fopen(to, "w");
     if (!out) {
         snprintf(err, errlen, "%s: %s", to, strerror(errno));
-        hl_csv_in_close(&in);
+        hl_csv_close(&in);
         return -1;
     }
     size_t ncols = 0;
     int r, rc = 0;
     char what[256];
-    while ((r = hl_csv_in_next(&in, what, sizeof what)) == 1) {
+    while ((r = hl_csv_read(&in, what, sizeof what)) == 1) {
         if (ncols == 0)
             ncols = in.nfields;
         if (in.nfields != ncols) {
@@ -650,7 +651,7 @@ static int add_provenance(const char *from, const char *to, const struct hl_plan
         for (size_t i = 0; i < in.nfields; i++) {
             if (i)
                 fputc(',', out);
-            hl_output_csv_string(hl_csv_in_field(&in, i), out);
+            hl_output_csv_string(hl_csv_field(&in, i), out);
         }
         if (in.line == 1) {
 #define HL_PROV_NAME(name, doc) fputs("," #name, out);
@@ -669,7 +670,7 @@ static int add_provenance(const char *from, const char *to, const struct hl_plan
         snprintf(err, errlen, "%.2048s:%lu: %.200s", from, in.line, what);
         rc = -1;
     }
-    hl_csv_in_close(&in);
+    hl_csv_close(&in);
     if (!rc && (fflush(out) != 0 || fsync(fileno(out)) != 0)) {
         snprintf(err, errlen, "%s: %s", to, strerror(errno));
         rc = -1;

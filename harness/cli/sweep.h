@@ -78,27 +78,6 @@ void hl_arg_write(const char *s, FILE *out);
 void hl_machine_name(char *buf, size_t len);
 void hl_cpu_model(char *buf, size_t len);
 
-/* ---- CSV records ------------------------------------------------------------------------ */
-
-struct hl_csv_in {
-    const char *path;
-    FILE *f;
-    unsigned long line;      /* line where the current record starts */
-    unsigned long next_line;
-    char *buf;               /* the fields, each NUL-terminated */
-    size_t len, cap;
-    size_t *starts;
-    size_t nfields, fcap;
-};
-
-/* 0, or -1 with errno. */
-int hl_csv_in_open(struct hl_csv_in *c, const char *path);
-void hl_csv_in_close(struct hl_csv_in *c);
-/* The next record: 1, 0 at the end, -1 with what is wrong in err
- * ("a quoted field is not closed"; c->line says where). */
-int hl_csv_in_next(struct hl_csv_in *c, char *err, size_t errlen);
-const char *hl_csv_in_field(const struct hl_csv_in *c, size_t i);
-
 /* mkdir -p.  0, or -1 with errno. */
 int hl_mkdirs(const char *path);
 
