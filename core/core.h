@@ -37,9 +37,42 @@ struct hl_source {
     size_t given;    /* region: bytes the last decommit gave back */
     uint64_t decommits; /* region: madvise calls that gave pages back */
     char *limit;     /* region: end of the reservation */
+    size_t capacity; /* region: the reservation asked for (0: the default) */
     size_t pagesize;
+    /* Where pointer validation may read a header without a fault: every
+     * block of the extent lies in [lo, hi) or, on the sbrk source after
+     * the break could not move, in the fallback region [base, committed).
+     * region: [base, committed); sbrk: from its lowest segment on the
+     * break to its highest segment's end (what lies between is someone
+     * else's, but below the break: mapped). */
+    char *lo, *hi;
+    int fallback;       /* sbrk: the break could not move; growth goes to a region in [base, limit) */
+    uint64_t fail_at;   /* fault injection: request number fail_at fails (0: none) */
+    uint64_t requests;  /* requests for memory so far (counted only with fail_at) */
 };
 
+/* Fault injection (hl_config.fail_at): 1 when this request for memory from
+ * the system must fail.  Every one counts - the source's growth, in place
+ * or not, a large block's mmap and mremap, the mapped-block table's -
+ * whether it would have made a system call or not, so that a test can
+ * walk the failure over every path. */
+static inline int hl_source_fault(struct hl_source *s)
+{
+    return s->fail_at && ++s->requests == s->fail_at;
+}
+
+/* Whether [addr, addr + 8) lies where the source's blocks are (see lo,
+ * hi above): a header there can be read. */
+static inline int hl_source_holds(const struct hl_source *s, const void *addr)
+{
+    uintptr_t a = (uintptr_t)addr;
+    if (a - (uintptr_t)s->lo < (uintptr_t)s->hi - (uintptr_t)s->lo)
+        return 1;
+    return s->fallback && a - (uintptr_t)s->base < (uintptr_t)s->committed - (uintptr_t)s->base;
+}
+
+/* capacity: the region's reservation (0: the default), at most; less when
+ * the address space limit (RLIMIT_AS) leaves less. */
 int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacity);
 void hl_source_close(struct hl_source *s);
 /* The current break (region: emulated; sbrk: the process's).  On the sbrk
@@ -48,7 +81,7 @@ void hl_source_close(struct hl_source *s);
  * under the break lock. */
 static inline char *hl_source_end(struct hl_source *s)
 {
-    return s->kind == HL_SOURCE_REGION ? s->brk : (char *)sbrk(0);
+    return s->kind == HL_SOURCE_REGION || s->fallback ? s->brk : (char *)sbrk(0);
 }
 /* A new segment: move the break up by at least *n bytes, wherever it is,
  * so that it ends on a multiple of end_align (a power of two; 1: by
@@ -63,7 +96,7 @@ void *hl_source_grow(struct hl_source *s, size_t *n, size_t end_align);
 int hl_source_extend_slow(struct hl_source *s, char *end, size_t n);
 static inline int hl_source_extend(struct hl_source *s, char *end, size_t n)
 {
-    if (s->kind == HL_SOURCE_REGION && end == s->brk && n <= (size_t)(s->kept - end)) {
+    if (s->kind == HL_SOURCE_REGION && end == s->brk && n <= (size_t)(s->kept - end) && !s->fail_at) {
         s->brk = end + n;
         return 0;
     }
@@ -129,6 +162,21 @@ struct hl_mapped {
     size_t off;                    /* payload - mapping start (also the word before the header) */
 };
 
+/* The mapped blocks the heap holds, by payload address (large.c): an
+ * open-addressing hash set, so that a pointer outside the extent is
+ * looked up before anything at it is read.  And the last few payloads
+ * that were unmapped, to tell a double free from an invalid pointer. */
+struct hl_maptab {
+    struct hl_mapslot {
+        uintptr_t pay;       /* the payload; 0: an empty slot */
+        struct hl_mapped *map; /* its mapping */
+    } *slot;         /* mmapped, cap entries */
+    size_t cap;      /* a power of two, or 0 */
+    size_t len;
+    uintptr_t gone[16]; /* recently unmapped payloads, a ring */
+    unsigned gone_at;
+};
+
 /* ---- the front cache (cache.c) -------------------------------------------- */
 
 /* One bin per block size from HL_MIN_BLOCK in 8-byte steps: blocks of up to
@@ -186,6 +234,7 @@ struct hl_heap {
 
     struct hl_seg *segs, *last_seg; /* creation order; last_seg is the newest */
     struct hl_mapped maps;          /* circular list head of mapped blocks */
+    struct hl_maptab maptab;        /* the same blocks, by payload address */
     size_t grow_min;
     struct hl_source src;
     const struct hl_policy *pol;
@@ -270,6 +319,12 @@ void hl_cache_check(hl_heap *h, struct hl_check *c);
 
 /* large.c */
 void *hl_large_alloc(hl_heap *h, size_t n, size_t align);
+/* The mapped block whose payload is p: 1 if the heap holds it, -1 if it
+ * was unmapped lately (a double free), 0 if the heap knows nothing of it.
+ * Reads nothing at p. */
+int hl_large_lookup(const hl_heap *h, const void *p);
+/* free, realloc, usable_size of mapped block b: each looks b up first and
+ * aborts (hl_corrupt) when the heap does not hold it. */
 void hl_large_free(hl_heap *h, hl_block *b);
 /* Resize mapped block b to serve n bytes with mremap: its payload (moved
  * or not), or NULL with errno = ENOMEM when n is beyond any mapping, or
@@ -277,8 +332,10 @@ void hl_large_free(hl_heap *h, hl_block *b);
  * means "move it": hl_realloc then allocates a new block, copies and frees
  * b, as it does for a heap block that cannot be resized in place. */
 void *hl_large_realloc(hl_heap *h, hl_block *b, size_t n);
-size_t hl_large_usable(const hl_block *b);
+size_t hl_large_usable(const hl_heap *h, const hl_block *b);
 void hl_large_release_all(hl_heap *h);
+/* Unmap the table too (the heap goes). */
+void hl_large_fini(hl_heap *h);
 struct hl_mapped *hl_large_map_of(const hl_block *b);
 
 #endif

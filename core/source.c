@@ -94,6 +94,9 @@
 /* the most slack a trim learns to keep: glibc's largest dynamic trim
  * threshold (twice its 32 MiB largest dynamic mmap threshold) */
 #define SLACK_MAX ((size_t)64 * 1024 * 1024)
+/* the smallest reservation the region source falls back to under an
+ * address space limit */
+#define RESERVE_MIN ((size_t)1024 * 1024)
 
 /* ---- the sbrk source's break lock ---------------------------------------- */
 
@@ -120,40 +123,84 @@ __attribute__((constructor(101))) static void break_register_early(void)
     pthread_once(&break_once, break_register_atfork);
 }
 
+/*
+ * Reserve the region [base, limit): s->capacity bytes (0: the default),
+ * or, when the address space limit (ulimit -v, RLIMIT_AS) refuses that, a
+ * smaller reservation: halve until one fits, then keep half of what fits,
+ * so that what the process maps next (large blocks, the caller's own
+ * memory) still has room beside it.  A heap then fails only when what it
+ * holds truly reaches the limit.  -1 with errno = ENOMEM when not even
+ * the smallest fits.
+ */
+static int region_reserve(struct hl_source *s)
+{
+    size_t want = align_up(s->capacity ? s->capacity : HL_DEFAULT_REGION_CAPACITY, s->pagesize);
+    size_t least = want < RESERVE_MIN ? want : RESERVE_MIN;
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+    void *p = mmap(NULL, want, PROT_NONE, flags, -1, 0);
+    if (p == MAP_FAILED) {
+        size_t len = want;
+        do {
+            len = align_up(len / 2, s->pagesize);
+            p = mmap(NULL, len, PROT_NONE, flags, -1, 0);
+        } while (p == MAP_FAILED && len > least);
+        if (p == MAP_FAILED) {
+            errno = ENOMEM;
+            return -1;
+        }
+        if (len > least) {
+            munmap(p, len);
+            want = align_up(len / 2, s->pagesize);
+            p = mmap(NULL, want, PROT_NONE, flags, -1, 0);
+            if (p == MAP_FAILED) {
+                errno = ENOMEM;
+                return -1;
+            }
+        } else {
+            want = len;
+        }
+    }
+    s->base = s->brk = s->committed = s->kept = p;
+    s->slack = COMMIT_STEP;
+    s->limit = s->base + want;
+    return 0;
+}
+
 int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacity)
 {
     s->kind = kind;
     s->pagesize = (size_t)sysconf(_SC_PAGESIZE);
     s->base = s->brk = s->committed = s->kept = s->limit = NULL;
+    s->lo = s->hi = NULL;
+    s->fallback = 0;
+    s->requests = 0;
     if (kind == HL_SOURCE_SBRK) {
         pthread_once(&break_once, break_register_atfork);
         if (break_atfork_rc != 0) { /* a fork could leave the break locked */
             errno = ENOMEM;
             return -1;
         }
+        s->capacity = capacity;
         return 0;
     }
     if (kind != HL_SOURCE_REGION) {
         errno = EINVAL;
         return -1;
     }
-    capacity = align_up(capacity ? capacity : HL_DEFAULT_REGION_CAPACITY, s->pagesize);
-    void *p = mmap(NULL, capacity, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) {
-        errno = ENOMEM;
+    s->capacity = capacity;
+    if (region_reserve(s) != 0)
         return -1;
-    }
-    s->base = s->brk = s->committed = s->kept = p;
-    s->slack = COMMIT_STEP;
-    s->limit = s->base + capacity;
+    s->lo = s->hi = s->base;
     return 0;
 }
 
 void hl_source_close(struct hl_source *s)
 {
-    if (s->kind == HL_SOURCE_REGION && s->base)
+    if (s->base)
         munmap(s->base, (size_t)(s->limit - s->base));
     s->base = s->brk = s->committed = s->kept = s->limit = NULL;
+    s->lo = s->hi = NULL;
+    s->fallback = 0;
 }
 
 /* The region's break moves up by n bytes (n within the reservation). */
@@ -180,6 +227,8 @@ static void *region_grow(struct hl_source *s, size_t n)
             return NULL;
         }
         s->committed = want;
+        if (s->kind == HL_SOURCE_REGION)
+            s->hi = want;
     }
     s->brk = old + n;
     if (s->brk > s->kept)
@@ -199,8 +248,31 @@ static void *break_grow(struct hl_source *s, size_t n)
         errno = ENOMEM;
         return NULL;
     }
-    s->brk = (char *)p + n;
+    if (!s->lo || (char *)p < s->lo)
+        s->lo = p;
+    if ((char *)p + n > s->hi)
+        s->hi = (char *)p + n;
     return p;
+}
+
+/* The sbrk source's fallback: the break cannot move (a mapping right above
+ * it, or the data limit), so the heap goes on in a region of its own, as
+ * glibc's malloc goes on with mmap when sbrk fails.  New segments are cut
+ * from it from then on; the segments on the break stay where they are. */
+static int fall_back(struct hl_source *s)
+{
+    if (s->fallback)
+        return 0;
+    if (region_reserve(s) != 0)
+        return -1;
+    s->fallback = 1;
+    return 0;
+}
+
+/* Whether `end` is the end of a segment in the sbrk source's fallback region. */
+static int in_fallback(const struct hl_source *s, const char *end)
+{
+    return s->fallback && end > s->base && end <= s->limit;
 }
 
 /* How far the break must move from `brk` to grow by at least n bytes and
@@ -215,13 +287,27 @@ static size_t aligned_amount(const char *brk, size_t n, size_t end_align)
 
 void *hl_source_grow(struct hl_source *s, size_t *n, size_t end_align)
 {
-    int real = s->kind == HL_SOURCE_SBRK;
-    if (real)
+    if (hl_source_fault(s)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t amount = 0;
+    void *p = NULL;
+    if (s->kind == HL_SOURCE_REGION) {
+        amount = aligned_amount(s->brk, *n, end_align);
+        p = amount ? region_grow(s, amount) : NULL;
+    } else {
         hl_source_break_lock();
-    size_t amount = aligned_amount(real ? (char *)sbrk(0) : s->brk, *n, end_align);
-    void *p = !amount ? NULL : real ? break_grow(s, amount) : region_grow(s, amount);
-    if (real)
+        if (!s->fallback) {
+            amount = aligned_amount((char *)sbrk(0), *n, end_align);
+            p = amount ? break_grow(s, amount) : NULL;
+        }
+        if (!p && fall_back(s) == 0) {
+            amount = aligned_amount(s->brk, *n, end_align);
+            p = amount ? region_grow(s, amount) : NULL;
+        }
         hl_source_break_unlock();
+    }
     if (!p) {
         errno = ENOMEM;
         return NULL;
@@ -232,15 +318,22 @@ void *hl_source_grow(struct hl_source *s, size_t *n, size_t end_align)
 
 int hl_source_extend_slow(struct hl_source *s, char *end, size_t n)
 {
-    if (s->kind == HL_SOURCE_REGION) {
+    if (hl_source_fault(s)) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (s->kind == HL_SOURCE_REGION || in_fallback(s, end)) {
         if (end != s->brk)
             return 1;
         return region_grow(s, n) ? 0 : -1;
     }
     hl_source_break_lock();
     int rc = 1;
-    if (sbrk(0) == end)
-        rc = break_grow(s, n) ? 0 : -1;
+    /* a break that cannot move is as good as one that moved elsewhere:
+     * the caller starts a new segment, which hl_source_grow takes from
+     * the fallback region */
+    if (!s->fallback && sbrk(0) == end && break_grow(s, n))
+        rc = 0;
     hl_source_break_unlock();
     return rc;
 }
@@ -259,15 +352,19 @@ int hl_source_rewind(struct hl_source *s)
 
 int hl_source_shrink(struct hl_source *s, char *end, size_t n)
 {
-    if (s->kind == HL_SOURCE_SBRK) {
+    if (s->kind == HL_SOURCE_SBRK && !in_fallback(s, end)) {
         if (n > (size_t)INTPTR_MAX)
             return -1;
         /* the look and the move together: between them another heap's
          * growth would start at `end`, and sbrk(-n) would give it back */
         hl_source_break_lock();
         int rc = sbrk(0) == end && sbrk(-(intptr_t)n) != (void *)-1 ? 0 : -1;
-        if (rc == 0)
-            s->brk = end - n;
+        if (rc == 0 && end == s->hi) {
+            /* our highest segment, below which all of ours lie */
+            s->hi = end - n;
+            if (s->hi <= s->lo)
+                s->lo = s->hi = NULL;
+        }
         hl_source_break_unlock();
         return rc;
     }

@@ -58,15 +58,20 @@ struct hl_config {
     int lock;                       /* 1: every operation takes the heap's mutex */
     unsigned cache;                 /* front cache: freed blocks kept per small size (0 = off, up to
                                        HL_CACHE_MAX); see core/cache.c */
+    uint64_t fail_at;               /* fault injection: the heap's fail_at-th request for memory from
+                                       the system (source growth, a large block's mmap or mremap)
+                                       fails with ENOMEM; 0 = none.  hl_config_default takes it from
+                                       HEAPLAB_FAIL_AT */
 };
 
 #define HL_CACHE_MAX 64u
 
 /* Fill *cfg with the defaults (glibc-like: 16-byte alignment, dynamic
  * 128 KiB mmap threshold, trim at 128 KiB keeping a 128 KiB top pad,
- * region source, locking on).  The pad keeps a heap whose live size swings
- * around the threshold from giving memory back and taking it again on
- * every swing. */
+ * region source, locking on; fail_at from the environment variable
+ * HEAPLAB_FAIL_AT, a decimal count, else 0).  The pad keeps a heap whose
+ * live size swings around the threshold from giving memory back and
+ * taking it again on every swing. */
 void hl_config_default(struct hl_config *cfg, const struct hl_policy *policy);
 
 /* Create a heap.  Returns NULL with errno set on failure (EINVAL for a bad
