@@ -25,6 +25,13 @@ int hl_check_fail(struct hl_check *c, const char *fmt, ...)
     return 1;
 }
 
+int hl_heap_holds(const hl_heap *h, const void *addr, size_t len)
+{
+    const char *a = addr;
+    return len && (uintptr_t)a <= UINTPTR_MAX - len && hl_source_holds(&h->src, a) &&
+           hl_source_holds(&h->src, a + len - 1);
+}
+
 static int report(hl_walk_fn fn, void *arg, void *addr, size_t size, size_t hdr, enum hl_block_state st)
 {
     struct hl_block_info bi = {addr, size, hdr, st};

@@ -113,6 +113,14 @@ void hl_source_break_unlock(void);
 /* Resident bytes of the pages covering [addr, addr + len), by mincore. */
 size_t hl_resident_range(const void *addr, size_t len, size_t page);
 
+/* The same for the first HL_MIN_BLOCK bytes at b: a block's header and
+ * node space, or a front cache link (which must not lead to the last word
+ * before an unmapped page either). */
+static inline int hl_source_holds_block(const struct hl_source *s, const void *b)
+{
+    return hl_source_holds(s, b) && hl_source_holds(s, (const char *)b + HL_MIN_BLOCK - 8);
+}
+
 /* ---- segments ------------------------------------------------------------ */
 
 /*
@@ -270,6 +278,10 @@ static inline hl_block *hl_cache_get(hl_heap *h, size_t size)
     if (!b)
         return NULL;
     struct hl_cached *c = hl_cached_of(b);
+    /* a write into the freed block (use after free) shows here first:
+     * the key gone, or a link that leads out of the heap */
+    if (c->key != h->cache_key || (c->next && !hl_source_holds_block(&h->src, c->next)))
+        hl_corrupt("malloc(): corrupted front cache block", hl_block_payload(b));
     bin->head = c->next;
     bin->count--;
     c->key = 0;

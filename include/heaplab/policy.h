@@ -270,6 +270,11 @@ struct hl_check {
     int violations; /* count so far */
 };
 
+/* Whether the len bytes at addr lie in the heap's extent, where they can
+ * be read: a check follows a link only after asking (a write into a free
+ * block may have left any value there). */
+int hl_heap_holds(const hl_heap *h, const void *addr, size_t len);
+
 /* hl_walk for a policy's check: the caller (hl_check) already holds the
  * heap's lock. */
 int hl_walk_held(hl_heap *h, hl_walk_fn fn, void *arg);
