@@ -198,6 +198,7 @@ void cf_threshold_zero_means_no_mmap(const struct hl_policy_spec *spec);
 
 /* cf_exhaustion.c */
 void cf_small_region_runs_out_and_recovers(const struct hl_policy_spec *spec);
+void cf_every_failed_request_fails_cleanly(const struct hl_policy_spec *spec);
 
 /* cf_stress.c */
 void cf_random_operations_keep_the_heap_consistent(const struct hl_policy_spec *spec);

@@ -40,6 +40,7 @@ static const struct hl_conformance_check checks[] = {
     CF_ENTRY(mmap, dynamic_threshold_rises_like_glibc, 0, 60)
     CF_ENTRY(mmap, threshold_zero_means_no_mmap, 0, 60)
     CF_ENTRY(exhaustion, small_region_runs_out_and_recovers, 0, 60)
+    CF_ENTRY(exhaustion, every_failed_request_fails_cleanly, 0, 120)
     CF_ENTRY(stress, random_operations_keep_the_heap_consistent, 0, 600)
     CF_ENTRY(misuse, double_free_aborts, 1, 60)
     CF_ENTRY(misuse, free_of_interior_pointer_aborts, 1, 60)
