@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -308,6 +309,39 @@ static void mode_fork(void)
         pthread_join(t[i], NULL);
 }
 
+/* A mapping placed right above the program break: the break cannot move,
+ * and the heap goes on in memory of its own (glibc's malloc goes on with
+ * mmap; its tst-malloc-alternate-path tests the same).  Blocks below the
+ * mmap threshold, 4 MiB of them, every byte checked. */
+static void mode_blocked_break(void)
+{
+    keep(malloc(100)); /* the heap is up, on the break */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t brk = ((uintptr_t)sbrk(0) + page - 1) & ~(uintptr_t)(page - 1);
+    void *wall = mmap((void *)brk, 16 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    CHECK(wall == (void *)brk);
+    CHECK(sbrk((intptr_t)(64 * page)) == (void *)-1); /* the break cannot move */
+    enum { N = 128, SIZE = 32 * 1024 };
+    char *p[N];
+    for (int i = 0; i < N; i++) {
+        p[i] = keep(malloc(SIZE));
+        CHECK(p[i] != NULL);
+        if (p[i])
+            memset(p[i], i, SIZE);
+    }
+    for (int i = 0; i < N; i++)
+        CHECK(!p[i] || all(p[i], (unsigned char)i, SIZE));
+    for (int i = 0; i < N; i += 2)
+        free(p[i]);
+    for (int i = 0; i < N; i += 2) {
+        p[i] = keep(malloc(SIZE / 2));
+        CHECK(p[i] != NULL);
+    }
+    for (int i = 0; i < N; i++)
+        free(p[i]);
+    CHECK(sbrk(0) <= wall);
+}
+
 static void mode_stats(void)
 {
     for (int i = 0; i < 100; i++)
@@ -335,6 +369,8 @@ int main(int argc, char **argv)
         mode_fork();
     else if (strcmp(mode, "stats") == 0)
         mode_stats();
+    else if (strcmp(mode, "blocked-break") == 0)
+        mode_blocked_break();
     else if (strcmp(mode, "main") == 0)
         return printf("main ran\n") < 0;
     else if (strcmp(mode, "exit") == 0 && argc > 2)
