@@ -124,12 +124,13 @@ __attribute__((constructor(101))) static void break_register_early(void)
 }
 
 /*
- * Reserve the region [base, limit): s->capacity bytes (0: the default),
- * or, when the address space limit (ulimit -v, RLIMIT_AS) refuses that, a
- * smaller reservation: halve until one fits, then keep half of what fits,
- * so that what the process maps next (large blocks, the caller's own
- * memory) still has room beside it.  A heap then fails only when what it
- * holds truly reaches the limit.  -1 with errno = ENOMEM when not even
+ * Reserve the region [base, limit): s->capacity bytes, exactly.  The
+ * default (capacity 0, 1 GiB) is only a guess at what a heap may need, so
+ * when the address space limit (ulimit -v, RLIMIT_AS) refuses it, a
+ * smaller reservation does: halve until one fits, then keep half of what
+ * fits, so that what the process maps next (large blocks, the caller's
+ * own memory) still has room beside it.  A heap then fails only when what
+ * it holds truly reaches the limit.  -1 with errno = ENOMEM when not even
  * the smallest fits.
  */
 static int region_reserve(struct hl_source *s)
@@ -138,6 +139,10 @@ static int region_reserve(struct hl_source *s)
     size_t least = want < RESERVE_MIN ? want : RESERVE_MIN;
     int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
     void *p = mmap(NULL, want, PROT_NONE, flags, -1, 0);
+    if (p == MAP_FAILED && s->capacity) {
+        errno = ENOMEM;
+        return -1;
+    }
     if (p == MAP_FAILED) {
         size_t len = want;
         do {
