@@ -66,7 +66,7 @@ static inline int hl_source_fault(struct hl_source *s)
 static inline int hl_source_holds(const struct hl_source *s, const void *addr)
 {
     uintptr_t a = (uintptr_t)addr;
-    if (a - (uintptr_t)s->lo < (uintptr_t)s->hi - (uintptr_t)s->lo)
+    if (__builtin_expect(a - (uintptr_t)s->lo < (uintptr_t)s->hi - (uintptr_t)s->lo, 1))
         return 1;
     return s->fallback && a - (uintptr_t)s->base < (uintptr_t)s->committed - (uintptr_t)s->base;
 }

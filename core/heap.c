@@ -126,9 +126,10 @@ HOT hl_block *coalesce_file(hl_heap *h, hl_block *b, size_t size)
         size_t ps = (w & HL_F_PREV_MIN) ? HL_MIN_BLOCK : footer_before(b);
         hl_block *p = at(b, -(ptrdiff_t)ps);
         /* the footer is not tagged: where it leads is checked before it is read */
-        hl_word pw = ps >= HL_MIN_BLOCK && ps <= (uintptr_t)b && hl_source_holds(&h->src, p) ? *wp(p) : 0;
-        if (pw == 0 || !hl_hdr_tag_ok(p, pw, h->cookie) || (pw & HL_F_USED) ||
-            (pw & HL_SIZE_MASK) != ps)
+        if (ps < HL_MIN_BLOCK || !hl_source_holds(&h->src, p))
+            hl_corrupt("heap corruption: bad free block before the block", hl_block_payload(b));
+        hl_word pw = *wp(p);
+        if (!hl_hdr_tag_ok(p, pw, h->cookie) || (pw & HL_F_USED) || (pw & HL_SIZE_MASK) != ps)
             hl_corrupt("heap corruption: bad free block before the block", hl_block_payload(b));
         start = p;
         total += ps;
@@ -508,7 +509,7 @@ HOT hl_block *checked(hl_heap *h, const void *p, const char *bad, const char *tw
     if ((uintptr_t)p & (h->align - 1))
         hl_corrupt(bad, p);
     hl_block *b = hl_payload_block(p);
-    if ((uintptr_t)b - (uintptr_t)h->src.lo >= (uintptr_t)h->src.hi - (uintptr_t)h->src.lo)
+    if (__builtin_expect((uintptr_t)b - (uintptr_t)h->src.lo >= (uintptr_t)h->src.hi - (uintptr_t)h->src.lo, 0))
         return checked_far(h, p, bad, twice);
     return checked_header(h, b, p, bad, twice);
 }
