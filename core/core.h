@@ -90,8 +90,10 @@ static inline char *hl_source_end(struct hl_source *s)
 void *hl_source_grow(struct hl_source *s, size_t *n, size_t end_align);
 /* Grow the segment that ends at `end` in place: move the break up by n
  * bytes if it still ends there.  0 (the n bytes start at end), 1 when it
- * ends elsewhere (someone else moved it; nothing moved, errno untouched),
- * or -1 with errno = ENOMEM.  The region's common case - within the pages
+ * ends elsewhere (someone else moved it) or, on the sbrk source, cannot
+ * move (the caller starts a new segment, which hl_source_grow takes from
+ * the fallback region; nothing moved, errno untouched), or -1 with
+ * errno = ENOMEM.  The region's common case - within the pages
  * it holds - is inline. */
 int hl_source_extend_slow(struct hl_source *s, char *end, size_t n);
 static inline int hl_source_extend(struct hl_source *s, char *end, size_t n)

@@ -59,6 +59,13 @@
  *   own lock, never the other way round, and nothing else is taken while
  *   it is held.
  *
+ *   When the break cannot move - a mapping placed right above it, the
+ *   data limit - sbrk fails, and the source goes on in a region of its
+ *   own (reserved then, as the region source's; its segments are cut
+ *   from it from then on, grown in place and trimmed there), as glibc's
+ *   malloc goes on with mmap when sbrk fails.  The segments already on
+ *   the break stay where they are.
+ *
  *   Code outside heaplab that moves the break takes no lock of ours.  In
  *   the same thread, or serialised with heaplab by other means, it is
  *   seen as above (a new segment; no trim of memory above it).  glibc's
@@ -97,6 +104,14 @@
 /* the smallest reservation the region source falls back to under an
  * address space limit */
 #define RESERVE_MIN ((size_t)1024 * 1024)
+
+/*
+ * Both sources say where their blocks lie (lo, hi, core.h), so that core
+ * can range-check a pointer handed back to free before it reads the
+ * header in front of it: the region, its read-write pages; sbrk, from its
+ * lowest segment on the break to its highest one's end, plus the fallback
+ * region.
+ */
 
 /* ---- the sbrk source's break lock ---------------------------------------- */
 

@@ -15,7 +15,10 @@
  * Errors: allocation failure returns NULL with errno = ENOMEM.  A pointer
  * that fails the checks on free/realloc/usable_size (double free, invalid
  * pointer, corrupted header) prints one line on stderr and aborts; these
- * checks stay on in release builds.
+ * checks stay on in release builds.  Nothing at a pointer is read before
+ * it is known to lie in the heap's extent or to be a mapped block the heap
+ * holds (it keeps a table of them), so a pointer into unmapped memory, or
+ * a mapped block freed twice, is diagnosed like any other misuse.
  */
 #ifndef HEAPLAB_HEAP_H
 #define HEAPLAB_HEAP_H
