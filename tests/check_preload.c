@@ -270,6 +270,15 @@ START_TEST(checker_catches_an_overrun_before_free)
 }
 END_TEST
 
+/* a write into a freed block: the checker before the next malloc reports
+ * the links it led out of the heap, and does not follow them */
+START_TEST(checker_catches_a_write_into_a_freed_block)
+{
+    const char *env[] = {"HEAPLAB_CHECK=1", NULL};
+    api_aborts(_i, env, "write-after-free", "heaplab: heap check failed before malloc(), operation ");
+}
+END_TEST
+
 START_TEST(checker_every_operation_passes_a_sound_program)
 {
     const char *env[] = {"HEAPLAB_CHECK=1", NULL};
@@ -500,6 +509,7 @@ Suite *make_preload_suite(void)
     tcase_add_loop_test(tc, allocation_before_main_starts_the_heap, 0, n);
     tcase_add_loop_test(tc, double_free_is_one_line_and_abort, 0, n);
     tcase_add_loop_test(tc, checker_catches_an_overrun_before_free, 0, n);
+    tcase_add_loop_test(tc, checker_catches_a_write_into_a_freed_block, 0, n);
     tcase_add_loop_test(tc, checker_every_operation_passes_a_sound_program, 0, n);
     tcase_add_loop_test(tc, threads_share_the_heap, 0, n);
     tcase_add_loop_test(tc, child_of_a_threaded_parent_allocates, 0, n);

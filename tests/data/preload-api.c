@@ -45,6 +45,7 @@ static void *keep(void *p)
 static void *(*volatile realloc_of)(void *, size_t) = realloc;
 /* memset as gcc cannot see it: a store right before free is dead to gcc */
 static void *(*volatile memset_of)(void *, int, size_t) = memset;
+static void *(*volatile memcpy_of)(void *, const void *, size_t) = memcpy;
 
 /* sizes gcc cannot see through */
 static volatile size_t huge = SIZE_MAX / 2;
@@ -233,6 +234,23 @@ static void mode_overrun(void)
     free(a);
 }
 
+/* A write into a freed block (use after free): its links - a free list's,
+ * a tree's - lead to a page that is not mapped.  The checker, run before
+ * the next operation, must say so rather than follow them. */
+static void mode_write_after_free(void)
+{
+    char *a = keep(malloc(200));
+    keep(malloc(200));
+    char *volatile freed = a; /* what the program kept of it, which gcc cannot see through */
+    free(a);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *gone = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(gone != MAP_FAILED && munmap(gone, page) == 0);
+    char *wild[3] = {gone + 256, gone + 256, gone + 256};
+    memcpy_of(freed, wild, sizeof wild);
+    keep(malloc(200));
+}
+
 /* ---- threads ------------------------------------------------------------ */
 
 static atomic_int stop;
@@ -369,6 +387,8 @@ int main(int argc, char **argv)
         mode_fork();
     else if (strcmp(mode, "stats") == 0)
         mode_stats();
+    else if (strcmp(mode, "write-after-free") == 0)
+        mode_write_after_free();
     else if (strcmp(mode, "blocked-break") == 0)
         mode_blocked_break();
     else if (strcmp(mode, "main") == 0)
