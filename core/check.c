@@ -211,9 +211,13 @@ int hl_check(hl_heap *h, FILE *out)
         nmaps++;
         mbytes += m->len;
         HL_CHECK(&c, m->next->prev == m, "mapped block %p: broken list link", (void *)m);
+        HL_CHECK(&c, hl_large_lookup(h, (char *)m + m->off) == 1, "mapped block %p: not in the table of mappings",
+                 (void *)m);
         if (m->next->prev != m)
             break;
     }
+    HL_CHECK(&c, h->maptab.len == h->mapped_blocks, "%zu mapped blocks in the table, %llu counted", h->maptab.len,
+             (unsigned long long)h->mapped_blocks);
     HL_CHECK(&c, nmaps == h->mapped_blocks, "%llu mapped blocks listed, %llu counted",
              (unsigned long long)nmaps, (unsigned long long)h->mapped_blocks);
     HL_CHECK(&c, mbytes == h->mapped_bytes, "%llu mapped bytes listed, %llu counted",
@@ -268,7 +272,10 @@ static inline uint64_t stat_mmap_threshold(const hl_heap *h)
 {
     return h->mmap_threshold == SIZE_MAX ? 0 : h->mmap_threshold;
 }
-static inline uint64_t stat_meta_bytes(const hl_heap *h) { return h->meta_len; }
+static inline uint64_t stat_meta_bytes(const hl_heap *h)
+{
+    return h->meta_len + h->maptab.cap * sizeof *h->maptab.slot;
+}
 
 void hl_stats(hl_heap *h, struct hl_stats *o)
 {
