@@ -315,8 +315,9 @@ int hl_check_fail(struct hl_check *c, const char *fmt, ...) __attribute__((forma
  *     of one policy in one process, and the heap lock guards only `st`.
  *   - A plugin may call the static inline helpers above and the functions
  *     this header declares (hl_heap_cookie, hl_block_alloc, hl_morecore,
- *     hl_check_fail, hl_walk_held, hl_corrupt, ...); heaplab's executables
- *     export them to the plugin (they are linked with -rdynamic).  It must
+ *     hl_check_fail, hl_walk_held, hl_heap_holds, hl_corrupt, ...);
+ *     heaplab's executables export them to the plugin (they are linked
+ *     with -rdynamic).  It must
  *     not call the heap API (hl_malloc, ...) on the heap it serves: core
  *     holds that heap's lock while it calls the policy.
  *   - The index protocol (top of this file) is the whole interface of a fit
