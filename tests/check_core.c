@@ -762,6 +762,39 @@ START_TEST(heap_after_fork_child_lets_the_child_allocate)
 }
 END_TEST
 
+/* HEAPLAB_FAIL_AT=N: hl_config_default takes fault injection from the
+ * environment (digits only), and the heap's Nth request for memory fails. */
+START_TEST(fail_at_comes_from_the_environment)
+{
+    const struct { const char *value; uint64_t want; } cases[] = {
+        {"3", 3}, {"0", 0}, {"", 0}, {"x", 0}, {"3x", 0}, {"-1", 0}, {"18446744073709551615", 0},
+    };
+    struct hl_config cfg;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ck_assert_int_eq(setenv("HEAPLAB_FAIL_AT", cases[i].value, 1), 0);
+        hl_config_default(&cfg, hl_policy_lookup("first-fit"));
+        ck_assert_msg(cfg.fail_at == cases[i].want, "HEAPLAB_FAIL_AT='%s': fail_at %llu", cases[i].value,
+                      (unsigned long long)cfg.fail_at);
+    }
+    ck_assert_int_eq(setenv("HEAPLAB_FAIL_AT", "2", 1), 0);
+    hl_config_default(&cfg, hl_policy_lookup("first-fit"));
+    unsetenv("HEAPLAB_FAIL_AT");
+    hl_heap *h = tl_heap(&cfg);
+    char *a = hl_malloc(h, 100); /* request 1: the region grows */
+    ck_assert_ptr_nonnull(a);
+    errno = 0;
+    ck_assert_ptr_null(hl_malloc(h, 100)); /* request 2 fails */
+    ck_assert_int_eq(errno, ENOMEM);
+    char *b = hl_malloc(h, 100); /* and the heap goes on */
+    ck_assert_ptr_nonnull(b);
+    TL_CHECK(h);
+    hl_free(h, a);
+    hl_free(h, b);
+    TL_CHECK(h);
+    hl_heap_destroy(h);
+}
+END_TEST
+
 /* ---- an address space limit ------------------------------------------------------ */
 
 #if defined(__SANITIZE_ADDRESS__) || TL_THREAD_SANITIZER
@@ -885,6 +918,7 @@ Suite *make_core_suite(void)
 
     tc = tcase_create("limits");
     tcase_add_test(tc, address_space_limit_shrinks_the_reservation);
+    tcase_add_test(tc, fail_at_comes_from_the_environment);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("config");
