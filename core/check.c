@@ -293,6 +293,9 @@ uint64_t hl_resident_bytes(hl_heap *h)
     uint64_t bytes = 0;
     if (h->src.kind == HL_SOURCE_REGION) {
         bytes += hl_resident_range(h->src.base, (size_t)(h->src.committed - h->src.base), page);
+        for (unsigned i = 0; i < h->src.nold; i++)
+            bytes += hl_resident_range(h->src.old[i].base, (size_t)(h->src.old[i].committed - h->src.old[i].base),
+                                       page);
     } else {
         for (const struct hl_seg *s = h->segs; s; s = s->next)
             bytes += hl_resident_range(s, (size_t)(s->end - (const char *)s), page);

@@ -27,6 +27,8 @@ static inline size_t align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1
 
 /* ---- memory sources ------------------------------------------------------ */
 
+#define HL_OLD_AREAS 16u
+
 struct hl_source {
     enum hl_source_kind kind;
     char *base;      /* region: reservation start */
@@ -47,6 +49,12 @@ struct hl_source {
      * else's, but below the break: mapped). */
     char *lo, *hi;
     int fallback;       /* sbrk: the break could not move; growth goes to a region in [base, limit) */
+    /* Regions the source filled and left for a new one (only with the
+     * default capacity, under an address space limit): their blocks stay. */
+    struct hl_area {
+        char *base, *committed, *kept, *limit;
+    } old[HL_OLD_AREAS];
+    unsigned nold;
     uint64_t fail_at;   /* fault injection: request number fail_at fails (0: none) */
     uint64_t requests;  /* requests for memory so far (counted only with fail_at) */
 };
@@ -63,12 +71,13 @@ static inline int hl_source_fault(struct hl_source *s)
 
 /* Whether [addr, addr + 8) lies where the source's blocks are (see lo,
  * hi above): a header there can be read. */
+int hl_source_holds_far(const struct hl_source *s, const void *addr);
 static inline int hl_source_holds(const struct hl_source *s, const void *addr)
 {
     uintptr_t a = (uintptr_t)addr;
     if (__builtin_expect(a - (uintptr_t)s->lo < (uintptr_t)s->hi - (uintptr_t)s->lo, 1))
         return 1;
-    return s->fallback && a - (uintptr_t)s->base < (uintptr_t)s->committed - (uintptr_t)s->base;
+    return (s->fallback || s->nold) && hl_source_holds_far(s, addr);
 }
 
 /* capacity: the region's reservation (0: the default), at most; less when

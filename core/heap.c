@@ -896,7 +896,7 @@ const struct hl_policy *hl_heap_policy(const hl_heap *h) { return h->pol; }
 void *hl_heap_base(const hl_heap *h)
 {
     if (h->src.kind == HL_SOURCE_REGION)
-        return h->src.base;
+        return h->src.nold ? h->src.old[0].base : h->src.base;
     return h->segs;
 }
 

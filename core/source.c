@@ -39,6 +39,12 @@
  *   hl_source_rewind moves the break back to the start and keeps every
  *   page.  Several region heaps live side by side in one process.
  *
+ *   Under an address space limit (ulimit -v) that refuses the default
+ *   1 GiB reservation, the region is smaller (region_reserve), and when it
+ *   fills the source goes on in a new one (area_grow), the full one kept
+ *   with its blocks: up to the default capacity in all, so a heap fails
+ *   only when it truly reaches the limit.
+ *
  * sbrk: the process's real program break.  Other code (glibc's malloc in
  *   the same process) may move it too; the heap notices growth that is not
  *   contiguous with its last segment and starts a new segment, and it only
@@ -148,10 +154,15 @@ __attribute__((constructor(101))) static void break_register_early(void)
  * it holds truly reaches the limit.  -1 with errno = ENOMEM when not even
  * the smallest fits.
  */
-static int region_reserve(struct hl_source *s)
+static int region_reserve(struct hl_source *s, size_t need, size_t budget)
 {
-    size_t want = align_up(s->capacity ? s->capacity : HL_DEFAULT_REGION_CAPACITY, s->pagesize);
+    size_t want = align_up(s->capacity ? s->capacity : budget, s->pagesize);
+    need = align_up(need, COMMIT_STEP);
+    if (want < need)
+        want = need;
     size_t least = want < RESERVE_MIN ? want : RESERVE_MIN;
+    if (least < need)
+        least = need;
     int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
     void *p = mmap(NULL, want, PROT_NONE, flags, -1, 0);
     if (p == MAP_FAILED && s->capacity) {
@@ -162,13 +173,15 @@ static int region_reserve(struct hl_source *s)
         size_t len = want;
         do {
             len = align_up(len / 2, s->pagesize);
+            if (len < least)
+                len = least;
             p = mmap(NULL, len, PROT_NONE, flags, -1, 0);
         } while (p == MAP_FAILED && len > least);
         if (p == MAP_FAILED) {
             errno = ENOMEM;
             return -1;
         }
-        if (len > least) {
+        if (len / 2 >= least) {
             munmap(p, len);
             want = align_up(len / 2, s->pagesize);
             p = mmap(NULL, want, PROT_NONE, flags, -1, 0);
@@ -193,6 +206,7 @@ int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacit
     s->base = s->brk = s->committed = s->kept = s->limit = NULL;
     s->lo = s->hi = NULL;
     s->fallback = 0;
+    s->nold = 0;
     s->requests = 0;
     if (kind == HL_SOURCE_SBRK) {
         pthread_once(&break_once, break_register_atfork);
@@ -208,7 +222,7 @@ int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacit
         return -1;
     }
     s->capacity = capacity;
-    if (region_reserve(s) != 0)
+    if (region_reserve(s, 0, HL_DEFAULT_REGION_CAPACITY) != 0)
         return -1;
     s->lo = s->hi = s->base;
     return 0;
@@ -216,6 +230,9 @@ int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacit
 
 void hl_source_close(struct hl_source *s)
 {
+    for (unsigned i = 0; i < s->nold; i++)
+        munmap(s->old[i].base, (size_t)(s->old[i].limit - s->old[i].base));
+    s->nold = 0;
     if (s->base)
         munmap(s->base, (size_t)(s->limit - s->base));
     s->base = s->brk = s->committed = s->kept = s->limit = NULL;
@@ -256,6 +273,56 @@ static void *region_grow(struct hl_source *s, size_t n)
     return old;
 }
 
+/* Bytes of the default capacity the regions reserved so far leave. */
+static size_t region_budget(const struct hl_source *s)
+{
+    size_t used = (size_t)(s->limit - s->base);
+    for (unsigned i = 0; i < s->nold; i++)
+        used += (size_t)(s->old[i].limit - s->old[i].base);
+    return used < HL_DEFAULT_REGION_CAPACITY ? HL_DEFAULT_REGION_CAPACITY - used : 0;
+}
+
+/* Whether the region is full for n more bytes and the source may go on in
+ * a new one: only with the default capacity (an explicit one is exact),
+ * and within it - the regions together reserve at most what the first
+ * would have, had the limit let it. */
+static int region_may_move(const struct hl_source *s, size_t n)
+{
+    return n > (size_t)(s->limit - s->brk) && !s->capacity && s->nold < HL_OLD_AREAS &&
+           n <= region_budget(s);
+}
+
+/* region_grow, or - the region full - the same in a new region reserved
+ * for it, the full one kept (its blocks stay where they are): under an
+ * address space limit the first reservation was cut to what the limit
+ * allowed, and a heap must fail only when it truly reaches the limit (or
+ * the default capacity). */
+static void *area_grow(struct hl_source *s, size_t n)
+{
+    if (!region_may_move(s, n))
+        return region_grow(s, n);
+    struct hl_area full = {s->base, s->committed, s->kept, s->limit};
+    if (region_reserve(s, n, region_budget(s)) != 0) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    s->old[s->nold++] = full;
+    if (s->kind == HL_SOURCE_REGION)
+        s->lo = s->hi = s->base;
+    return region_grow(s, n);
+}
+
+int hl_source_holds_far(const struct hl_source *s, const void *addr)
+{
+    uintptr_t a = (uintptr_t)addr;
+    if (s->fallback && a - (uintptr_t)s->base < (uintptr_t)s->committed - (uintptr_t)s->base)
+        return 1;
+    for (unsigned i = 0; i < s->nold; i++)
+        if (a - (uintptr_t)s->old[i].base < (uintptr_t)s->old[i].committed - (uintptr_t)s->old[i].base)
+            return 1;
+    return 0;
+}
+
 /* The process's break moves up by n bytes; the caller holds the break lock. */
 static void *break_grow(struct hl_source *s, size_t n)
 {
@@ -283,7 +350,7 @@ static int fall_back(struct hl_source *s)
 {
     if (s->fallback)
         return 0;
-    if (region_reserve(s) != 0)
+    if (region_reserve(s, 0, HL_DEFAULT_REGION_CAPACITY) != 0)
         return -1;
     s->fallback = 1;
     return 0;
@@ -315,7 +382,7 @@ void *hl_source_grow(struct hl_source *s, size_t *n, size_t end_align)
     void *p = NULL;
     if (s->kind == HL_SOURCE_REGION) {
         amount = aligned_amount(s->brk, *n, end_align);
-        p = amount ? region_grow(s, amount) : NULL;
+        p = amount ? area_grow(s, amount) : NULL;
     } else {
         hl_source_break_lock();
         if (!s->fallback) {
@@ -324,7 +391,7 @@ void *hl_source_grow(struct hl_source *s, size_t *n, size_t end_align)
         }
         if (!p && fall_back(s) == 0) {
             amount = aligned_amount(s->brk, *n, end_align);
-            p = amount ? region_grow(s, amount) : NULL;
+            p = amount ? area_grow(s, amount) : NULL;
         }
         hl_source_break_unlock();
     }
@@ -343,8 +410,8 @@ int hl_source_extend_slow(struct hl_source *s, char *end, size_t n)
         return -1;
     }
     if (s->kind == HL_SOURCE_REGION || in_fallback(s, end)) {
-        if (end != s->brk)
-            return 1;
+        if (end != s->brk || region_may_move(s, n))
+            return 1; /* a new segment, in a new region if need be */
         return region_grow(s, n) ? 0 : -1;
     }
     hl_source_break_lock();
@@ -365,7 +432,20 @@ int hl_source_rewind(struct hl_source *s)
         return -1;
     }
     /* what is committed stays committed: a heap reused for another run
-     * keeps the pages its own trimming left it, no more and no less */
+     * keeps the pages its own trimming left it, no more and no less; a
+     * heap that went on in new regions goes back to its first */
+    if (s->nold) {
+        munmap(s->base, (size_t)(s->limit - s->base));
+        for (unsigned i = 1; i < s->nold; i++)
+            munmap(s->old[i].base, (size_t)(s->old[i].limit - s->old[i].base));
+        s->base = s->old[0].base;
+        s->committed = s->old[0].committed;
+        s->kept = s->old[0].kept;
+        s->limit = s->old[0].limit;
+        s->nold = 0;
+        s->lo = s->base;
+        s->hi = s->committed;
+    }
     s->brk = s->base;
     return 0;
 }

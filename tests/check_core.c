@@ -822,9 +822,10 @@ static size_t mapped_now(void)
 /*
  * Under an address space limit (ulimit -v) that leaves 256 MiB, a region
  * heap cannot reserve its default 1 GiB: it reserves what the limit
- * allows, serves what fits - 16 bytes, and 64 MiB of blocks - and fails
- * with ENOMEM, cleanly, only for what truly does not fit.  In a child of
- * its own: the limit stays there.
+ * allows, serves what fits - 16 bytes, and 160 MiB of blocks, more than
+ * its first reservation (half of what fitted), so it goes on in new ones -
+ * and fails with ENOMEM, cleanly, only for what truly does not fit.  In a
+ * child of its own: the limit stays there.
  */
 START_TEST(address_space_limit_shrinks_the_reservation)
 {
@@ -849,19 +850,23 @@ START_TEST(address_space_limit_shrinks_the_reservation)
         char *small = hl_malloc(h, 16);
         if (!small)
             _exit(12);
-        enum { N = 640 };
+        enum { N = 1600 };
         static char *v[N];
         for (int i = 0; i < N; i++)
             if (!(v[i] = hl_malloc(h, 100 * KiB)))
                 _exit(13);
         for (int i = 0; i < N; i++)
             pat_fill(v[i], 100 * KiB, (uint64_t)i);
+        struct hl_stats st;
+        hl_stats(h, &st);
+        if (st.segments < 2)
+            _exit(18); /* all in the first reservation: the limit did not cut it */
         errno = 0;
         if (hl_malloc(h, 512 * MiB) != NULL || errno != ENOMEM)
             _exit(14); /* a mapped block past the limit */
         errno = 0;
         char *q = NULL;
-        for (int i = 0; i < 4000 && (q = hl_malloc(h, 100 * KiB)) != NULL; i++)
+        for (int i = 0; i < 10000 && (q = hl_malloc(h, 100 * KiB)) != NULL; i++)
             ;
         if (q || errno != ENOMEM)
             _exit(15); /* the region, full */
@@ -876,8 +881,8 @@ START_TEST(address_space_limit_shrinks_the_reservation)
     int st = 0;
     ck_assert_int_eq(waitpid(pid, &st, 0), pid);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-                  "the child under the limit: %s %d (10 setrlimit, 11 create, 12 16 bytes, 13 64 MiB of blocks, "
-                  "14 no ENOMEM past the limit, 15 the region never full, 16 checker, 17 contents)",
+                  "the child under the limit: %s %d (10 setrlimit, 11 create, 12 16 bytes, 13 160 MiB of blocks, "
+                  "14 no ENOMEM past the limit, 15 the region never full, 16 checker, 17 contents, 18 one region)",
                   WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 }
 END_TEST

@@ -51,8 +51,8 @@ struct hl_config {
     const struct hl_policy *policy; /* required: the placement policy */
     const long *policy_params;      /* values for policy->params, NULL = defaults */
     enum hl_source_kind source;     /* where the heap's memory comes from */
-    size_t region_capacity;         /* region source: bytes reserved (0 = default: 1 GiB, or less
-                                       when the address space limit refuses that) */
+    size_t region_capacity;         /* region source: bytes reserved (0 = default: 1 GiB, in
+                                       smaller pieces when the address space limit refuses that) */
     size_t mmap_threshold;          /* requests >= this are mmapped; 0 = never */
     int mmap_dynamic;               /* 1: raise the threshold like glibc on free */
     size_t align;                   /* payload alignment: 8 or 16 */
