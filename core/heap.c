@@ -477,7 +477,8 @@ static inline hl_block *core_resize(hl_heap *h, hl_block *b, size_t size)
 /* ---- validation --------------------------------------------------------------- */
 
 /* The header at b, read: tag and USED. */
-static inline hl_block *checked_header(hl_heap *h, hl_block *b, const void *p, const char *bad, const char *twice)
+static inline hl_block *checked_header(hl_heap *h, hl_block *b, const void *p, const char *bad,
+                                       const char *twice)
 {
     hl_word w = *wp(b);
     if (!hl_hdr_tag_ok(b, w, h->cookie))
@@ -488,8 +489,8 @@ static inline hl_block *checked_header(hl_heap *h, hl_block *b, const void *p, c
 }
 
 /* A pointer outside the source's main range: a mapped block the heap
- * holds, a block in the sbrk source's fallback region, or an abort before
- * anything at it is read. */
+ * holds, a block in a region the source filled and left or in the sbrk
+ * source's fallback region, or an abort before anything at it is read. */
 static __attribute__((noinline)) hl_block *checked_far(hl_heap *h, const void *p, const char *bad,
                                                        const char *twice)
 {
@@ -509,7 +510,8 @@ HOT hl_block *checked(hl_heap *h, const void *p, const char *bad, const char *tw
     if ((uintptr_t)p & (h->align - 1))
         hl_corrupt(bad, p);
     hl_block *b = hl_payload_block(p);
-    if (__builtin_expect((uintptr_t)b - (uintptr_t)h->src.lo >= (uintptr_t)h->src.hi - (uintptr_t)h->src.lo, 0))
+    uintptr_t lo = (uintptr_t)h->src.lo;
+    if (__builtin_expect((uintptr_t)b - lo >= (uintptr_t)h->src.hi - lo, 0))
         return checked_far(h, p, bad, twice);
     return checked_header(h, b, p, bad, twice);
 }

@@ -87,9 +87,10 @@ static int tab_reserve(hl_heap *h)
     if (2 * (t->len + 1) <= t->cap)
         return 0;
     size_t cap = t->cap ? 2 * t->cap : MAPTAB_MIN;
+    size_t bytes = cap * sizeof *t->slot;
     void *mem = hl_source_fault(&h->src)
                     ? MAP_FAILED
-                    : mmap(NULL, cap * sizeof *t->slot, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                    : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) {
         errno = ENOMEM;
         return -1;
