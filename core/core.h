@@ -129,7 +129,11 @@ size_t hl_resident_range(const void *addr, size_t len, size_t page);
  * before an unmapped page either). */
 static inline int hl_source_holds_block(const struct hl_source *s, const void *b)
 {
-    return hl_source_holds(s, b) && hl_source_holds(s, (const char *)b + HL_MIN_BLOCK - 8);
+    uintptr_t a = (uintptr_t)b, lo = (uintptr_t)s->lo, hi = (uintptr_t)s->hi;
+    if (__builtin_expect(a - lo < hi - lo && hi - a >= HL_MIN_BLOCK, 1))
+        return 1;
+    return (s->fallback || s->nold) && hl_source_holds_far(s, b) &&
+           hl_source_holds_far(s, (const char *)b + HL_MIN_BLOCK - 8);
 }
 
 /* ---- segments ------------------------------------------------------------ */
@@ -278,7 +282,38 @@ static inline void hl_note_heap_peak(hl_heap *h)
 /* cache.c: the front cache.  get and put are the hot path, inline here. */
 static inline struct hl_cached *hl_cached_of(const hl_block *b) { return hl_block_payload(b); }
 
-/* A cached block of exactly `size` bytes, taken out of the cache, or NULL. */
+/* Whether cached block b was written into since it was cached (a use
+ * after free): the key gone, or a link that leads out of the heap. */
+static inline int hl_cache_clobbered(const hl_heap *h, const hl_block *b)
+{
+    const struct hl_cached *c = hl_cached_of(b);
+    return c->key != h->cache_key || (c->next && !hl_source_holds_block(&h->src, c->next));
+}
+
+/* The same, without a call: the key, and a link in the source's main
+ * range.  A block it doubts stays for the miss path, which asks
+ * hl_cache_clobbered (a link into another region is sound). */
+static inline int hl_cache_looks_intact(const hl_heap *h, const hl_block *b)
+{
+    const struct hl_cached *c = hl_cached_of(b);
+    uintptr_t a = (uintptr_t)c->next, lo = (uintptr_t)h->src.lo, hi = (uintptr_t)h->src.hi;
+    return c->key == h->cache_key && (!a || (a - lo < hi - lo && hi - a >= HL_MIN_BLOCK));
+}
+
+/* The first block of bin, taken out of the cache. */
+static inline hl_block *hl_cache_take(struct hl_cache_bin *bin)
+{
+    hl_block *b = bin->head;
+    struct hl_cached *c = hl_cached_of(b);
+    bin->head = c->next;
+    bin->count--;
+    c->key = 0;
+    return b;
+}
+
+/* A cached block of exactly `size` bytes, taken out of the cache, or NULL:
+ * none, or one in doubt, which the miss path (heap.c) reports or takes.
+ * No call here: a hit saves no registers. */
 static inline hl_block *hl_cache_get(hl_heap *h, size_t size)
 {
     size_t i = hl_cache_bin_of(size);
@@ -286,17 +321,9 @@ static inline hl_block *hl_cache_get(hl_heap *h, size_t size)
         return NULL;
     struct hl_cache_bin *bin = &h->bins[i];
     hl_block *b = bin->head;
-    if (!b)
+    if (!b || !hl_cache_looks_intact(h, b))
         return NULL;
-    struct hl_cached *c = hl_cached_of(b);
-    /* a write into the freed block (use after free) shows here first:
-     * the key gone, or a link that leads out of the heap */
-    if (c->key != h->cache_key || (c->next && !hl_source_holds_block(&h->src, c->next)))
-        hl_corrupt("malloc(): corrupted front cache block", hl_block_payload(b));
-    bin->head = c->next;
-    bin->count--;
-    c->key = 0;
-    return b;
+    return hl_cache_take(bin);
 }
 
 /* Keep freed block b (validated; no longer counted live) if its bin has

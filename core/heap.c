@@ -234,7 +234,7 @@ static struct hl_seg *add_segment(hl_heap *h, size_t bytes, int raw)
  * address, or NULL when the source's break is not at the segment's end.
  * On the sbrk source a look: the growth or trim that follows checks again
  * as it moves the break (hl_source_extend, hl_source_shrink). */
-static hl_block *extensible_epilogue(hl_heap *h)
+HOT hl_block *extensible_epilogue(hl_heap *h)
 {
     struct hl_seg *s = h->last_seg;
     if (!s || s->raw || hl_source_end(&h->src) != s->end)
@@ -587,12 +587,32 @@ HOT void *malloc_from_cache(hl_heap *h, size_t n)
     return hl_block_payload(b);
 }
 
+/* A request the front cache did not serve.  Its bin's first block, if
+ * hl_cache_get doubted it: written into since it was cached (reported),
+ * or sound with a link into another region (served). */
+static __attribute__((noinline)) void *malloc_cache_miss(hl_heap *h, size_t n)
+{
+    size_t size = n < h->mmap_threshold ? hl_request_size(h, n) : 0;
+    size_t i = size ? hl_cache_bin_of(size) : HL_CACHE_CLASSES;
+    hl_block *b = i < HL_CACHE_CLASSES ? h->bins[i].head : NULL;
+    if (b && !hl_cache_looks_intact(h, b)) {
+        if (hl_cache_clobbered(h, b))
+            hl_corrupt("malloc(): corrupted front cache block", hl_block_payload(b));
+        b = hl_cache_take(&h->bins[i]);
+        account_alloc(h, b);
+        return hl_block_payload(b);
+    }
+    return malloc_uncached(h, n);
+}
+
 HOT void *malloc_locked(hl_heap *h, size_t n)
 {
     void *p;
-    if (h->cache_max && (p = malloc_from_cache(h, n)) != NULL)
+    if (!h->cache_max)
+        return malloc_uncached(h, n);
+    if ((p = malloc_from_cache(h, n)) != NULL)
         return p;
-    return malloc_uncached(h, n);
+    return malloc_cache_miss(h, n);
 }
 
 /* Heap block b (validated, counted live) leaves the program's hands. */
@@ -663,7 +683,7 @@ static __attribute__((noinline)) void free_full(hl_heap *h, void *p) { free_lock
 static __attribute__((noinline)) void *malloc_cached(hl_heap *h, size_t n)
 {
     void *p = malloc_from_cache(h, n);
-    return p ? p : malloc_full(h, n);
+    return p ? p : malloc_cache_miss(h, n);
 }
 
 static __attribute__((noinline)) void free_cached(hl_heap *h, void *p)
