@@ -220,6 +220,8 @@ void cf_free_of_a_small_address_aborts(const struct hl_policy_spec *spec);
 void cf_free_after_an_unmapped_page_aborts(const struct hl_policy_spec *spec);
 void cf_realloc_after_an_unmapped_page_aborts(const struct hl_policy_spec *spec);
 void cf_free_outside_every_segment_aborts(const struct hl_policy_spec *spec);
+void cf_free_of_a_forged_mapped_header_aborts(const struct hl_policy_spec *spec);
+void cf_realloc_of_a_forged_mapped_header_aborts(const struct hl_policy_spec *spec);
 void cf_write_into_a_freed_block_is_reported(const struct hl_policy_spec *spec);
 
 /* cf_sbrk.c */

@@ -230,6 +230,39 @@ void cf_free_outside_every_segment_aborts(const struct hl_policy_spec *spec)
     CF_FAIL("free of a pointer outside every segment was not detected");
 }
 
+/* A block in the extent whose header was rewritten to say "mapped", with
+ * the heap's own tag: free and realloc take the mmap path, which looks
+ * the block up in the heap's table of mappings before it reads the
+ * offset word and the mapping's links. */
+static char *forged_mapped_header(hl_heap *h)
+{
+    char *p = hl_malloc(h, 100), *guard = hl_malloc(h, 100);
+    CF_NONNULL(p);
+    CF_NONNULL(guard);
+    memset(p - 8 - 8, 0x7b, 8); /* the offset word the mmap path would read */
+    hl_word forged = hl_hdr_make(p - 8, 1 * MiB, HL_F_USED | HL_F_MAPPED, HL_KIND_CORE, hl_heap_cookie(h));
+    *(hl_word *)(void *)(p - 8) = forged;
+    return p;
+}
+
+void cf_free_of_a_forged_mapped_header_aborts(const struct hl_policy_spec *spec)
+{
+    hl_heap *h = cf_default_heap(spec);
+    char *p = forged_mapped_header(h);
+    cf_expect_abort("heaplab: free(): invalid pointer at 0x");
+    hl_free(h, p);
+    CF_FAIL("free of a block with a forged mapped header was not detected");
+}
+
+void cf_realloc_of_a_forged_mapped_header_aborts(const struct hl_policy_spec *spec)
+{
+    hl_heap *h = cf_default_heap(spec);
+    char *p = forged_mapped_header(h);
+    cf_expect_abort("heaplab: realloc(): invalid pointer at 0x");
+    void *q = hl_realloc(h, p, 2 * MiB);
+    CF_FAIL("realloc of a block with a forged mapped header was not detected (returned %p)", q);
+}
+
 /* ---- a write into a freed block ------------------------------------------------------------ */
 
 /* A freed block's links (a list's, a tree's, the front cache's) are

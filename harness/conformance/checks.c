@@ -58,6 +58,8 @@ static const struct hl_conformance_check checks[] = {
     CF_ENTRY(misuse, free_after_an_unmapped_page_aborts, 1, 60)
     CF_ENTRY(misuse, realloc_after_an_unmapped_page_aborts, 1, 60)
     CF_ENTRY(misuse, free_outside_every_segment_aborts, 1, 60)
+    CF_ENTRY(misuse, free_of_a_forged_mapped_header_aborts, 1, 60)
+    CF_ENTRY(misuse, realloc_of_a_forged_mapped_header_aborts, 1, 60)
     CF_ENTRY(misuse, write_into_a_freed_block_is_reported, 0, 60)
     CF_ENTRY(sbrk, sbrk_heap_beside_libc_malloc, 0, 120)
     CF_ENTRY(heaps, heaps_side_by_side_share_nothing, 0, 120)
