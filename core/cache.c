@@ -37,9 +37,12 @@ int hl_cache_find(const hl_heap *h, const hl_block *b)
     if (i >= HL_CACHE_CLASSES)
         return 0;
     const hl_block *x = h->bins[i].head;
-    for (uint32_t k = 0; x && k < h->bins[i].count; k++, x = hl_cached_of(x)->next)
+    for (uint32_t k = 0; x && k < h->bins[i].count; k++, x = hl_cached_of(x)->next) {
         if (x == b)
             return 1;
+        if (!hl_source_holds_block(&h->src, x)) /* a bad link: hl_cache_check says so */
+            return 0;
+    }
     return 0;
 }
 
@@ -50,6 +53,8 @@ void hl_cache_flush(hl_heap *h)
         while (bin->head) {
             hl_block *b = bin->head;
             struct hl_cached *c = hl_cached_of(b);
+            if (c->key != h->cache_key || (c->next && !hl_source_holds_block(&h->src, c->next)))
+                hl_corrupt("malloc(): corrupted front cache block", hl_block_payload(b));
             bin->head = c->next;
             c->key = 0;
             hl_cache_release(h, b);
@@ -83,6 +88,11 @@ void hl_cache_check(hl_heap *h, struct hl_check *c)
             if (++n > bin->count) {
                 hl_check_fail(c, "cache: bin of %zu-byte blocks has more blocks than its count %u (a cycle?)",
                               size, bin->count);
+                break;
+            }
+            if (!hl_heap_holds(h, b, HL_HDR_BYTES + sizeof(struct hl_cached))) {
+                hl_check_fail(c, "cache: link %p in the bin of %zu-byte blocks leads out of the heap",
+                              (const void *)b, size);
                 break;
             }
             hl_word w = hl_hdr(b);

@@ -25,6 +25,13 @@ int hl_check_fail(struct hl_check *c, const char *fmt, ...)
     return 1;
 }
 
+int hl_heap_holds(const hl_heap *h, const void *addr, size_t len)
+{
+    const char *a = addr;
+    return len && (uintptr_t)a <= UINTPTR_MAX - len && hl_source_holds(&h->src, a) &&
+           hl_source_holds(&h->src, a + len - 1);
+}
+
 static int report(hl_walk_fn fn, void *arg, void *addr, size_t size, size_t hdr, enum hl_block_state st)
 {
     struct hl_block_info bi = {addr, size, hdr, st};
@@ -204,9 +211,13 @@ int hl_check(hl_heap *h, FILE *out)
         nmaps++;
         mbytes += m->len;
         HL_CHECK(&c, m->next->prev == m, "mapped block %p: broken list link", (void *)m);
+        HL_CHECK(&c, hl_large_lookup(h, (char *)m + m->off) == 1, "mapped block %p: not in the table of mappings",
+                 (void *)m);
         if (m->next->prev != m)
             break;
     }
+    HL_CHECK(&c, h->maptab.len == h->mapped_blocks, "%zu mapped blocks in the table, %llu counted", h->maptab.len,
+             (unsigned long long)h->mapped_blocks);
     HL_CHECK(&c, nmaps == h->mapped_blocks, "%llu mapped blocks listed, %llu counted",
              (unsigned long long)nmaps, (unsigned long long)h->mapped_blocks);
     HL_CHECK(&c, mbytes == h->mapped_bytes, "%llu mapped bytes listed, %llu counted",
@@ -261,7 +272,10 @@ static inline uint64_t stat_mmap_threshold(const hl_heap *h)
 {
     return h->mmap_threshold == SIZE_MAX ? 0 : h->mmap_threshold;
 }
-static inline uint64_t stat_meta_bytes(const hl_heap *h) { return h->meta_len; }
+static inline uint64_t stat_meta_bytes(const hl_heap *h)
+{
+    return h->meta_len + h->maptab.cap * sizeof *h->maptab.slot;
+}
 
 void hl_stats(hl_heap *h, struct hl_stats *o)
 {
@@ -279,6 +293,9 @@ uint64_t hl_resident_bytes(hl_heap *h)
     uint64_t bytes = 0;
     if (h->src.kind == HL_SOURCE_REGION) {
         bytes += hl_resident_range(h->src.base, (size_t)(h->src.committed - h->src.base), page);
+        for (unsigned i = 0; i < h->src.nold; i++)
+            bytes += hl_resident_range(h->src.old[i].base, (size_t)(h->src.old[i].committed - h->src.old[i].base),
+                                       page);
     } else {
         for (const struct hl_seg *s = h->segs; s; s = s->next)
             bytes += hl_resident_range(s, (size_t)(s->end - (const char *)s), page);

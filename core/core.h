@@ -27,6 +27,8 @@ static inline size_t align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1
 
 /* ---- memory sources ------------------------------------------------------ */
 
+#define HL_OLD_AREAS 16u
+
 struct hl_source {
     enum hl_source_kind kind;
     char *base;      /* region: reservation start */
@@ -37,9 +39,49 @@ struct hl_source {
     size_t given;    /* region: bytes the last decommit gave back */
     uint64_t decommits; /* region: madvise calls that gave pages back */
     char *limit;     /* region: end of the reservation */
+    size_t capacity; /* region: the reservation asked for (0: the default) */
     size_t pagesize;
+    /* Where pointer validation may read a header without a fault: every
+     * block of the extent lies in [lo, hi) or, on the sbrk source after
+     * the break could not move, in the fallback region [base, committed).
+     * region: [base, committed); sbrk: from its lowest segment on the
+     * break to its highest segment's end (what lies between is someone
+     * else's, but below the break: mapped). */
+    char *lo, *hi;
+    int fallback;       /* sbrk: the break could not move; growth goes to a region in [base, limit) */
+    /* Regions the source filled and left for a new one (only with the
+     * default capacity, under an address space limit): their blocks stay. */
+    struct hl_area {
+        char *base, *committed, *kept, *limit;
+    } old[HL_OLD_AREAS];
+    unsigned nold;
+    uint64_t fail_at;   /* fault injection: request number fail_at fails (0: none) */
+    uint64_t requests;  /* requests for memory so far (counted only with fail_at) */
 };
 
+/* Fault injection (hl_config.fail_at): 1 when this request for memory from
+ * the system must fail.  Every one counts - the source's growth, in place
+ * or not, a large block's mmap and mremap, the mapped-block table's -
+ * whether it would have made a system call or not, so that a test can
+ * walk the failure over every path. */
+static inline int hl_source_fault(struct hl_source *s)
+{
+    return s->fail_at && ++s->requests == s->fail_at;
+}
+
+/* Whether [addr, addr + 8) lies where the source's blocks are (see lo,
+ * hi above): a header there can be read. */
+int hl_source_holds_far(const struct hl_source *s, const void *addr);
+static inline int hl_source_holds(const struct hl_source *s, const void *addr)
+{
+    uintptr_t a = (uintptr_t)addr;
+    if (__builtin_expect(a - (uintptr_t)s->lo < (uintptr_t)s->hi - (uintptr_t)s->lo, 1))
+        return 1;
+    return (s->fallback || s->nold) && hl_source_holds_far(s, addr);
+}
+
+/* capacity: the region's reservation (0: the default), at most; less when
+ * the address space limit (RLIMIT_AS) leaves less. */
 int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacity);
 void hl_source_close(struct hl_source *s);
 /* The current break (region: emulated; sbrk: the process's).  On the sbrk
@@ -48,7 +90,7 @@ void hl_source_close(struct hl_source *s);
  * under the break lock. */
 static inline char *hl_source_end(struct hl_source *s)
 {
-    return s->kind == HL_SOURCE_REGION ? s->brk : (char *)sbrk(0);
+    return s->kind == HL_SOURCE_REGION || s->fallback ? s->brk : (char *)sbrk(0);
 }
 /* A new segment: move the break up by at least *n bytes, wherever it is,
  * so that it ends on a multiple of end_align (a power of two; 1: by
@@ -57,13 +99,15 @@ static inline char *hl_source_end(struct hl_source *s)
 void *hl_source_grow(struct hl_source *s, size_t *n, size_t end_align);
 /* Grow the segment that ends at `end` in place: move the break up by n
  * bytes if it still ends there.  0 (the n bytes start at end), 1 when it
- * ends elsewhere (someone else moved it; nothing moved, errno untouched),
- * or -1 with errno = ENOMEM.  The region's common case - within the pages
+ * ends elsewhere (someone else moved it) or, on the sbrk source, cannot
+ * move (the caller starts a new segment, which hl_source_grow takes from
+ * the fallback region; nothing moved, errno untouched), or -1 with
+ * errno = ENOMEM.  The region's common case - within the pages
  * it holds - is inline. */
 int hl_source_extend_slow(struct hl_source *s, char *end, size_t n);
 static inline int hl_source_extend(struct hl_source *s, char *end, size_t n)
 {
-    if (s->kind == HL_SOURCE_REGION && end == s->brk && n <= (size_t)(s->kept - end)) {
+    if (s->kind == HL_SOURCE_REGION && end == s->brk && n <= (size_t)(s->kept - end) && !s->fail_at) {
         s->brk = end + n;
         return 0;
     }
@@ -79,6 +123,18 @@ void hl_source_break_lock(void);
 void hl_source_break_unlock(void);
 /* Resident bytes of the pages covering [addr, addr + len), by mincore. */
 size_t hl_resident_range(const void *addr, size_t len, size_t page);
+
+/* The same for the first HL_MIN_BLOCK bytes at b: a block's header and
+ * node space, or a front cache link (which must not lead to the last word
+ * before an unmapped page either). */
+static inline int hl_source_holds_block(const struct hl_source *s, const void *b)
+{
+    uintptr_t a = (uintptr_t)b, lo = (uintptr_t)s->lo, hi = (uintptr_t)s->hi;
+    if (__builtin_expect(a - lo < hi - lo && hi - a >= HL_MIN_BLOCK, 1))
+        return 1;
+    return (s->fallback || s->nold) && hl_source_holds_far(s, b) &&
+           hl_source_holds_far(s, (const char *)b + HL_MIN_BLOCK - 8);
+}
 
 /* ---- segments ------------------------------------------------------------ */
 
@@ -127,6 +183,21 @@ struct hl_mapped {
     struct hl_mapped *next, *prev; /* all mapped blocks, for walk and destroy */
     size_t len;                    /* mapping length */
     size_t off;                    /* payload - mapping start (also the word before the header) */
+};
+
+/* The mapped blocks the heap holds, by payload address (large.c): an
+ * open-addressing hash set, so that a pointer outside the extent is
+ * looked up before anything at it is read.  And the last few payloads
+ * that were unmapped, to tell a double free from an invalid pointer. */
+struct hl_maptab {
+    struct hl_mapslot {
+        uintptr_t pay;       /* the payload; 0: an empty slot */
+        struct hl_mapped *map; /* its mapping */
+    } *slot;         /* mmapped, cap entries */
+    size_t cap;      /* a power of two, or 0 */
+    size_t len;
+    uintptr_t gone[16]; /* recently unmapped payloads, a ring */
+    unsigned gone_at;
 };
 
 /* ---- the front cache (cache.c) -------------------------------------------- */
@@ -189,6 +260,7 @@ struct hl_heap {
 
     struct hl_seg *segs, *last_seg; /* creation order; last_seg is the newest */
     struct hl_mapped maps;          /* circular list head of mapped blocks */
+    struct hl_maptab maptab;        /* the same blocks, by payload address */
     size_t grow_min;
     struct hl_source src;
     const struct hl_policy *pol;
@@ -213,7 +285,38 @@ static inline void hl_note_heap_peak(hl_heap *h)
 /* cache.c: the front cache.  get and put are the hot path, inline here. */
 static inline struct hl_cached *hl_cached_of(const hl_block *b) { return hl_block_payload(b); }
 
-/* A cached block of exactly `size` bytes, taken out of the cache, or NULL. */
+/* Whether cached block b was written into since it was cached (a use
+ * after free): the key gone, or a link that leads out of the heap. */
+static inline int hl_cache_clobbered(const hl_heap *h, const hl_block *b)
+{
+    const struct hl_cached *c = hl_cached_of(b);
+    return c->key != h->cache_key || (c->next && !hl_source_holds_block(&h->src, c->next));
+}
+
+/* The same, without a call: the key, and a link in the source's main
+ * range.  A block it doubts stays for the miss path, which asks
+ * hl_cache_clobbered (a link into another region is sound). */
+static inline int hl_cache_looks_intact(const hl_heap *h, const hl_block *b)
+{
+    const struct hl_cached *c = hl_cached_of(b);
+    uintptr_t a = (uintptr_t)c->next, lo = (uintptr_t)h->src.lo, hi = (uintptr_t)h->src.hi;
+    return c->key == h->cache_key && (!a || (a - lo < hi - lo && hi - a >= HL_MIN_BLOCK));
+}
+
+/* The first block of bin, taken out of the cache. */
+static inline hl_block *hl_cache_take(struct hl_cache_bin *bin)
+{
+    hl_block *b = bin->head;
+    struct hl_cached *c = hl_cached_of(b);
+    bin->head = c->next;
+    bin->count--;
+    c->key = 0;
+    return b;
+}
+
+/* A cached block of exactly `size` bytes, taken out of the cache, or NULL:
+ * none, or one in doubt, which the miss path (heap.c) reports or takes.
+ * No call here: a hit saves no registers. */
 static inline hl_block *hl_cache_get(hl_heap *h, size_t size)
 {
     size_t i = hl_cache_bin_of(size);
@@ -221,13 +324,9 @@ static inline hl_block *hl_cache_get(hl_heap *h, size_t size)
         return NULL;
     struct hl_cache_bin *bin = &h->bins[i];
     hl_block *b = bin->head;
-    if (!b)
+    if (!b || !hl_cache_looks_intact(h, b))
         return NULL;
-    struct hl_cached *c = hl_cached_of(b);
-    bin->head = c->next;
-    bin->count--;
-    c->key = 0;
-    return b;
+    return hl_cache_take(bin);
 }
 
 /* Keep freed block b (validated; no longer counted live) if its bin has
@@ -273,6 +372,12 @@ void hl_cache_check(hl_heap *h, struct hl_check *c);
 
 /* large.c */
 void *hl_large_alloc(hl_heap *h, size_t n, size_t align);
+/* The mapped block whose payload is p: 1 if the heap holds it, -1 if it
+ * was unmapped lately (a double free), 0 if the heap knows nothing of it.
+ * Reads nothing at p. */
+int hl_large_lookup(const hl_heap *h, const void *p);
+/* free, realloc, usable_size of mapped block b: each looks b up first and
+ * aborts (hl_corrupt) when the heap does not hold it. */
 void hl_large_free(hl_heap *h, hl_block *b);
 /* Resize mapped block b to serve n bytes with mremap: its payload (moved
  * or not), or NULL with errno = ENOMEM when n is beyond any mapping, or
@@ -280,8 +385,10 @@ void hl_large_free(hl_heap *h, hl_block *b);
  * means "move it": hl_realloc then allocates a new block, copies and frees
  * b, as it does for a heap block that cannot be resized in place. */
 void *hl_large_realloc(hl_heap *h, hl_block *b, size_t n);
-size_t hl_large_usable(const hl_block *b);
+size_t hl_large_usable(const hl_heap *h, const hl_block *b);
 void hl_large_release_all(hl_heap *h);
+/* Unmap the table too (the heap goes). */
+void hl_large_fini(hl_heap *h);
 struct hl_mapped *hl_large_map_of(const hl_block *b);
 
 #endif

@@ -125,9 +125,11 @@ HOT hl_block *coalesce_file(hl_heap *h, hl_block *b, size_t size)
     if (w & HL_F_PREV_FREE) {
         size_t ps = (w & HL_F_PREV_MIN) ? HL_MIN_BLOCK : footer_before(b);
         hl_block *p = at(b, -(ptrdiff_t)ps);
-        hl_word pw = ps >= HL_MIN_BLOCK ? *wp(p) : 0;
-        if (ps < HL_MIN_BLOCK || !hl_hdr_tag_ok(p, pw, h->cookie) || (pw & HL_F_USED) ||
-            (pw & HL_SIZE_MASK) != ps)
+        /* the footer is not tagged: where it leads is checked before it is read */
+        if (ps < HL_MIN_BLOCK || !hl_source_holds(&h->src, p))
+            hl_corrupt("heap corruption: bad free block before the block", hl_block_payload(b));
+        hl_word pw = *wp(p);
+        if (!hl_hdr_tag_ok(p, pw, h->cookie) || (pw & HL_F_USED) || (pw & HL_SIZE_MASK) != ps)
             hl_corrupt("heap corruption: bad free block before the block", hl_block_payload(b));
         start = p;
         total += ps;
@@ -232,7 +234,7 @@ static struct hl_seg *add_segment(hl_heap *h, size_t bytes, int raw)
  * address, or NULL when the source's break is not at the segment's end.
  * On the sbrk source a look: the growth or trim that follows checks again
  * as it moves the break (hl_source_extend, hl_source_shrink). */
-static hl_block *extensible_epilogue(hl_heap *h)
+HOT hl_block *extensible_epilogue(hl_heap *h)
 {
     struct hl_seg *s = h->last_seg;
     if (!s || s->raw || hl_source_end(&h->src) != s->end)
@@ -606,18 +608,44 @@ static hl_block *resize_placed(hl_heap *h, hl_block *b, size_t *sizep)
 
 /* ---- validation --------------------------------------------------------------- */
 
-/* The header of a pointer the program hands back: tag, USED, alignment. */
-HOT hl_block *checked(hl_heap *h, const void *p, const char *bad, const char *twice)
+/* The header at b, read: tag and USED. */
+static inline hl_block *checked_header(hl_heap *h, hl_block *b, const void *p, const char *bad,
+                                       const char *twice)
 {
-    if ((uintptr_t)p & (h->align - 1))
-        hl_corrupt(bad, p);
-    hl_block *b = hl_payload_block(p);
     hl_word w = *wp(b);
     if (!hl_hdr_tag_ok(b, w, h->cookie))
         hl_corrupt(w == dead_word(h, b) ? twice : bad, p);
     if (!(w & HL_F_USED))
         hl_corrupt(twice, p);
     return b;
+}
+
+/* A pointer outside the source's main range: a mapped block the heap
+ * holds, a block in a region the source filled and left or in the sbrk
+ * source's fallback region, or an abort before anything at it is read. */
+static __attribute__((noinline)) hl_block *checked_far(hl_heap *h, const void *p, const char *bad,
+                                                       const char *twice)
+{
+    hl_block *b = hl_payload_block(p);
+    if (!hl_source_holds(&h->src, b)) {
+        int held = hl_large_lookup(h, p);
+        if (held <= 0)
+            hl_corrupt(held < 0 ? twice : bad, p);
+    }
+    return checked_header(h, b, p, bad, twice);
+}
+
+/* The header of a pointer the program hands back: alignment, where it
+ * lies (a range check, before the header is read), tag, USED. */
+HOT hl_block *checked(hl_heap *h, const void *p, const char *bad, const char *twice)
+{
+    if ((uintptr_t)p & (h->align - 1))
+        hl_corrupt(bad, p);
+    hl_block *b = hl_payload_block(p);
+    uintptr_t lo = (uintptr_t)h->src.lo;
+    if (__builtin_expect((uintptr_t)b - lo >= (uintptr_t)h->src.hi - lo, 0))
+        return checked_far(h, p, bad, twice);
+    return checked_header(h, b, p, bad, twice);
 }
 
 /* An offset header (memalign) leads to the real block. */
@@ -691,12 +719,32 @@ HOT void *malloc_from_cache(hl_heap *h, size_t n)
     return hl_block_payload(b);
 }
 
+/* A request the front cache did not serve.  Its bin's first block, if
+ * hl_cache_get doubted it: written into since it was cached (reported),
+ * or sound with a link into another region (served). */
+static __attribute__((noinline)) void *malloc_cache_miss(hl_heap *h, size_t n)
+{
+    size_t size = n < h->mmap_threshold ? hl_request_size(h, n) : 0;
+    size_t i = size ? hl_cache_bin_of(size) : HL_CACHE_CLASSES;
+    hl_block *b = i < HL_CACHE_CLASSES ? h->bins[i].head : NULL;
+    if (b && !hl_cache_looks_intact(h, b)) {
+        if (hl_cache_clobbered(h, b))
+            hl_corrupt("malloc(): corrupted front cache block", hl_block_payload(b));
+        b = hl_cache_take(&h->bins[i]);
+        account_alloc(h, b);
+        return hl_block_payload(b);
+    }
+    return malloc_uncached(h, n);
+}
+
 HOT void *malloc_locked(hl_heap *h, size_t n)
 {
     void *p;
-    if (h->cache_max && (p = malloc_from_cache(h, n)) != NULL)
+    if (!h->cache_max)
+        return malloc_uncached(h, n);
+    if ((p = malloc_from_cache(h, n)) != NULL)
         return p;
-    return malloc_uncached(h, n);
+    return malloc_cache_miss(h, n);
 }
 
 /* Heap block b (validated, counted live) leaves the program's hands. */
@@ -767,7 +815,7 @@ static __attribute__((noinline)) void free_full(hl_heap *h, void *p) { free_lock
 static __attribute__((noinline)) void *malloc_cached(hl_heap *h, size_t n)
 {
     void *p = malloc_from_cache(h, n);
-    return p ? p : malloc_full(h, n);
+    return p ? p : malloc_cache_miss(h, n);
 }
 
 static __attribute__((noinline)) void free_cached(hl_heap *h, void *p)
@@ -836,7 +884,7 @@ static size_t usable_locked(hl_heap *h, hl_block *b, const void *p)
 {
     hl_word w = *wp(b);
     if (w & HL_F_MAPPED)
-        return hl_large_usable(b);
+        return hl_large_usable(h, b);
     if (hl_hdr_kind(w) == HL_KIND_OFFSET) {
         hl_block *r = real_block(h, b, "malloc_usable_size(): invalid pointer");
         return (size_t)((char *)r + hl_block_size(r) - (const char *)p);
@@ -1015,7 +1063,7 @@ const struct hl_policy *hl_heap_policy(const hl_heap *h) { return h->pol; }
 void *hl_heap_base(const hl_heap *h)
 {
     if (h->src.kind == HL_SOURCE_REGION)
-        return h->src.base;
+        return h->src.nold ? h->src.old[0].base : h->src.base;
     return h->segs;
 }
 
@@ -1113,6 +1161,15 @@ void hl_config_default(struct hl_config *cfg, const struct hl_policy *policy)
     cfg->trim_threshold = HL_DEFAULT_TRIM_THRESHOLD;
     cfg->top_pad = HL_DEFAULT_TOP_PAD;
     cfg->lock = 1;
+    /* digits only, by hand: this may run inside malloc (preload/) */
+    const char *fail = getenv("HEAPLAB_FAIL_AT");
+    for (uint64_t n = 0; fail && *fail; fail++) {
+        if (*fail < '0' || *fail > '9' || n > (UINT64_MAX - 9) / 10)
+            break;
+        n = n * 10 + (uint64_t)(*fail - '0');
+        if (!fail[1])
+            cfg->fail_at = n;
+    }
 }
 
 static hl_word mix64(hl_word x)
@@ -1170,6 +1227,7 @@ hl_heap *hl_heap_create(const struct hl_config *cfg)
     h->cache_max = cfg->cache;
     h->cache_key = mix64(h->cookie ^ 0x7463616368656b79u) | 1;
     h->maps.next = h->maps.prev = &h->maps;
+    h->src.fail_at = cfg->fail_at;
     if (hl_source_open(&h->src, cfg->source, cfg->region_capacity) != 0) {
         int e = errno;
         munmap(mem, len);
@@ -1248,7 +1306,7 @@ void hl_heap_destroy(hl_heap *h)
         return;
     if (h->pol->fini)
         h->pol->fini(h, h->st);
-    hl_large_release_all(h);
+    hl_large_fini(h);
     if (h->src.kind == HL_SOURCE_SBRK && h->last_seg) {
         /* give back the newest segment if nothing was put after it */
         struct hl_seg *s = h->last_seg;

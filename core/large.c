@@ -13,12 +13,135 @@
  * the trim threshold to twice that: a program that keeps allocating and
  * freeing such blocks is then served from the heap instead of paying an
  * mmap/munmap pair each time.
+ *
+ * Misuse.  Nothing at a pointer outside the extent is read before the
+ * heap's own record says it is a mapped block it holds: a hash set of the
+ * payload addresses (open addressing, linear probing, deletion by
+ * backward shift; its slots mmapped, as the heap's state is).  A block
+ * freed twice has had its mapping unmapped in between, so its header
+ * cannot be read: a ring of the last payloads unmapped tells a double
+ * free from a pointer heaplab never handed out.
  */
 #define _GNU_SOURCE 1 /* mremap */
 #include <errno.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "core.h"
+
+/* ---- the set of mapped blocks ------------------------------------------------ */
+
+#define MAPTAB_MIN 512u
+#define GONE (sizeof ((struct hl_maptab *)0)->gone / sizeof ((struct hl_maptab *)0)->gone[0])
+
+static inline size_t home(uintptr_t key, size_t cap)
+{
+    return (size_t)(((uint64_t)(key >> 4) * 0x9e3779b97f4a7c15u) >> 20) & (cap - 1);
+}
+
+/* The slot holding key, or cap. */
+static size_t tab_find(const struct hl_maptab *t, uintptr_t key)
+{
+    if (!t->cap)
+        return 0;
+    for (size_t i = home(key, t->cap);; i = (i + 1) & (t->cap - 1)) {
+        if (t->slot[i].pay == key)
+            return i;
+        if (t->slot[i].pay == 0)
+            return t->cap;
+    }
+}
+
+static void tab_put(struct hl_maptab *t, uintptr_t key, struct hl_mapped *m)
+{
+    size_t i = home(key, t->cap);
+    while (t->slot[i].pay)
+        i = (i + 1) & (t->cap - 1);
+    t->slot[i].pay = key;
+    t->slot[i].map = m;
+    t->len++;
+}
+
+/* Empty slot i, moving back the entries after it that it kept from home. */
+static void tab_erase(struct hl_maptab *t, size_t i)
+{
+    size_t mask = t->cap - 1;
+    for (size_t j = (i + 1) & mask; t->slot[j].pay; j = (j + 1) & mask) {
+        size_t k = home(t->slot[j].pay, t->cap);
+        /* j's entry may move to i unless its home lies cyclically in (i, j] */
+        if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+            t->slot[i] = t->slot[j];
+            i = j;
+        }
+    }
+    t->slot[i].pay = 0;
+    t->slot[i].map = NULL;
+    t->len--;
+}
+
+/* Room for one more entry (load at most a half): 0, or -1 with errno = ENOMEM
+ * and the table as it was. */
+static int tab_reserve(hl_heap *h)
+{
+    struct hl_maptab *t = &h->maptab;
+    if (2 * (t->len + 1) <= t->cap)
+        return 0;
+    size_t cap = t->cap ? 2 * t->cap : MAPTAB_MIN;
+    size_t bytes = cap * sizeof *t->slot;
+    void *mem = hl_source_fault(&h->src)
+                    ? MAP_FAILED
+                    : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) {
+        errno = ENOMEM;
+        return -1;
+    }
+    struct hl_maptab old = *t;
+    t->slot = mem;
+    t->cap = cap;
+    t->len = 0;
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.slot[i].pay)
+            tab_put(t, old.slot[i].pay, old.slot[i].map);
+    if (old.slot)
+        munmap(old.slot, old.cap * sizeof *old.slot);
+    return 0;
+}
+
+static void note_gone(struct hl_maptab *t, uintptr_t key)
+{
+    t->gone[t->gone_at] = key;
+    t->gone_at = (t->gone_at + 1) % GONE;
+}
+
+static void forget_gone(struct hl_maptab *t, uintptr_t key)
+{
+    for (size_t i = 0; i < GONE; i++)
+        if (t->gone[i] == key)
+            t->gone[i] = 0;
+}
+
+int hl_large_lookup(const hl_heap *h, const void *p)
+{
+    const struct hl_maptab *t = &h->maptab;
+    uintptr_t key = (uintptr_t)p;
+    if (key && tab_find(t, key) < t->cap)
+        return 1;
+    for (size_t i = 0; key && i < GONE; i++)
+        if (t->gone[i] == key)
+            return -1;
+    return 0;
+}
+
+/* The slot of mapped block b, or an abort with `bad`. */
+static size_t held(hl_heap *h, const hl_block *b, const char *bad)
+{
+    size_t i = tab_find(&h->maptab, (uintptr_t)hl_block_payload(b));
+    if (i >= h->maptab.cap)
+        hl_corrupt(bad, hl_block_payload(b));
+    return i;
+}
+
+/* ---- mapped blocks ------------------------------------------------------------ */
 
 static inline size_t *offset_word(const hl_block *b) { return (size_t *)(uintptr_t)((const char *)b - 8); }
 
@@ -47,7 +170,11 @@ void *hl_large_alloc(hl_heap *h, size_t n, size_t align)
         return NULL;
     }
     size_t len = align_up(worst + n, page);
-    void *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (tab_reserve(h) != 0)
+        return NULL;
+    void *mem = hl_source_fault(&h->src)
+                    ? MAP_FAILED
+                    : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) {
         errno = ENOMEM;
         return NULL;
@@ -60,6 +187,8 @@ void *hl_large_alloc(hl_heap *h, size_t n, size_t align)
     h->maps.next = m;
     char *pay = (char *)align_up((uintptr_t)mem + lead, a);
     set_header(h, m, pay);
+    tab_put(&h->maptab, (uintptr_t)pay, m);
+    forget_gone(&h->maptab, (uintptr_t)pay);
     h->mmap_calls++;
     h->mapped_blocks++;
     h->mapped_bytes += len;
@@ -70,14 +199,25 @@ void *hl_large_alloc(hl_heap *h, size_t n, size_t align)
     return pay;
 }
 
+/* The mapping of held block b (in slot i), the offset word and the links
+ * checked. */
+static struct hl_mapped *mapping_of(hl_heap *h, const hl_block *b, size_t i, const char *corrupted)
+{
+    struct hl_mapped *m = h->maptab.slot[i].map;
+    if (hl_large_map_of(b) != m || m->next->prev != m || m->prev->next != m)
+        hl_corrupt(corrupted, hl_block_payload(b));
+    return m;
+}
+
 void hl_large_free(hl_heap *h, hl_block *b)
 {
-    struct hl_mapped *m = hl_large_map_of(b);
+    size_t i = held(h, b, "free(): invalid pointer");
+    struct hl_mapped *m = mapping_of(h, b, i, "free(): corrupted mapped block");
     size_t len = m->len;
-    if (((uintptr_t)m & (h->src.pagesize - 1)) || m->next->prev != m || m->prev->next != m)
-        hl_corrupt("free(): corrupted mapped block", hl_block_payload(b));
     m->prev->next = m->next;
     m->next->prev = m->prev;
+    tab_erase(&h->maptab, i);
+    note_gone(&h->maptab, (uintptr_t)hl_block_payload(b));
     munmap(m, len);
     h->munmap_calls++;
     h->mapped_blocks--;
@@ -91,7 +231,8 @@ void hl_large_free(hl_heap *h, hl_block *b)
 
 void *hl_large_realloc(hl_heap *h, hl_block *b, size_t n)
 {
-    struct hl_mapped *m = hl_large_map_of(b);
+    size_t i = held(h, b, "realloc(): invalid pointer");
+    struct hl_mapped *m = mapping_of(h, b, i, "realloc(): corrupted mapped block");
     size_t off = *offset_word(b);
     size_t page = h->src.pagesize;
     if (n > HL_MAX_BLOCK - off - page) {
@@ -102,7 +243,7 @@ void *hl_large_realloc(hl_heap *h, hl_block *b, size_t n)
     if (len == m->len)
         return hl_block_payload(b);
     size_t old = m->len;
-    struct hl_mapped *nm = mremap(m, old, len, MREMAP_MAYMOVE);
+    struct hl_mapped *nm = hl_source_fault(&h->src) ? MAP_FAILED : mremap(m, old, len, MREMAP_MAYMOVE);
     if (nm == MAP_FAILED) {
         errno = EAGAIN; /* let the caller try malloc + copy */
         return NULL;
@@ -113,6 +254,12 @@ void *hl_large_realloc(hl_heap *h, hl_block *b, size_t n)
     nm->prev->next = nm;
     char *pay = (char *)nm + off;
     set_header(h, nm, pay);
+    if (nm != m) {
+        tab_erase(&h->maptab, i);
+        tab_put(&h->maptab, (uintptr_t)pay, nm);
+        forget_gone(&h->maptab, (uintptr_t)pay);
+        note_gone(&h->maptab, (uintptr_t)hl_block_payload(b));
+    }
     h->mapped_bytes = h->mapped_bytes - old + len;
     hl_note_heap_peak(h);
     uint64_t live = h->live_bytes + h->mapped_bytes;
@@ -121,7 +268,12 @@ void *hl_large_realloc(hl_heap *h, hl_block *b, size_t n)
     return pay;
 }
 
-size_t hl_large_usable(const hl_block *b) { return hl_block_size(b) - HL_HDR_BYTES; }
+size_t hl_large_usable(const hl_heap *h, const hl_block *b)
+{
+    if (hl_large_lookup(h, hl_block_payload(b)) != 1)
+        hl_corrupt("malloc_usable_size(): invalid pointer", hl_block_payload(b));
+    return hl_block_size(b) - HL_HDR_BYTES;
+}
 
 void hl_large_release_all(hl_heap *h)
 {
@@ -133,4 +285,19 @@ void hl_large_release_all(hl_heap *h)
     }
     h->maps.next = h->maps.prev = &h->maps;
     h->mapped_bytes = h->mapped_blocks = 0;
+    struct hl_maptab *t = &h->maptab;
+    if (t->slot)
+        memset(t->slot, 0, t->cap * sizeof *t->slot);
+    t->len = 0;
+    memset(t->gone, 0, sizeof t->gone);
+}
+
+void hl_large_fini(hl_heap *h)
+{
+    hl_large_release_all(h);
+    struct hl_maptab *t = &h->maptab;
+    if (t->slot)
+        munmap(t->slot, t->cap * sizeof *t->slot);
+    t->slot = NULL;
+    t->cap = 0;
 }

@@ -39,6 +39,12 @@
  *   hl_source_rewind moves the break back to the start and keeps every
  *   page.  Several region heaps live side by side in one process.
  *
+ *   Under an address space limit (ulimit -v) that refuses the default
+ *   1 GiB reservation, the region is smaller (region_reserve), and when it
+ *   fills the source goes on in a new one (area_grow), the full one kept
+ *   with its blocks: up to the default capacity in all, so a heap fails
+ *   only when it truly reaches the limit.
+ *
  * sbrk: the process's real program break.  Other code (glibc's malloc in
  *   the same process) may move it too; the heap notices growth that is not
  *   contiguous with its last segment and starts a new segment, and it only
@@ -58,6 +64,13 @@
  *   moves, never on an allocation that does not move it; under a heap's
  *   own lock, never the other way round, and nothing else is taken while
  *   it is held.
+ *
+ *   When the break cannot move - a mapping placed right above it, the
+ *   data limit - sbrk fails, and the source goes on in a region of its
+ *   own (reserved then, as the region source's; its segments are cut
+ *   from it from then on, grown in place and trimmed there), as glibc's
+ *   malloc goes on with mmap when sbrk fails.  The segments already on
+ *   the break stay where they are.
  *
  *   Code outside heaplab that moves the break takes no lock of ours.  In
  *   the same thread, or serialised with heaplab by other means, it is
@@ -94,6 +107,17 @@
 /* the most slack a trim learns to keep: glibc's largest dynamic trim
  * threshold (twice its 32 MiB largest dynamic mmap threshold) */
 #define SLACK_MAX ((size_t)64 * 1024 * 1024)
+/* the smallest reservation the region source falls back to under an
+ * address space limit */
+#define RESERVE_MIN ((size_t)1024 * 1024)
+
+/*
+ * Both sources say where their blocks lie (lo, hi, core.h), so that core
+ * can range-check a pointer handed back to free before it reads the
+ * header in front of it: the region, its read-write pages; sbrk, from its
+ * lowest segment on the break to its highest one's end, plus the fallback
+ * region.
+ */
 
 /* ---- the sbrk source's break lock ---------------------------------------- */
 
@@ -120,40 +144,100 @@ __attribute__((constructor(101))) static void break_register_early(void)
     pthread_once(&break_once, break_register_atfork);
 }
 
+/*
+ * Reserve the region [base, limit): s->capacity bytes, exactly.  The
+ * default (capacity 0, 1 GiB) is only a guess at what a heap may need, so
+ * when the address space limit (ulimit -v, RLIMIT_AS) refuses it, a
+ * smaller reservation does: halve until one fits, then keep half of what
+ * fits, so that what the process maps next (large blocks, the caller's
+ * own memory) still has room beside it.  A heap then fails only when what
+ * it holds truly reaches the limit.  -1 with errno = ENOMEM when not even
+ * the smallest fits.
+ */
+static int region_reserve(struct hl_source *s, size_t need, size_t budget)
+{
+    size_t want = align_up(s->capacity ? s->capacity : budget, s->pagesize);
+    need = align_up(need, COMMIT_STEP);
+    if (want < need)
+        want = need;
+    size_t least = want < RESERVE_MIN ? want : RESERVE_MIN;
+    if (least < need)
+        least = need;
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+    void *p = mmap(NULL, want, PROT_NONE, flags, -1, 0);
+    if (p == MAP_FAILED && s->capacity) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (p == MAP_FAILED) {
+        size_t len = want;
+        do {
+            len = align_up(len / 2, s->pagesize);
+            if (len < least)
+                len = least;
+            p = mmap(NULL, len, PROT_NONE, flags, -1, 0);
+        } while (p == MAP_FAILED && len > least);
+        if (p == MAP_FAILED) {
+            errno = ENOMEM;
+            return -1;
+        }
+        if (len / 2 >= least) {
+            munmap(p, len);
+            want = align_up(len / 2, s->pagesize);
+            p = mmap(NULL, want, PROT_NONE, flags, -1, 0);
+            if (p == MAP_FAILED) {
+                errno = ENOMEM;
+                return -1;
+            }
+        } else {
+            want = len;
+        }
+    }
+    s->base = s->brk = s->committed = s->kept = p;
+    s->slack = COMMIT_STEP;
+    s->limit = s->base + want;
+    return 0;
+}
+
 int hl_source_open(struct hl_source *s, enum hl_source_kind kind, size_t capacity)
 {
     s->kind = kind;
     s->pagesize = (size_t)sysconf(_SC_PAGESIZE);
     s->base = s->brk = s->committed = s->kept = s->limit = NULL;
+    s->lo = s->hi = NULL;
+    s->fallback = 0;
+    s->nold = 0;
+    s->requests = 0;
     if (kind == HL_SOURCE_SBRK) {
         pthread_once(&break_once, break_register_atfork);
         if (break_atfork_rc != 0) { /* a fork could leave the break locked */
             errno = ENOMEM;
             return -1;
         }
+        s->capacity = capacity;
         return 0;
     }
     if (kind != HL_SOURCE_REGION) {
         errno = EINVAL;
         return -1;
     }
-    capacity = align_up(capacity ? capacity : HL_DEFAULT_REGION_CAPACITY, s->pagesize);
-    void *p = mmap(NULL, capacity, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) {
-        errno = ENOMEM;
+    s->capacity = capacity;
+    if (region_reserve(s, 0, HL_DEFAULT_REGION_CAPACITY) != 0)
         return -1;
-    }
-    s->base = s->brk = s->committed = s->kept = p;
-    s->slack = COMMIT_STEP;
-    s->limit = s->base + capacity;
+    s->lo = s->hi = s->base;
     return 0;
 }
 
 void hl_source_close(struct hl_source *s)
 {
-    if (s->kind == HL_SOURCE_REGION && s->base)
+    for (unsigned i = 0; i < s->nold; i++)
+        munmap(s->old[i].base, (size_t)(s->old[i].limit - s->old[i].base));
+    s->nold = 0;
+    if (s->base)
         munmap(s->base, (size_t)(s->limit - s->base));
     s->base = s->brk = s->committed = s->kept = s->limit = NULL;
+    s->lo = s->hi = NULL;
+    s->fallback = 0;
 }
 
 /* The region's break moves up by n bytes (n within the reservation). */
@@ -180,11 +264,63 @@ static void *region_grow(struct hl_source *s, size_t n)
             return NULL;
         }
         s->committed = want;
+        if (s->kind == HL_SOURCE_REGION)
+            s->hi = want;
     }
     s->brk = old + n;
     if (s->brk > s->kept)
         s->kept = s->committed;
     return old;
+}
+
+/* Bytes of the default capacity the regions reserved so far leave. */
+static size_t region_budget(const struct hl_source *s)
+{
+    size_t used = (size_t)(s->limit - s->base);
+    for (unsigned i = 0; i < s->nold; i++)
+        used += (size_t)(s->old[i].limit - s->old[i].base);
+    return used < HL_DEFAULT_REGION_CAPACITY ? HL_DEFAULT_REGION_CAPACITY - used : 0;
+}
+
+/* Whether the region is full for n more bytes and the source may go on in
+ * a new one: only with the default capacity (an explicit one is exact),
+ * and within it - the regions together reserve at most what the first
+ * would have, had the limit let it. */
+static int region_may_move(const struct hl_source *s, size_t n)
+{
+    return n > (size_t)(s->limit - s->brk) && !s->capacity && s->nold < HL_OLD_AREAS &&
+           n <= region_budget(s);
+}
+
+/* region_grow, or - the region full - the same in a new region reserved
+ * for it, the full one kept (its blocks stay where they are): under an
+ * address space limit the first reservation was cut to what the limit
+ * allowed, and a heap must fail only when it truly reaches the limit (or
+ * the default capacity). */
+static void *area_grow(struct hl_source *s, size_t n)
+{
+    if (!region_may_move(s, n))
+        return region_grow(s, n);
+    struct hl_area full = {s->base, s->committed, s->kept, s->limit};
+    if (region_reserve(s, n, region_budget(s)) != 0) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    s->old[s->nold++] = full;
+    if (s->kind == HL_SOURCE_REGION)
+        s->lo = s->hi = s->base;
+    return region_grow(s, n);
+}
+
+int hl_source_holds_far(const struct hl_source *s, const void *addr)
+{
+    uintptr_t a = (uintptr_t)addr;
+    if (s->fallback && a - (uintptr_t)s->base < (uintptr_t)s->committed - (uintptr_t)s->base)
+        return 1;
+    for (unsigned i = 0; i < s->nold; i++)
+        if (a - (uintptr_t)s->old[i].base < (uintptr_t)s->old[i].committed - (uintptr_t)s->old[i].base)
+            return 1;
+    return 0;
 }
 
 /* The process's break moves up by n bytes; the caller holds the break lock. */
@@ -199,8 +335,31 @@ static void *break_grow(struct hl_source *s, size_t n)
         errno = ENOMEM;
         return NULL;
     }
-    s->brk = (char *)p + n;
+    if (!s->lo || (char *)p < s->lo)
+        s->lo = p;
+    if ((char *)p + n > s->hi)
+        s->hi = (char *)p + n;
     return p;
+}
+
+/* The sbrk source's fallback: the break cannot move (a mapping right above
+ * it, or the data limit), so the heap goes on in a region of its own, as
+ * glibc's malloc goes on with mmap when sbrk fails.  New segments are cut
+ * from it from then on; the segments on the break stay where they are. */
+static int fall_back(struct hl_source *s)
+{
+    if (s->fallback)
+        return 0;
+    if (region_reserve(s, 0, HL_DEFAULT_REGION_CAPACITY) != 0)
+        return -1;
+    s->fallback = 1;
+    return 0;
+}
+
+/* Whether `end` is the end of a segment in the sbrk source's fallback region. */
+static int in_fallback(const struct hl_source *s, const char *end)
+{
+    return s->fallback && end > s->base && end <= s->limit;
 }
 
 /* How far the break must move from `brk` to grow by at least n bytes and
@@ -215,13 +374,27 @@ static size_t aligned_amount(const char *brk, size_t n, size_t end_align)
 
 void *hl_source_grow(struct hl_source *s, size_t *n, size_t end_align)
 {
-    int real = s->kind == HL_SOURCE_SBRK;
-    if (real)
+    if (hl_source_fault(s)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t amount = 0;
+    void *p = NULL;
+    if (s->kind == HL_SOURCE_REGION) {
+        amount = aligned_amount(s->brk, *n, end_align);
+        p = amount ? area_grow(s, amount) : NULL;
+    } else {
         hl_source_break_lock();
-    size_t amount = aligned_amount(real ? (char *)sbrk(0) : s->brk, *n, end_align);
-    void *p = !amount ? NULL : real ? break_grow(s, amount) : region_grow(s, amount);
-    if (real)
+        if (!s->fallback) {
+            amount = aligned_amount((char *)sbrk(0), *n, end_align);
+            p = amount ? break_grow(s, amount) : NULL;
+        }
+        if (!p && fall_back(s) == 0) {
+            amount = aligned_amount(s->brk, *n, end_align);
+            p = amount ? area_grow(s, amount) : NULL;
+        }
         hl_source_break_unlock();
+    }
     if (!p) {
         errno = ENOMEM;
         return NULL;
@@ -232,15 +405,22 @@ void *hl_source_grow(struct hl_source *s, size_t *n, size_t end_align)
 
 int hl_source_extend_slow(struct hl_source *s, char *end, size_t n)
 {
-    if (s->kind == HL_SOURCE_REGION) {
-        if (end != s->brk)
-            return 1;
+    if (hl_source_fault(s)) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (s->kind == HL_SOURCE_REGION || in_fallback(s, end)) {
+        if (end != s->brk || region_may_move(s, n))
+            return 1; /* a new segment, in a new region if need be */
         return region_grow(s, n) ? 0 : -1;
     }
     hl_source_break_lock();
     int rc = 1;
-    if (sbrk(0) == end)
-        rc = break_grow(s, n) ? 0 : -1;
+    /* a break that cannot move is as good as one that moved elsewhere:
+     * the caller starts a new segment, which hl_source_grow takes from
+     * the fallback region */
+    if (!s->fallback && sbrk(0) == end && break_grow(s, n))
+        rc = 0;
     hl_source_break_unlock();
     return rc;
 }
@@ -252,22 +432,39 @@ int hl_source_rewind(struct hl_source *s)
         return -1;
     }
     /* what is committed stays committed: a heap reused for another run
-     * keeps the pages its own trimming left it, no more and no less */
+     * keeps the pages its own trimming left it, no more and no less; a
+     * heap that went on in new regions goes back to its first */
+    if (s->nold) {
+        munmap(s->base, (size_t)(s->limit - s->base));
+        for (unsigned i = 1; i < s->nold; i++)
+            munmap(s->old[i].base, (size_t)(s->old[i].limit - s->old[i].base));
+        s->base = s->old[0].base;
+        s->committed = s->old[0].committed;
+        s->kept = s->old[0].kept;
+        s->limit = s->old[0].limit;
+        s->nold = 0;
+        s->lo = s->base;
+        s->hi = s->committed;
+    }
     s->brk = s->base;
     return 0;
 }
 
 int hl_source_shrink(struct hl_source *s, char *end, size_t n)
 {
-    if (s->kind == HL_SOURCE_SBRK) {
+    if (s->kind == HL_SOURCE_SBRK && !in_fallback(s, end)) {
         if (n > (size_t)INTPTR_MAX)
             return -1;
         /* the look and the move together: between them another heap's
          * growth would start at `end`, and sbrk(-n) would give it back */
         hl_source_break_lock();
         int rc = sbrk(0) == end && sbrk(-(intptr_t)n) != (void *)-1 ? 0 : -1;
-        if (rc == 0)
-            s->brk = end - n;
+        if (rc == 0 && end == s->hi) {
+            /* our highest segment, below which all of ours lie */
+            s->hi = end - n;
+            if (s->hi <= s->lo)
+                s->lo = s->hi = NULL;
+        }
         hl_source_break_unlock();
         return rc;
     }

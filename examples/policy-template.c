@@ -127,6 +127,12 @@ static int tpl_check(hl_heap *h, void *st, struct hl_check *c)
     struct node *prev = NULL;
     for (struct node *x = t->head; x; prev = x, x = x->next) {
         hl_block *b = block_of(x);
+        /* a write into a freed block (use after free) may have left any
+         * value in its links: read nothing the heap does not hold */
+        if (!hl_heap_holds(h, b, HL_HDR_BYTES + sizeof *x)) {
+            hl_check_fail(c, "template: link %p leads out of the heap", (void *)x);
+            return c->violations;
+        }
         if (!hl_hdr_tag_ok(b, hl_hdr(b), cookie)) {
             hl_check_fail(c, "template: %p on the list is not a block", (void *)b);
             return c->violations; /* its links lead nowhere we can trust */

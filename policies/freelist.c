@@ -80,6 +80,10 @@ void hl_fl_check(hl_heap *h, const struct hl_freelist *fl, struct hl_check *c)
     const struct hl_fl_node *prev = NULL;
     for (const struct hl_fl_node *x = fl->head; x; x = x->next) {
         hl_block *b = hl_fl_block(x);
+        if (!hl_heap_holds(h, b, HL_HDR_BYTES + sizeof *x)) {
+            hl_check_fail(c, "free list: link %p leads out of the heap", (void *)x);
+            return;
+        }
         if (!hl_hdr_tag_ok(b, hl_hdr(b), cookie)) {
             hl_check_fail(c, "free list: %p is not a block", (void *)b);
             return;

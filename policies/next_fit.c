@@ -55,9 +55,11 @@ static int nf_check(hl_heap *h, void *st, struct hl_check *c)
     struct next_fit *nf = st;
     hl_fl_check(h, &nf->fl, c);
     if (nf->rover) {
+        /* the list's links are followed only as far as hl_fl_check could
+         * (inside the heap, no more than its count) */
         const struct hl_fl_node *n = nf->fl.head;
-        while (n && n != nf->rover)
-            n = n->next;
+        for (size_t k = 0; n && n != nf->rover && k <= nf->fl.count; k++)
+            n = hl_heap_holds(h, hl_fl_block(n), HL_HDR_BYTES + sizeof *n) ? n->next : NULL;
         HL_CHECK(c, n == nf->rover, "next fit: rover %p is not on the free list", (void *)nf->rover);
     }
     return c->violations;

@@ -343,6 +343,11 @@ static void visit(struct pass *ps, const struct hl_rb_node *n, const struct hl_r
         ps->sound = -1;
         return;
     }
+    if (!hl_heap_holds(ps->h, block_of(n), HL_HDR_BYTES + sizeof *n)) {
+        hl_check_fail(ps->c, "rbtree: link %p leads out of the heap", (const void *)n);
+        ps->sound = -1; /* nothing may walk the tree now */
+        return;
+    }
     if (hl_rb_parent(n) != parent)
         ps->sound = 0;
     const hl_block *b = block_of(n);
@@ -405,6 +410,10 @@ static int check_pending(struct pass *ps, const struct rb_class *rc, unsigned k,
         const hl_block *b = block_of(p);
         if (++ps->nodes > ps->filed) {
             hl_check_fail(ps->c, "rbtree: more nodes reachable than the %zu filed (a cycle?)", ps->filed);
+            return -1;
+        }
+        if (!hl_heap_holds(ps->h, b, HL_HDR_BYTES + sizeof *p)) {
+            hl_check_fail(ps->c, "rbtree: pending list %u: link %p leads out of the heap", k, (const void *)p);
             return -1;
         }
         if (!hl_hdr_tag_ok(b, hl_hdr(b), hl_heap_cookie(ps->h))) {

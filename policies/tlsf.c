@@ -148,13 +148,17 @@ static int count_free(const struct hl_block_info *bi, void *arg)
 /* Walk list c: every node a free block of its class, back links right.
  * Stops at a node it cannot trust, and once more blocks are listed than
  * the heap has free ones (a cycle).  0 to go on, -1 to stop. */
-static int check_list(const struct tlsf *t, unsigned c, hl_word cookie, const struct census *heap,
+static int check_list(hl_heap *h, const struct tlsf *t, unsigned c, hl_word cookie, const struct census *heap,
                       struct census *listed, struct hl_check *ck)
 {
     unsigned s = t->sl_log2;
     struct tlsf_node *const *expect = &t->heads[c];
     for (const struct tlsf_node *n = t->heads[c]; n; n = n->next) {
         hl_block *b = block_of(n);
+        if (!hl_heap_holds(h, b, HL_HDR_BYTES + sizeof *n)) {
+            hl_check_fail(ck, "tlsf: list %u: link %p leads out of the heap", c, (void *)n);
+            return 0;
+        }
         if (!hl_hdr_tag_ok(b, hl_hdr(b), cookie)) {
             hl_check_fail(ck, "tlsf: list %u holds %p, not a block", c, (void *)b);
             return 0;
@@ -208,7 +212,7 @@ static int tlsf_check(hl_heap *h, void *st, struct hl_check *ck)
             HL_CHECK(ck, !!(sm >> sl & 1) == (t->heads[c] != NULL),
                      "tlsf: bit of class %u (from %zu bytes) is %d, its list is %s", c, tlsf_class_min(c, s),
                      (int)(sm >> sl & 1), t->heads[c] ? "not empty" : "empty");
-            if (check_list(t, c, cookie, &heap, &listed, ck) < 0)
+            if (check_list(h, t, c, cookie, &heap, &listed, ck) < 0)
                 return ck->violations;
         }
     }

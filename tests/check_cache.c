@@ -8,6 +8,7 @@
 #include <check.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "testutil.h"
 
@@ -147,6 +148,29 @@ START_TEST(the_checker_sees_a_clobbered_cached_block)
 }
 END_TEST
 
+/* A write into a cached block (use after free) is diagnosed when the cache
+ * hands the block out, before its link is followed: the key it clobbered,
+ * or - the key intact - a link that leads out of the heap. */
+START_TEST(malloc_of_a_clobbered_cached_block_aborts)
+{
+    hl_heap *h = cached_heap(hl_policy_at((size_t)_i / 2), 7);
+    char *a = hl_malloc(h, 100), *b = hl_malloc(h, 100);
+    ck_assert_ptr_nonnull(b);
+    size_t n = hl_usable_size(h, a); /* a request of exactly a's block (a pool's slot, a buddy's power of two) */
+    hl_free(h, a);
+    char *gone = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert(gone != MAP_FAILED);
+    ck_assert_int_eq(munmap(gone, 4096), 0);
+    if (_i % 2)
+        memset(a, 0x5a, 16); /* the link and the key */
+    else
+        memcpy(a, &gone, sizeof gone); /* the link alone, to a page that is not mapped */
+    tl_expect_abort("heaplab: malloc(): corrupted front cache block at 0x");
+    char *c = hl_malloc(h, n);
+    ck_abort_msg("malloc handed out a clobbered cached block (%p) and its link", (void *)c);
+}
+END_TEST
+
 START_TEST(reset_empties_the_cache)
 {
     hl_heap *h = cached_heap(hl_policy_lookup("rbtree"), 7);
@@ -198,6 +222,9 @@ Suite *make_cache_suite(void)
     tcase_add_test(tc, a_bin_holds_at_most_n_blocks);
     tcase_add_test(tc, the_cache_is_flushed_before_a_request_fails);
     tcase_add_test(tc, the_checker_sees_a_clobbered_cached_block);
+    for (int i = tl_loop_begin(); i < tl_loop_end(); i++) /* each policy twice: the key clobbered, the link */
+        tcase_add_loop_test_raise_signal(tc, malloc_of_a_clobbered_cached_block_aborts, SIGABRT, 2 * i,
+                                         2 * i + 2);
     tcase_add_test(tc, reset_empties_the_cache);
     tcase_add_test(tc, every_policy_takes_cache_n);
     suite_add_tcase(s, tc);

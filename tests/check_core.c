@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -761,6 +762,131 @@ START_TEST(heap_after_fork_child_lets_the_child_allocate)
 }
 END_TEST
 
+/* HEAPLAB_FAIL_AT=N: hl_config_default takes fault injection from the
+ * environment (digits only), and the heap's Nth request for memory fails. */
+START_TEST(fail_at_comes_from_the_environment)
+{
+    const struct { const char *value; uint64_t want; } cases[] = {
+        {"3", 3}, {"0", 0}, {"", 0}, {"x", 0}, {"3x", 0}, {"-1", 0}, {"18446744073709551615", 0},
+    };
+    struct hl_config cfg;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ck_assert_int_eq(setenv("HEAPLAB_FAIL_AT", cases[i].value, 1), 0);
+        hl_config_default(&cfg, hl_policy_lookup("first-fit"));
+        ck_assert_msg(cfg.fail_at == cases[i].want, "HEAPLAB_FAIL_AT='%s': fail_at %llu", cases[i].value,
+                      (unsigned long long)cfg.fail_at);
+    }
+    ck_assert_int_eq(setenv("HEAPLAB_FAIL_AT", "2", 1), 0);
+    hl_config_default(&cfg, hl_policy_lookup("first-fit"));
+    unsetenv("HEAPLAB_FAIL_AT");
+    hl_heap *h = tl_heap(&cfg);
+    char *a = hl_malloc(h, 100); /* request 1: the region grows */
+    ck_assert_ptr_nonnull(a);
+    errno = 0;
+    ck_assert_ptr_null(hl_malloc(h, 100)); /* request 2 fails */
+    ck_assert_int_eq(errno, ENOMEM);
+    char *b = hl_malloc(h, 100); /* and the heap goes on */
+    ck_assert_ptr_nonnull(b);
+    TL_CHECK(h);
+    hl_free(h, a);
+    hl_free(h, b);
+    TL_CHECK(h);
+    hl_heap_destroy(h);
+}
+END_TEST
+
+/* ---- an address space limit ------------------------------------------------------ */
+
+#if defined(__SANITIZE_ADDRESS__) || TL_THREAD_SANITIZER
+#define TL_SHADOW_MEMORY 1 /* the sanitizer's shadow needs terabytes of address space */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TL_SHADOW_MEMORY 1
+#endif
+#endif
+#ifndef TL_SHADOW_MEMORY
+#define TL_SHADOW_MEMORY 0
+#endif
+
+/* Bytes of address space the process has mapped (/proc/self/statm). */
+static size_t mapped_now(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    ck_assert_ptr_nonnull(f);
+    unsigned long pages = 0;
+    ck_assert_int_eq(fscanf(f, "%lu", &pages), 1);
+    fclose(f);
+    return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * Under an address space limit (ulimit -v) that leaves 256 MiB, a region
+ * heap cannot reserve its default 1 GiB: it reserves what the limit
+ * allows, serves what fits - 16 bytes, and 160 MiB of blocks, more than
+ * its first reservation (half of what fitted), so it goes on in new ones -
+ * and fails with ENOMEM, cleanly, only for what truly does not fit.  In a
+ * child of its own: the limit stays there.
+ */
+START_TEST(address_space_limit_shrinks_the_reservation)
+{
+    if (TL_SHADOW_MEMORY) {
+        fprintf(stderr, "core: address_space_limit_shrinks_the_reservation: SKIPPED: a sanitizer's shadow "
+                        "memory does not fit under an address space limit\n");
+        return;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        size_t limit = mapped_now() + 256 * MiB;
+        struct rlimit rl = {limit, limit};
+        if (setrlimit(RLIMIT_AS, &rl) != 0)
+            _exit(10);
+        struct hl_config cfg;
+        hl_config_default(&cfg, hl_policy_lookup("tlsf"));
+        hl_heap *h = hl_heap_create(&cfg);
+        if (!h)
+            _exit(11); /* the 1 GiB reservation, refused */
+        char *small = hl_malloc(h, 16);
+        if (!small)
+            _exit(12);
+        enum { N = 1600 };
+        static char *v[N];
+        for (int i = 0; i < N; i++)
+            if (!(v[i] = hl_malloc(h, 100 * KiB)))
+                _exit(13);
+        for (int i = 0; i < N; i++)
+            pat_fill(v[i], 100 * KiB, (uint64_t)i);
+        struct hl_stats st;
+        hl_stats(h, &st);
+        if (st.segments < 2)
+            _exit(18); /* all in the first reservation: the limit did not cut it */
+        errno = 0;
+        if (hl_malloc(h, 512 * MiB) != NULL || errno != ENOMEM)
+            _exit(14); /* a mapped block past the limit */
+        errno = 0;
+        char *q = NULL;
+        for (int i = 0; i < 10000 && (q = hl_malloc(h, 100 * KiB)) != NULL; i++)
+            ;
+        if (q || errno != ENOMEM)
+            _exit(15); /* the region, full */
+        if (hl_check(h, stderr) != 0)
+            _exit(16);
+        for (int i = 0; i < N; i++)
+            if (pat_verify(v[i], 100 * KiB, (uint64_t)i) >= 0)
+                _exit(17);
+        hl_heap_destroy(h);
+        _exit(0);
+    }
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "the child under the limit: %s %d (10 setrlimit, 11 create, 12 16 bytes, 13 160 MiB of blocks, "
+                  "14 no ENOMEM past the limit, 15 the region never full, 16 checker, 17 contents, 18 one region)",
+                  WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+}
+END_TEST
+
 Suite *make_core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -793,6 +919,11 @@ Suite *make_core_suite(void)
     tcase_add_test(tc, check_reports_a_corrupted_header);
     tcase_add_test(tc, check_reports_a_wrong_prev_free_bit);
     tcase_add_test(tc, check_reports_every_violation_not_just_the_first);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("limits");
+    tcase_add_test(tc, address_space_limit_shrinks_the_reservation);
+    tcase_add_test(tc, fail_at_comes_from_the_environment);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("config");

@@ -410,7 +410,11 @@ START_TEST(selftest_passes_the_template)
     char *one[] = {(char *)bin, "selftest", "-p", (char *)path, "results_are_aligned", "misuse", NULL};
     r = run_argv(one, 0);
     ck_assert_int_eq(r.status, 0);
-    ck_assert_uint_eq(count_lines(r.out), 1 + 1 + 7 + 1);
+    size_t misuse = 0; /* the group's checks, as many as the table lists */
+    for (size_t i = 0; i < hl_conformance_count(); i++)
+        misuse += strcmp(hl_conformance_at(i)->group, "misuse") == 0;
+    ck_assert_uint_ge(misuse, 7);
+    ck_assert_uint_eq(count_lines(r.out), 1 + 1 + misuse + 1);
     ck_assert_ptr_nonnull(strstr(r.out, "\nok   results_are_aligned\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "\nok   double_free_aborts\n"));
     run_free(&r);

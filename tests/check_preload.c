@@ -218,6 +218,14 @@ START_TEST(failed_allocation_is_null_with_enomem)
 }
 END_TEST
 
+/* a mapping right above the program break: the heap goes on in memory
+ * of its own (the sbrk source's fallback) */
+START_TEST(blocked_break_falls_back_to_a_region)
+{
+    api_ok(_i, NULL, "blocked-break", NULL);
+}
+END_TEST
+
 /* preload-early.so's constructor allocates before the library's own has
  * run, and the program's constructor before main */
 START_TEST(allocation_before_main_starts_the_heap)
@@ -259,6 +267,15 @@ START_TEST(checker_catches_an_overrun_before_free)
 {
     const char *env[] = {"HEAPLAB_CHECK=1", NULL};
     api_aborts(_i, env, "overrun", "heaplab: heap check failed before free(0x");
+}
+END_TEST
+
+/* a write into a freed block: the checker before the next malloc reports
+ * the links it led out of the heap, and does not follow them */
+START_TEST(checker_catches_a_write_into_a_freed_block)
+{
+    const char *env[] = {"HEAPLAB_CHECK=1", NULL};
+    api_aborts(_i, env, "write-after-free", "heaplab: heap check failed before malloc(), operation ");
 }
 END_TEST
 
@@ -488,9 +505,11 @@ Suite *make_preload_suite(void)
     tcase_add_test(tc, library_exports_the_malloc_api_and_calls_no_malloc);
     tcase_add_loop_test(tc, every_export_works, 0, n);
     tcase_add_loop_test(tc, failed_allocation_is_null_with_enomem, 0, n);
+    tcase_add_loop_test(tc, blocked_break_falls_back_to_a_region, 0, n);
     tcase_add_loop_test(tc, allocation_before_main_starts_the_heap, 0, n);
     tcase_add_loop_test(tc, double_free_is_one_line_and_abort, 0, n);
     tcase_add_loop_test(tc, checker_catches_an_overrun_before_free, 0, n);
+    tcase_add_loop_test(tc, checker_catches_a_write_into_a_freed_block, 0, n);
     tcase_add_loop_test(tc, checker_every_operation_passes_a_sound_program, 0, n);
     tcase_add_loop_test(tc, threads_share_the_heap, 0, n);
     tcase_add_loop_test(tc, child_of_a_threaded_parent_allocates, 0, n);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -337,6 +338,62 @@ START_TEST(fork_while_another_thread_moves_the_break)
 }
 END_TEST
 
+/* ---- a break that cannot move ------------------------------------------------------ */
+
+/*
+ * A mapping placed right above the break (MAP_FIXED_NOREPLACE at the
+ * page the break is on): sbrk fails from then on.  The heap goes on in a
+ * region of its own (as glibc's malloc goes on with mmap; its
+ * tst-malloc-alternate-path tests the same): every request is served,
+ * the contents hold, the checker finds nothing, a free there is validated
+ * like any other, and the break never moves past the mapping.
+ */
+START_TEST(blocked_break_falls_back_to_a_new_segment)
+{
+    TL_POLICY(pol);
+    struct hl_config cfg = sbrk_config(pol);
+    hl_heap *h = tl_heap(&cfg);
+    char *first = hl_malloc(h, 50 * KiB);
+    ck_assert_ptr_nonnull(first);
+    pat_fill(first, 50 * KiB, 999);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *wall_at = (char *)align_up((uintptr_t)sbrk(0), page);
+    void *wall = mmap(wall_at, 16 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    ck_assert_ptr_eq(wall, wall_at);
+    ck_assert_ptr_eq(sbrk((intptr_t)(64 * page)), (void *)-1);
+    enum { N = 40 };
+    char *p[N];
+    for (int i = 0; i < N; i++) {
+        size_t n = 20 * KiB + (size_t)i * 3000;
+        p[i] = hl_malloc(h, n);
+        ck_assert_msg(p[i] != NULL, "malloc(%zu) #%d failed with the break blocked", n, i);
+        pat_fill(p[i], n, (uint64_t)i);
+    }
+    TL_CHECK(h);
+    struct hl_stats st = tl_stats(h);
+    ck_assert_uint_ge(st.segments, 2);
+    for (int i = 0; i < N; i += 2)
+        hl_free(h, p[i]);
+    TL_CHECK(h);
+    for (int i = 0; i < N; i += 2) {
+        p[i] = hl_realloc(h, p[i + 1], 300 * KiB);
+        ck_assert_ptr_nonnull(p[i]);
+        TL_ASSERT_PATTERN(p[i], 20 * KiB + (size_t)(i + 1) * 3000, (uint64_t)(i + 1));
+        p[i + 1] = NULL;
+    }
+    TL_CHECK(h);
+    TL_ASSERT_PATTERN(first, 50 * KiB, 999);
+    for (int i = 0; i < N; i++)
+        hl_free(h, p[i]);
+    hl_free(h, first);
+    TL_CHECK(h);
+    ck_assert_uint_eq(tl_stats(h).live_blocks, 0);
+    ASSERT_ADDR(sbrk(0), <=, wall_at);
+    hl_heap_destroy(h);
+    munmap(wall, 16 * page);
+}
+END_TEST
+
 /* ---- the break moved behind the heap's back -------------------------------------- */
 
 enum { FN = 4100 }; /* a foreign sbrk: not a multiple of 16, as a program's may be */
@@ -499,6 +556,11 @@ Suite *make_sbrk_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, fork_while_another_thread_holds_the_break_lock);
     tcase_add_test(tc, fork_while_another_thread_moves_the_break);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("blocked");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, blocked_break_falls_back_to_a_new_segment, 0, (int)hl_policy_count());
     suite_add_tcase(s, tc);
 
     tc = tcase_create("foreign");

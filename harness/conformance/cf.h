@@ -198,6 +198,7 @@ void cf_threshold_zero_means_no_mmap(const struct hl_policy_spec *spec);
 
 /* cf_exhaustion.c */
 void cf_small_region_runs_out_and_recovers(const struct hl_policy_spec *spec);
+void cf_every_failed_request_fails_cleanly(const struct hl_policy_spec *spec);
 
 /* cf_stress.c */
 void cf_random_operations_keep_the_heap_consistent(const struct hl_policy_spec *spec);
@@ -210,6 +211,18 @@ void cf_free_of_the_overrunning_block_aborts(const struct hl_policy_spec *spec);
 void cf_double_free_after_coalescing_aborts(const struct hl_policy_spec *spec);
 void cf_double_free_after_forward_coalescing_aborts(const struct hl_policy_spec *spec);
 void cf_realloc_of_freed_pointer_aborts(const struct hl_policy_spec *spec);
+void cf_double_free_of_a_mapped_block_aborts(const struct hl_policy_spec *spec);
+void cf_double_free_at_the_mmap_threshold_aborts(const struct hl_policy_spec *spec);
+void cf_realloc_of_a_freed_mapped_block_aborts(const struct hl_policy_spec *spec);
+void cf_usable_size_of_a_freed_mapped_block_aborts(const struct hl_policy_spec *spec);
+void cf_free_inside_a_mapped_block_aborts(const struct hl_policy_spec *spec);
+void cf_free_of_a_small_address_aborts(const struct hl_policy_spec *spec);
+void cf_free_after_an_unmapped_page_aborts(const struct hl_policy_spec *spec);
+void cf_realloc_after_an_unmapped_page_aborts(const struct hl_policy_spec *spec);
+void cf_free_outside_every_segment_aborts(const struct hl_policy_spec *spec);
+void cf_free_of_a_forged_mapped_header_aborts(const struct hl_policy_spec *spec);
+void cf_realloc_of_a_forged_mapped_header_aborts(const struct hl_policy_spec *spec);
+void cf_write_into_a_freed_block_is_reported(const struct hl_policy_spec *spec);
 
 /* cf_sbrk.c */
 void cf_sbrk_heap_beside_libc_malloc(const struct hl_policy_spec *spec);

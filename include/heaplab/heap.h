@@ -15,7 +15,10 @@
  * Errors: allocation failure returns NULL with errno = ENOMEM.  A pointer
  * that fails the checks on free/realloc/usable_size (double free, invalid
  * pointer, corrupted header) prints one line on stderr and aborts; these
- * checks stay on in release builds.
+ * checks stay on in release builds.  Nothing at a pointer is read before
+ * it is known to lie in the heap's extent or to be a mapped block the heap
+ * holds (it keeps a table of them), so a pointer into unmapped memory, or
+ * a mapped block freed twice, is diagnosed like any other misuse.
  */
 #ifndef HEAPLAB_HEAP_H
 #define HEAPLAB_HEAP_H
@@ -48,7 +51,8 @@ struct hl_config {
     const struct hl_policy *policy; /* required: the placement policy */
     const long *policy_params;      /* values for policy->params, NULL = defaults */
     enum hl_source_kind source;     /* where the heap's memory comes from */
-    size_t region_capacity;         /* region source: bytes reserved (0 = default) */
+    size_t region_capacity;         /* region source: bytes reserved (0 = default: 1 GiB, in
+                                       smaller pieces when the address space limit refuses that) */
     size_t mmap_threshold;          /* requests >= this are mmapped; 0 = never */
     int mmap_dynamic;               /* 1: raise the threshold like glibc on free */
     size_t align;                   /* payload alignment: 8 or 16 */
@@ -58,15 +62,20 @@ struct hl_config {
     int lock;                       /* 1: every operation takes the heap's mutex */
     unsigned cache;                 /* front cache: freed blocks kept per small size (0 = off, up to
                                        HL_CACHE_MAX); see core/cache.c */
+    uint64_t fail_at;               /* fault injection: the heap's fail_at-th request for memory from
+                                       the system (source growth, a large block's mmap or mremap)
+                                       fails with ENOMEM; 0 = none.  hl_config_default takes it from
+                                       HEAPLAB_FAIL_AT */
 };
 
 #define HL_CACHE_MAX 64u
 
 /* Fill *cfg with the defaults (glibc-like: 16-byte alignment, dynamic
  * 128 KiB mmap threshold, trim at 128 KiB keeping a 128 KiB top pad,
- * region source, locking on).  The pad keeps a heap whose live size swings
- * around the threshold from giving memory back and taking it again on
- * every swing. */
+ * region source, locking on; fail_at from the environment variable
+ * HEAPLAB_FAIL_AT, a decimal count, else 0).  The pad keeps a heap whose
+ * live size swings around the threshold from giving memory back and
+ * taking it again on every swing. */
 void hl_config_default(struct hl_config *cfg, const struct hl_policy *policy);
 
 /* Create a heap.  Returns NULL with errno set on failure (EINVAL for a bad

@@ -319,6 +319,11 @@ struct hl_check {
     int violations; /* count so far */
 };
 
+/* Whether the len bytes at addr lie in the heap's extent, where they can
+ * be read: a check follows a link only after asking (a write into a free
+ * block may have left any value there). */
+int hl_heap_holds(const hl_heap *h, const void *addr, size_t len);
+
 /* hl_walk for a policy's check: the caller (hl_check) already holds the
  * heap's lock. */
 int hl_walk_held(hl_heap *h, hl_walk_fn fn, void *arg);
@@ -359,8 +364,9 @@ int hl_check_fail(struct hl_check *c, const char *fmt, ...) __attribute__((forma
  *     of one policy in one process, and the heap lock guards only `st`.
  *   - A plugin may call the static inline helpers above and the functions
  *     this header declares (hl_heap_cookie, hl_block_alloc, hl_morecore,
- *     hl_check_fail, hl_walk_held, hl_corrupt, ...); heaplab's executables
- *     export them to the plugin (they are linked with -rdynamic).  It must
+ *     hl_check_fail, hl_walk_held, hl_heap_holds, hl_corrupt, ...);
+ *     heaplab's executables export them to the plugin (they are linked
+ *     with -rdynamic).  It must
  *     not call the heap API (hl_malloc, ...) on the heap it serves: core
  *     holds that heap's lock while it calls the policy.
  *   - The index protocol (top of this file) is the whole interface of a fit

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +45,7 @@ static void *keep(void *p)
 static void *(*volatile realloc_of)(void *, size_t) = realloc;
 /* memset as gcc cannot see it: a store right before free is dead to gcc */
 static void *(*volatile memset_of)(void *, int, size_t) = memset;
+static void *(*volatile memcpy_of)(void *, const void *, size_t) = memcpy;
 
 /* sizes gcc cannot see through */
 static volatile size_t huge = SIZE_MAX / 2;
@@ -232,6 +234,23 @@ static void mode_overrun(void)
     free(a);
 }
 
+/* A write into a freed block (use after free): its links - a free list's,
+ * a tree's - lead to a page that is not mapped.  The checker, run before
+ * the next operation, must say so rather than follow them. */
+static void mode_write_after_free(void)
+{
+    char *a = keep(malloc(200));
+    keep(malloc(200));
+    char *volatile freed = a; /* what the program kept of it, which gcc cannot see through */
+    free(a);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *gone = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(gone != MAP_FAILED && munmap(gone, page) == 0);
+    char *wild[3] = {gone + 256, gone + 256, gone + 256};
+    memcpy_of(freed, wild, sizeof wild);
+    keep(malloc(200));
+}
+
 /* ---- threads ------------------------------------------------------------ */
 
 static atomic_int stop;
@@ -308,6 +327,39 @@ static void mode_fork(void)
         pthread_join(t[i], NULL);
 }
 
+/* A mapping placed right above the program break: the break cannot move,
+ * and the heap goes on in memory of its own (glibc's malloc goes on with
+ * mmap; its tst-malloc-alternate-path tests the same).  Blocks below the
+ * mmap threshold, 4 MiB of them, every byte checked. */
+static void mode_blocked_break(void)
+{
+    keep(malloc(100)); /* the heap is up, on the break */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t brk = ((uintptr_t)sbrk(0) + page - 1) & ~(uintptr_t)(page - 1);
+    void *wall = mmap((void *)brk, 16 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    CHECK(wall == (void *)brk);
+    CHECK(sbrk((intptr_t)(64 * page)) == (void *)-1); /* the break cannot move */
+    enum { N = 128, SIZE = 32 * 1024 };
+    char *p[N];
+    for (int i = 0; i < N; i++) {
+        p[i] = keep(malloc(SIZE));
+        CHECK(p[i] != NULL);
+        if (p[i])
+            memset(p[i], i, SIZE);
+    }
+    for (int i = 0; i < N; i++)
+        CHECK(!p[i] || all(p[i], (unsigned char)i, SIZE));
+    for (int i = 0; i < N; i += 2)
+        free(p[i]);
+    for (int i = 0; i < N; i += 2) {
+        p[i] = keep(malloc(SIZE / 2));
+        CHECK(p[i] != NULL);
+    }
+    for (int i = 0; i < N; i++)
+        free(p[i]);
+    CHECK(sbrk(0) <= wall);
+}
+
 static void mode_stats(void)
 {
     for (int i = 0; i < 100; i++)
@@ -335,6 +387,10 @@ int main(int argc, char **argv)
         mode_fork();
     else if (strcmp(mode, "stats") == 0)
         mode_stats();
+    else if (strcmp(mode, "write-after-free") == 0)
+        mode_write_after_free();
+    else if (strcmp(mode, "blocked-break") == 0)
+        mode_blocked_break();
     else if (strcmp(mode, "main") == 0)
         return printf("main ran\n") < 0;
     else if (strcmp(mode, "exit") == 0 && argc > 2)
