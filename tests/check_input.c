@@ -1,0 +1,400 @@
+/*
+ * check_input.c - input that must not take the harness down, and output
+ * that must not be lost: a trace file cut short while it is read, endless
+ * and binary streams, gzip data broken or on standard input, write errors
+ * on every output stream, a policy row that never returns, plot input at
+ * the edges, option values that cannot work.  Runs $HEAPLAB_BIN (set by
+ * `make test`) as a user does; skips when it is not set.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "testutil.h"
+#include "trace.h"
+
+static char tmp[256];
+
+static void setup(void) { tl_make_tmpdir(tmp, sizeof tmp, "input"); }
+static void teardown(void) { tl_remove_tree(tmp); }
+
+static const char *in_tmp(const char *name)
+{
+    static char p[8][512];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(p[k], sizeof p[k], "%s/%s", tmp, name);
+    return p[k];
+}
+
+__attribute__((unused)) static void write_file(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static const char *bin(void)
+{
+    const char *b = getenv("HEAPLAB_BIN");
+    if (!b || !*b) {
+        fprintf(stderr, "input: SKIPPED: HEAPLAB_BIN is not set (run through make test)\n");
+        return NULL;
+    }
+    return b;
+}
+
+/* heaplab ARGS... (up to NULL) with the settings of env (or NULL) and
+ * standard input from fd `in` (-1: ours). */
+static struct tl_run *run_in(const char *const *env, int in, const char *arg0, ...)
+{
+    static struct tl_run r;
+    const char *argv[32] = {bin(), arg0};
+    if (!argv[0])
+        return NULL;
+    va_list ap;
+    va_start(ap, arg0);
+    for (int i = 2; i < 31 && (argv[i] = va_arg(ap, const char *)) != NULL; i++)
+        ;
+    va_end(ap);
+    argv[31] = NULL;
+    FILE *out = tmpfile(), *err = tmpfile();
+    ck_assert(out && err);
+    r.status = tl_spawn(env, argv, in, fileno(out), fileno(err), &r.sig);
+    tl_slurp(out, r.out, sizeof r.out);
+    tl_slurp(err, r.err, sizeof r.err);
+    fclose(out);
+    fclose(err);
+    return &r;
+}
+
+#define HEAPLAB(...) run_in(NULL, -1, __VA_ARGS__, NULL)
+
+/* Exit status 2 and exactly one line on stderr that starts with `want`. */
+static void assert_one_line(const struct tl_run *r, const char *want)
+{
+    ck_assert_msg(r->status == 2, "exit %d (signal %d), stderr: %s", r->status, r->sig, r->err);
+    ck_assert_msg(strncmp(r->err, want, strlen(want)) == 0, "want '%s...', stderr: %s", want, r->err);
+    ck_assert_msg(strchr(r->err, '\n') == r->err + strlen(r->err) - 1, "more than one line: %s", r->err);
+}
+
+/* A child writing `head` once, then `body` for ever (until the reader goes
+ * away) into a pipe; the read end in *rd. */
+static pid_t endless_writer(const char *head, const char *body, int *rd)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        signal(SIGPIPE, SIG_DFL);
+        size_t hl = strlen(head), bl = strlen(body);
+        if (write(fds[1], head, hl) != (ssize_t)hl)
+            _exit(0);
+        for (;;)
+            if (write(fds[1], body, bl) <= 0)
+                _exit(0);
+    }
+    close(fds[1]);
+    *rd = fds[0];
+    return pid;
+}
+
+static void stop_writer(pid_t pid, int rd)
+{
+    close(rd); /* the writer's next write fails: it ends */
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+}
+
+/* ---- a file cut short while it is read ----------------------------------- */
+
+/* The shim tests/data/truncate-on-read.c, built with cc; NULL (skipped,
+ * saying so) without cc. */
+static const char *truncate_shim(void)
+{
+    static char so[600];
+    const char *src = getenv("HEAPLAB_SRCDIR");
+    snprintf(so, sizeof so, "%s/truncate-on-read.so", tmp);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cc -std=c11 -O2 -Wall -Werror -shared -fPIC %s/tests/data/truncate-on-read.c -o %s -ldl",
+             src && *src ? src : ".", so);
+    if (system("command -v cc >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "input: SKIPPED: no cc to build the truncating shim\n");
+        return NULL;
+    }
+    ck_assert_msg(system(cmd) == 0, "%s", cmd);
+    return so;
+}
+
+/* A trace of n allocations and their frees, in a file. */
+static void big_trace(const char *path, unsigned n)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "0\n%u\n%u\n1\n", n, 2 * n);
+    for (unsigned i = 0; i < n; i++)
+        fprintf(f, "a %u %u\n", i, 16 + i % 1000);
+    for (unsigned i = 0; i < n; i++)
+        fprintf(f, "f %u\n", i);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Before: the file was mapped, and a page past the new end killed heaplab
+ * with SIGBUS. */
+START_TEST(a_file_cut_short_while_read_is_an_error)
+{
+    const char *so = truncate_shim();
+    if (!so || !bin())
+        return;
+    const char *p = in_tmp("big.rep");
+    big_trace(p, 200000); /* about 2.4 MB: several reads */
+    char pre[700], path[600];
+    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", so);
+    snprintf(path, sizeof path, "TRUNCATE_PATH=%s", p);
+    /* ASan wants to be first; the shim only wraps read and mmap */
+    const char *env[] = {pre, path, "TRUNCATE_TO=100000", "ASAN_OPTIONS=verify_asan_link_order=0", NULL};
+    struct tl_run *r = run_in(env, -1, "replay", "-p", "first-fit", "--repeat", "1", p, NULL);
+    char want[700];
+    snprintf(want, sizeof want, "heaplab: %s: changed while being read\n", p);
+    ck_assert_msg(r->status == 2 && strcmp(r->err, want) == 0, "exit %d (signal %d): %s", r->status, r->sig, r->err);
+    struct stat st;
+    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert_int_eq(st.st_size, 100000); /* the shim did cut it */
+}
+END_TEST
+
+/* ---- endless and binary streams ------------------------------------------ */
+
+/* Before: each of these was read whole before parsing, growing to
+ * gigabytes (or for ever). */
+START_TEST(dev_zero_stops_at_the_first_line)
+{
+    struct tl_run *r = HEAPLAB("replay", "-p", "first-fit", "/dev/zero");
+    if (r)
+        assert_one_line(r, "heaplab: /dev/zero:1: NUL byte: binary data, not a trace");
+}
+END_TEST
+
+START_TEST(dev_urandom_stops_at_a_bad_line)
+{
+    struct tl_run *r = HEAPLAB("replay", "-p", "first-fit", "/dev/urandom");
+    if (r)
+        assert_one_line(r, "heaplab: /dev/urandom:");
+}
+END_TEST
+
+START_TEST(yes_on_stdin_stops_at_the_first_line)
+{
+    if (!bin())
+        return;
+    int rd;
+    pid_t w = endless_writer("", "y\n", &rd);
+    struct tl_run *r = run_in(NULL, rd, "replay", "-p", "first-fit", "-", NULL);
+    stop_writer(w, rd);
+    assert_one_line(r, "heaplab: <stdin>:1: header: expected sugg_heapsize/weight (a number), found 'y'");
+}
+END_TEST
+
+START_TEST(a_bad_request_in_an_endless_stream_is_named_by_line)
+{
+    if (!bin())
+        return;
+    int rd;
+    pid_t w = endless_writer("0\n1000\n1000000\n1\na 0 8\nf 0\n", "a 0 8\nf 0\na 0 8\nz\n", &rd);
+    struct tl_run *r = run_in(NULL, rd, "replay", "-p", "first-fit", "-", NULL);
+    stop_writer(w, rd);
+    assert_one_line(r, "heaplab: <stdin>:10: unknown request");
+}
+END_TEST
+
+/* A valid header and then comment lines for ever: stopped at the bound. */
+START_TEST(an_endless_stream_stops_at_the_stream_bound)
+{
+    if (!bin())
+        return;
+    static char line[65537];
+    memset(line, 'x', sizeof line - 2);
+    line[0] = '#';
+    line[sizeof line - 2] = '\n';
+    int rd;
+    pid_t w = endless_writer("0\n1\n2\n1\n", line, &rd);
+    struct tl_run *r = run_in(NULL, rd, "replay", "-p", "first-fit", "-", NULL);
+    stop_writer(w, rd);
+    char want[128];
+    snprintf(want, sizeof want, "heaplab: <stdin>:%llu: more than 256 MiB: a stream",
+             (unsigned long long)(HL_TRACE_STREAM_MAX - 8) / 65536 + 5);
+    assert_one_line(r, want);
+}
+END_TEST
+
+/* A line longer than HL_TRACE_MAX_LINE, in a file and in a stream. */
+START_TEST(an_endless_line_stops_at_the_line_bound)
+{
+    if (!bin())
+        return;
+    int rd;
+    pid_t w = endless_writer("0\n1\n2\n1\n# ", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", &rd);
+    struct tl_run *r = run_in(NULL, rd, "replay", "-p", "first-fit", "-", NULL);
+    stop_writer(w, rd);
+    assert_one_line(r, "heaplab: <stdin>:5: line longer than 1048576 bytes: not a trace");
+}
+END_TEST
+
+/* A valid trace much larger than the reader's window, through a pipe, reads
+ * as the same file does. */
+START_TEST(a_large_trace_through_a_pipe_is_whole)
+{
+    const char *p = in_tmp("large.rep");
+    big_trace(p, 300000); /* about 3.7 MB */
+    struct hl_trace a, b;
+    char err[512];
+    ck_assert_msg(hl_trace_load(p, NULL, &a, err, sizeof err) == 0, "%s", err);
+    int fd = open(p, O_RDONLY), fds[2];
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(fd, buf, sizeof buf)) > 0)
+            if (write(fds[1], buf, (size_t)n) != n)
+                _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    close(fd);
+    int saved = dup(STDIN_FILENO);
+    ck_assert_int_eq(dup2(fds[0], STDIN_FILENO), STDIN_FILENO);
+    close(fds[0]);
+    int rc = hl_trace_load("-", NULL, &b, err, sizeof err);
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert_uint_eq(a.nops, 600000);
+    ck_assert_uint_eq(b.nops, a.nops);
+    ck_assert_int_eq(memcmp(a.ops, b.ops, a.nops * sizeof *a.ops), 0);
+    hl_trace_free(&a);
+    hl_trace_free(&b);
+}
+END_TEST
+
+/* ---- gzip ----------------------------------------------------------------- */
+
+static const char small[] = "0\n2\n4\n1\na 0 10\na 1 20\nf 0\nf 1\n";
+
+static void write_gz(const char *path, const char *data, size_t len)
+{
+    gzFile gz = gzopen(path, "wb");
+    ck_assert_ptr_nonnull(gz);
+    ck_assert_int_eq(gzwrite(gz, data, (unsigned)len), (int)len);
+    ck_assert_int_eq(gzclose(gz), Z_OK);
+}
+
+/* Before: the trailing bytes were ignored. */
+START_TEST(gzip_with_trailing_garbage_is_an_error)
+{
+    const char *p = in_tmp("trail.rep.gz");
+    write_gz(p, small, sizeof small - 1);
+    FILE *f = fopen(p, "ab");
+    fputs("garbage\n", f);
+    fclose(f);
+    struct tl_run *r = HEAPLAB("replay", "-p", "first-fit", p);
+    if (!r)
+        return;
+    char want[600];
+    snprintf(want, sizeof want, "heaplab: %s: gzip: trailing garbage after the compressed data", p);
+    assert_one_line(r, want);
+    /* two members one after the other are one stream, as gzip reads them */
+    const char *two = in_tmp("two.rep.gz");
+    write_gz(two, small, 20);
+    write_gz(in_tmp("second.gz"), small + 20, sizeof small - 21);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cat %s >> %s", in_tmp("second.gz"), two);
+    ck_assert_int_eq(system(cmd), 0);
+    r = HEAPLAB("replay", "-p", "first-fit", "--repeat", "1", "-f", "csv", two);
+    ck_assert_msg(r->status == 0, "exit %d: %s", r->status, r->err);
+}
+END_TEST
+
+/* Before: "<stdin>:1: unexpected byte 0x1f: binary data". */
+START_TEST(gzip_on_stdin_is_decompressed)
+{
+    const char *p = in_tmp("small.rep.gz");
+    write_gz(p, small, sizeof small - 1);
+    int fd = open(p, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    struct tl_run *r = run_in(NULL, fd, "replay", "-p", "first-fit", "--repeat", "1", "-f", "csv", "-", NULL);
+    close(fd);
+    if (!r)
+        return;
+    ck_assert_msg(r->status == 0, "exit %d: %s", r->status, r->err);
+    ck_assert_ptr_nonnull(strstr(r->out, "\n-,first-fit,"));
+}
+END_TEST
+
+/* Before: "gzip: <fd:3>: invalid code lengths set". */
+START_TEST(gzip_errors_name_the_file_not_a_descriptor)
+{
+    const char *p = in_tmp("bad.rep.gz");
+    char big[4096];
+    int n = snprintf(big, sizeof big, "0\n100\n100\n1\n");
+    for (int i = 0; i < 100; i++)
+        n += snprintf(big + n, sizeof big - (size_t)n, "a %d %d\n", i, i * 7919 % 1000);
+    write_gz(p, big, (size_t)n);
+    int fd = open(p, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pwrite(fd, "\xff\xff\xff", 3, 20), 3); /* inside the deflate data */
+    close(fd);
+    struct tl_run *r = HEAPLAB("replay", "-p", "first-fit", p);
+    if (!r)
+        return;
+    char want[600];
+    snprintf(want, sizeof want, "heaplab: %s: gzip: ", p);
+    assert_one_line(r, want);
+    ck_assert_msg(!strstr(r->err, "<fd:"), "%s", r->err);
+    /* cut short */
+    write_gz(p, big, (size_t)n);
+    struct stat st;
+    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert_int_eq(truncate(p, st.st_size - 12), 0);
+    r = HEAPLAB("replay", "-p", "first-fit", p);
+    snprintf(want, sizeof want, "heaplab: %s: gzip: truncated compressed data", p);
+    assert_one_line(r, want);
+}
+END_TEST
+
+Suite *make_input_suite(void)
+{
+    Suite *s = suite_create("input");
+    TCase *tc = tcase_create("traces");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, a_file_cut_short_while_read_is_an_error);
+    tcase_add_test(tc, dev_zero_stops_at_the_first_line);
+    tcase_add_test(tc, dev_urandom_stops_at_a_bad_line);
+    tcase_add_test(tc, yes_on_stdin_stops_at_the_first_line);
+    tcase_add_test(tc, a_bad_request_in_an_endless_stream_is_named_by_line);
+    tcase_add_test(tc, an_endless_stream_stops_at_the_stream_bound);
+    tcase_add_test(tc, an_endless_line_stops_at_the_line_bound);
+    tcase_add_test(tc, a_large_trace_through_a_pipe_is_whole);
+    tcase_add_test(tc, gzip_with_trailing_garbage_is_an_error);
+    tcase_add_test(tc, gzip_on_stdin_is_decompressed);
+    tcase_add_test(tc, gzip_errors_name_the_file_not_a_descriptor);
+    suite_add_tcase(s, tc);
+    return s;
+}
