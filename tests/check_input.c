@@ -53,28 +53,38 @@ static const char *bin(void)
     return b;
 }
 
-/* heaplab ARGS... (up to NULL) with the settings of env (or NULL) and
- * standard input from fd `in` (-1: ours). */
-static struct tl_run *run_in(const char *const *env, int in, const char *arg0, ...)
+/* heaplab with argv[1...] (NULL-terminated), the settings of env (or NULL),
+ * standard input from fd `in` and standard output to fd `outfd` (-1: ours,
+ * and a file read into r->out). */
+static struct tl_run *run_v(const char *const *env, int in, int outfd, const char **args)
 {
     static struct tl_run r;
-    const char *argv[32] = {bin(), arg0};
+    const char *argv[40] = {bin()};
     if (!argv[0])
         return NULL;
-    va_list ap;
-    va_start(ap, arg0);
-    for (int i = 2; i < 31 && (argv[i] = va_arg(ap, const char *)) != NULL; i++)
+    for (int i = 1; i < 39 && (argv[i] = args[i - 1]) != NULL; i++)
         ;
-    va_end(ap);
-    argv[31] = NULL;
+    argv[39] = NULL;
     FILE *out = tmpfile(), *err = tmpfile();
     ck_assert(out && err);
-    r.status = tl_spawn(env, argv, in, fileno(out), fileno(err), &r.sig);
+    r.status = tl_spawn(env, argv, in, outfd >= 0 ? outfd : fileno(out), fileno(err), &r.sig);
     tl_slurp(out, r.out, sizeof r.out);
     tl_slurp(err, r.err, sizeof r.err);
     fclose(out);
     fclose(err);
     return &r;
+}
+
+static struct tl_run *run_in(const char *const *env, int in, const char *arg0, ...)
+{
+    const char *args[40] = {arg0};
+    va_list ap;
+    va_start(ap, arg0);
+    for (int i = 1; i < 39 && (args[i] = va_arg(ap, const char *)) != NULL; i++)
+        ;
+    va_end(ap);
+    args[39] = NULL;
+    return run_v(env, in, -1, args);
 }
 
 #define HEAPLAB(...) run_in(NULL, -1, __VA_ARGS__, NULL)
@@ -378,6 +388,89 @@ START_TEST(gzip_errors_name_the_file_not_a_descriptor)
 }
 END_TEST
 
+/* ---- write errors -------------------------------------------------------- */
+
+#define TRACE_ARG "traces/handmade-basic.rep" /* make test runs in the source folder */
+
+/* Before: --timeline and --heapmap on a full device exited 0, the samples
+ * lost (the failed flush was the one before a fork, never checked). */
+START_TEST(every_output_file_reports_a_full_device)
+{
+    static const char *const cases[][12] = {
+        {"replay", "-p", "first-fit", "--repeat", "1", "--timeline", "/dev/full", TRACE_ARG},
+        {"replay", "-p", "first-fit", "--repeat", "1", "--heapmap", "/dev/full", TRACE_ARG},
+        {"replay", "-p", "first-fit", "--repeat", "1", "--no-fork", "--timeline", "/dev/full", TRACE_ARG},
+        {"replay", "-p", "first-fit", "--repeat", "1", "-o", "/dev/full", TRACE_ARG},
+        {"replay", "-p", "first-fit", "--repeat", "1", "-f", "csv", "-o", "/dev/full", TRACE_ARG},
+        {"replay", "-p", "first-fit", "--repeat", "1", "-f", "json", "-o", "/dev/full", TRACE_ARG},
+        {"replay", "-p", "first-fit", "--repeat", "1", "--save", "/dev/full", TRACE_ARG},
+        {"gen", "random", "-n", "100", "-o", "/dev/full"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *args[13] = {0};
+        memcpy(args, cases[i], sizeof cases[i]);
+        struct tl_run *r = run_v(NULL, -1, -1, args);
+        if (!r)
+            return;
+        ck_assert_msg(r->status == 2 && strcmp(r->err, "heaplab: /dev/full: No space left on device\n") == 0,
+                      "%s %s ... %s: exit %d, stderr: %s", args[0], args[1], args[6], r->status, r->err);
+    }
+}
+END_TEST
+
+/* Before: replay, policies, selftest, layout and --help exited 0 with
+ * their standard output lost. */
+START_TEST(every_command_reports_a_full_standard_output)
+{
+    static const char *const cases[][10] = {
+        {"replay", "-p", "first-fit", "--repeat", "1", TRACE_ARG},
+        {"replay", "-p", "first-fit", "--repeat", "1", "-f", "csv", TRACE_ARG},
+        {"gen", "random", "-n", "100"},
+        {"policies", "-v"},
+        {"selftest", "-p", "first-fit", "malloc_zero_is_unique_and_free_null_is_noop"},
+        {"layout"},
+        {"--help"},
+        {"replay", "--help"},
+        {"plot", "--help"},
+    };
+    int full = open("/dev/full", O_WRONLY);
+    ck_assert_int_ge(full, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *args[11] = {0};
+        memcpy(args, cases[i], sizeof cases[i]);
+        struct tl_run *r = run_v(NULL, -1, full, args);
+        if (!r)
+            break;
+        ck_assert_msg(r->status == 2 && strcmp(r->err, "heaplab: standard output: No space left on device\n") == 0,
+                      "%s %s: exit %d, stderr: %s", args[0], args[1] ? args[1] : "", r->status, r->err);
+    }
+    close(full);
+}
+END_TEST
+
+/* A sample file that fills up in the middle of the run (a file-size limit
+ * stands in for a full disk): the samples the children spooled are
+ * appended after the header, and that write fails. */
+START_TEST(a_sample_file_that_fills_mid_run_is_reported)
+{
+    const char *b = bin();
+    if (!b)
+        return;
+    const char *p = in_tmp("timeline.csv");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "trap '' XFSZ; ulimit -f 2 && exec %s replay -p first-fit --repeat 1 -o /dev/null --timeline %s "
+             "traces/gen-random.rep",
+             b, p);
+    const char *argv[] = {"sh", "-c", cmd, NULL};
+    struct tl_run r;
+    tl_run(&r, NULL, argv);
+    char want[600];
+    snprintf(want, sizeof want, "heaplab: %s: File too large\n", p);
+    ck_assert_msg(r.status == 2 && strcmp(r.err, want) == 0, "exit %d, stderr: %s", r.status, r.err);
+}
+END_TEST
+
 Suite *make_input_suite(void)
 {
     Suite *s = suite_create("input");
@@ -395,6 +488,14 @@ Suite *make_input_suite(void)
     tcase_add_test(tc, gzip_with_trailing_garbage_is_an_error);
     tcase_add_test(tc, gzip_on_stdin_is_decompressed);
     tcase_add_test(tc, gzip_errors_name_the_file_not_a_descriptor);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("outputs");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, every_output_file_reports_a_full_device);
+    tcase_add_test(tc, every_command_reports_a_full_standard_output);
+    tcase_add_test(tc, a_sample_file_that_fills_mid_run_is_reported);
     suite_add_tcase(s, tc);
     return s;
 }

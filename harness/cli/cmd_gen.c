@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "gen.h"
+#include "out.h"
 #include "trace.h"
 #include "util.h"
 
@@ -215,7 +216,7 @@ static int run(int argc, char **argv)
     if (hl_gen(pat, &p, &t, err, sizeof err) != 0)
         return fail("%s", err);
     int to_stdout = !outpath || strcmp(outpath, "-") == 0;
-    FILE *out = to_stdout ? stdout : fopen(outpath, "w");
+    FILE *out = to_stdout ? stdout : hl_out_open(outpath);
     if (!out) {
         int e = errno;
         hl_trace_free(&t);
@@ -226,14 +227,16 @@ static int run(int argc, char **argv)
     struct stat st;
     int regular = !to_stdout && fstat(fileno(out), &st) == 0 && S_ISREG(st.st_mode);
     int bad = hl_trace_write(&t, out) != 0;
-    int e = errno;
-    if (!to_stdout && fclose(out) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-    }
+    int e = hl_out_flush(out) != 0 ? hl_out_error(out) : errno;
     hl_trace_free(&t);
-    if (bad) {
-        fprintf(stderr, "heaplab: gen: %s: %s\n", to_stdout ? "<stdout>" : outpath, strerror(e ? e : EIO));
+    if (to_stdout) { /* main reports a write error of standard output */
+        if (bad && !hl_out_error(out))
+            fprintf(stderr, "heaplab: standard output: %s\n", strerror(e ? e : EIO));
+        return bad || hl_out_error(out) ? 2 : 0;
+    }
+    if (bad && !hl_out_error(out))
+        fprintf(stderr, "heaplab: %s: %s\n", outpath, strerror(e ? e : EIO));
+    if (hl_out_close(out) != 0 || bad) {
         if (regular)
             unlink(outpath);
         return 2;

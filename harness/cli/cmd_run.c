@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "heaplab/policies.h"
 #include "heaplab/preload.h"
+#include "out.h"
 #include "util.h"
 
 /* "  NAME  text", the text wrapped within 80 columns under itself */
@@ -223,7 +224,7 @@ int hl_cmd_run(int argc, char **argv)
             return usage_error("cannot set the environment: %s", strerror(errno));
     if (set_preload(lib) != 0)
         return usage_error("cannot set the environment: %s", strerror(errno));
-    fflush(NULL);
+    hl_out_flush_all();
     execvp(argv[optind], argv + optind);
     int e = errno;
     if (e == ENOENT)

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "out.h"
 #include "runner.h"
 
 enum phase { MEASURE, TIME };
@@ -146,9 +147,11 @@ static void spool_append(const struct spool *sp, size_t i, const char *what, FIL
         return; /* the child never got that far: no samples */
     size_t k;
     while ((k = fread(buf, 1, sizeof buf, in)) > 0)
-        fwrite(buf, 1, k, out);
+        if (fwrite(buf, 1, k, out) != k)
+            break;
     fclose(in);
     unlink(path);
+    hl_out_flush(out); /* a write error is the caller's to report, at hl_out_close */
 }
 
 /* Every checked pass is over: their samples, in row order. */
