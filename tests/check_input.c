@@ -89,6 +89,8 @@ static struct tl_run *run_in(const char *const *env, int in, const char *arg0, .
 
 #define HEAPLAB(...) run_in(NULL, -1, __VA_ARGS__, NULL)
 
+#define TRACE_ARG "traces/handmade-basic.rep" /* make test runs in the source folder */
+
 /* Exit status 2 and exactly one line on stderr that starts with `want`. */
 static void assert_one_line(const struct tl_run *r, const char *want)
 {
@@ -388,9 +390,44 @@ START_TEST(gzip_errors_name_the_file_not_a_descriptor)
 }
 END_TEST
 
-/* ---- write errors -------------------------------------------------------- */
+/* ---- a row that never returns -------------------------------------------- */
 
-#define TRACE_ARG "traces/handmade-basic.rep" /* make test runs in the source folder */
+/* tests/data/NAME.c built into a plugin in the temporary folder; NULL
+ * (skipped, saying so) without cc. */
+static const char *plugin(const char *name)
+{
+    static char so[600];
+    const char *src = getenv("HEAPLAB_SRCDIR");
+    if (system("command -v cc >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "input: SKIPPED: no cc to build %s\n", name);
+        return NULL;
+    }
+    snprintf(so, sizeof so, "%s/%s.so", tmp, name);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cc -std=c11 -O2 -Wall -Werror -I%s/include -shared -fPIC %s/tests/data/%s.c -o %s",
+             src && *src ? src : ".", src && *src ? src : ".", name, so);
+    ck_assert_msg(system(cmd) == 0, "%s", cmd);
+    return so;
+}
+
+/* Before: the replay waited for the row for ever. */
+START_TEST(a_policy_that_loops_fails_its_row_after_the_timeout)
+{
+    const char *so = plugin("policy-loops");
+    if (!so || !bin())
+        return;
+    struct tl_run *r = HEAPLAB("replay", "-p", so, "-p", "first-fit", "-j", "2", "--row-timeout", "1", "--repeat", "1",
+                               "-f", "csv", TRACE_ARG);
+    ck_assert_msg(r->status == 1, "exit %d: %s", r->status, r->err);
+    ck_assert_msg(strstr(r->out, ",no answer for 1 s at op 1 in the checked pass (an endless loop? --row-timeout)"),
+                  "%s", r->out);
+    ck_assert_msg(strstr(r->out, ",first-fit,") && strstr(r->out, ",ok\n"), "%s", r->out);
+    r = HEAPLAB("replay", "-p", "first-fit", "--row-timeout", "soon", TRACE_ARG);
+    assert_one_line(r, "heaplab: --row-timeout: expected seconds");
+}
+END_TEST
+
+/* ---- write errors -------------------------------------------------------- */
 
 /* Before: --timeline and --heapmap on a full device exited 0, the samples
  * lost (the failed flush was the one before a fork, never checked). */
@@ -488,6 +525,12 @@ Suite *make_input_suite(void)
     tcase_add_test(tc, gzip_with_trailing_garbage_is_an_error);
     tcase_add_test(tc, gzip_on_stdin_is_decompressed);
     tcase_add_test(tc, gzip_errors_name_the_file_not_a_descriptor);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("rows");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, a_policy_that_loops_fails_its_row_after_the_timeout);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("outputs");

@@ -56,6 +56,8 @@ static const char usage_text[] =
     "      --repeat K          timed passes, the best counts (default 5)\n"
     "  -j, --jobs N            checked passes in parallel (timed passes stay one at a time)\n"
     "      --no-fork           replay in this process (debugging; a crash ends the run)\n"
+    "      --row-timeout S     seconds each pass of a row may take before it fails as an\n"
+    "                          endless loop (default 600; 0 = no limit; not with --no-fork)\n"
     "  -f, --format F          table (default), csv or json\n"
     "  -o, --output FILE       write the results to FILE instead of standard output\n"
     "      --save FILE         also write the results as CSV to FILE (for charts)\n";
@@ -104,6 +106,9 @@ struct column {
     int mm;
     size_t i;
 };
+
+/* --row-timeout */
+enum { OPT_ROW_TIMEOUT = 1280 };
 
 /* malloc-lab solutions (-p mm:FILE, --mm-max-heap, --perf-index) */
 enum { OPT_MM_MAX_HEAP = 768, OPT_MM_TIMEOUT, OPT_PERF_INDEX };
@@ -160,6 +165,7 @@ int hl_cmd_replay(int argc, char **argv)
         {"mm-max-heap", required_argument, NULL, OPT_MM_MAX_HEAP},
         {"mm-timeout", required_argument, NULL, OPT_MM_TIMEOUT},
         {"perf-index", no_argument, NULL, OPT_PERF_INDEX},
+        {"row-timeout", required_argument, NULL, OPT_ROW_TIMEOUT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -199,7 +205,7 @@ int hl_cmd_replay(int argc, char **argv)
     optind = 1;
     enum hl_format fmt = HL_FORMAT_TABLE;
     const char *outpath = NULL, *savepath = NULL;
-    struct hl_run_opts ropts = {1, 1, 0};
+    struct hl_run_opts ropts = {1, 1, 0, HL_ROW_TIMEOUT};
     while ((c = hl_cli_getopt(argc, argv, "p:j:f:o:h", longopts, "replay")) != -1) {
         uint64_t v;
         switch (c) {
@@ -336,6 +342,13 @@ int hl_cmd_replay(int argc, char **argv)
             break;
         case OPT_PERF_INDEX:
             perf_index = 1;
+            break;
+        case OPT_ROW_TIMEOUT:
+            if (hl_parse_u64_prefixed(optarg, 86400, &v)) {
+                rc = usage_error("--row-timeout: expected seconds, 0..86400 (0 = no limit), got '%s'", optarg);
+                goto out;
+            }
+            ropts.timeout = (unsigned)v;
             break;
         case 'h':
             fputs(usage_text, stdout);
