@@ -252,7 +252,8 @@ FUZZ_CC ?= clang
 FUZZ_SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/fuzz/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 fuzz:
-	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) SANFLAGS="$(FUZZ_SANFLAGS)" $(FUZZ_TARGETS)
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) SANFLAGS="$(FUZZ_SANFLAGS)" \
+	    CFLAGS="-DHL_TRACE_MAX_LINE=64" $(FUZZ_TARGETS)
 	@scripts/fuzz build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HARNESS_LIB) $(LIB)
 	@mkdir -p $(dir $@)

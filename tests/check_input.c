@@ -35,7 +35,7 @@ static const char *in_tmp(const char *name)
     return p[k];
 }
 
-__attribute__((unused)) static void write_file(const char *path, const char *data, size_t len)
+static void write_file(const char *path, const char *data, size_t len)
 {
     FILE *f = fopen(path, "wb");
     ck_assert_ptr_nonnull(f);
@@ -305,6 +305,44 @@ START_TEST(a_large_trace_through_a_pipe_is_whole)
 }
 END_TEST
 
+/* ---- what make fuzz found -------------------------------------------------- */
+
+/* fuzz_trace: an empty input reached the parser as (NULL, 0), and NULL + 0
+ * is undefined behaviour (clang's UBSan says so). */
+START_TEST(fuzz_empty_input_without_a_buffer)
+{
+    struct hl_trace t;
+    char err[256];
+    ck_assert_int_eq(hl_trace_parse("t.rep", NULL, 0, NULL, &t, err, sizeof err), -1);
+    ck_assert_str_eq(err, "t.rep:1: empty file");
+}
+END_TEST
+
+/* fuzz_trace: a stream whose num_ids it cannot use said "fewer request
+ * lines" where the same bytes in a file say what is wrong with num_ids. */
+START_TEST(fuzz_stream_num_ids_as_for_a_file)
+{
+    static const char text[] = "0\n92541\n2\n0\n";
+    const char *p = in_tmp("ids.rep");
+    write_file(p, text, sizeof text - 1);
+    struct tl_run *r = HEAPLAB("replay", "-p", "first-fit", p);
+    if (!r)
+        return;
+    char want[600];
+    snprintf(want, sizeof want, "heaplab: %s:2: num_ids 92541 is more than this file can use", p);
+    assert_one_line(r, want);
+    int fd = open(p, O_RDONLY), fds[2];
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pipe(fds), 0);
+    ck_assert_int_eq(write(fds[1], text, sizeof text - 1), (ssize_t)sizeof text - 1);
+    close(fds[1]);
+    r = run_in(NULL, fds[0], "replay", "-p", "first-fit", "-", NULL);
+    close(fds[0]);
+    close(fd);
+    assert_one_line(r, "heaplab: <stdin>:2: num_ids 92541 is more than this file can use");
+}
+END_TEST
+
 /* ---- gzip ----------------------------------------------------------------- */
 
 static const char small[] = "0\n2\n4\n1\na 0 10\na 1 20\nf 0\nf 1\n";
@@ -522,6 +560,8 @@ Suite *make_input_suite(void)
     tcase_add_test(tc, an_endless_stream_stops_at_the_stream_bound);
     tcase_add_test(tc, an_endless_line_stops_at_the_line_bound);
     tcase_add_test(tc, a_large_trace_through_a_pipe_is_whole);
+    tcase_add_test(tc, fuzz_empty_input_without_a_buffer);
+    tcase_add_test(tc, fuzz_stream_num_ids_as_for_a_file);
     tcase_add_test(tc, gzip_with_trailing_garbage_is_an_error);
     tcase_add_test(tc, gzip_on_stdin_is_decompressed);
     tcase_add_test(tc, gzip_errors_name_the_file_not_a_descriptor);

@@ -609,7 +609,7 @@ static int too_many_ids(struct parser *ps, uint64_t line, uint64_t num_ids, uint
 static int parse(const char *name, const char *path, const char *buf, size_t len, struct input *in,
                  const struct hl_trace_opts *opts, struct hl_trace *out, char *err, size_t errlen)
 {
-    struct parser ps = {name, buf, buf + len, 0, err, errlen, in};
+    struct parser ps = {name, buf, buf ? buf + len : buf, 0, err, errlen, in}; /* NULL + 0 is undefined */
     if (in) { /* the window holds what has been read so far */
         ps.p = in->buf;
         ps.end = in->buf + in->total;
@@ -649,7 +649,8 @@ static int parse(const char *name, const char *path, const char *buf, size_t len
     /* A request line is at least "f 0" and a newline, the last one maybe
      * without: this bounds both tables by the size of the input.  A stream
      * of unknown length is bounded by what it may hold, and checked again
-     * at its end. */
+     * at its end (so a bad request line before that end is reported first,
+     * where a file would have its num_ids refused). */
     uint64_t header_end = consumed(&ps, buf);
     int known = !in || (in->sized && !in->gz);
     uint64_t rest = !in ? (uint64_t)(ps.end - ps.p) : known ? in->size - header_end : in->limit - header_end;
@@ -683,8 +684,11 @@ static int parse(const char *name, const char *path, const char *buf, size_t len
         if (n == -3)
             goto bad;
         if (n == -2) {
-            fail(&ps, ps.line, "fewer request lines than num_ops: found %" PRIu64 ", the header says %" PRIu64, t.nops,
-                 t.num_ops);
+            if (!known && t.num_ids > (in->total - header_end + 1) / 4 + HL_TRACE_SPARE_IDS)
+                too_many_ids(&ps, hline[1], t.num_ids, (in->total - header_end + 1) / 4); /* as for a file */
+            else
+                fail(&ps, ps.line, "fewer request lines than num_ops: found %" PRIu64 ", the header says %" PRIu64,
+                     t.nops, t.num_ops);
             goto bad;
         }
         if (n == -1) {

@@ -33,8 +33,11 @@ enum hl_op_type {
 #define HL_TRACE_SPARE_IDS 65536u
 
 /* A line of a trace read from a file or stream may be at most this long
- * (the reader's window holds a whole line). */
+ * (the reader's window holds a whole line).  make fuzz builds with a tiny
+ * one, so that short inputs cross the window's edges. */
+#ifndef HL_TRACE_MAX_LINE
 #define HL_TRACE_MAX_LINE (1 << 20)
+#endif
 
 /* What a stream - a pipe, a device, standard input, gzip data - may hold:
  * 256 MiB of trace text (after decompression).  Its length is not known
