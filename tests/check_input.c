@@ -465,6 +465,65 @@ START_TEST(a_policy_that_loops_fails_its_row_after_the_timeout)
 }
 END_TEST
 
+/* ---- plot input at the edges --------------------------------------------- */
+
+/* heaplab plot KIND on a CSV of `text`: the result. */
+static struct tl_run *plot(const char *kind, const char *text, const char *csv)
+{
+    const char *p = in_tmp(csv);
+    write_file(p, text, strlen(text));
+    return HEAPLAB("plot", kind, p, "-o", in_tmp("chart.png"));
+}
+
+/* Before: a 131072-character policy (or a 4000-character trace name)
+ * passed heaplab's checks and ended in a Python traceback; out-of-range
+ * figures were drawn. */
+START_TEST(plot_refuses_what_no_chart_can_draw)
+{
+    static const struct {
+        const char *kind, *head, *row, *why;
+    } cases[] = {
+        {"util", "trace,policy,util", "t.rep,first-fit,-0.5", "util: '-0.5' is negative"},
+        {"util", "trace,policy,util", "t.rep,first-fit,1.5", "util: '1.5' is more than 1 (a fraction: 0 to 1)"},
+        {"frag", "trace,policy,op,internal_frag,external_frag", "t.rep,first-fit,0,0.5,1.01",
+         "external_frag: '1.01' is more than 1"},
+        {"frag", "trace,policy,op,internal_frag,external_frag", "t.rep,first-fit,0,-1e-9,0.5",
+         "internal_frag: '-1e-9' is negative"},
+        {"timeline", "trace,policy,op,live_bytes,heap_bytes", "t.rep,first-fit,0,-5,10",
+         "live_bytes: '-5' is negative"},
+        {"throughput", "trace,policy,ops_per_sec,ops_per_sec_min", "t.rep,first-fit,1e308,1e308",
+         "ops_per_sec: '1e308' is more than 10^12 operations per second"},
+        {"throughput", "trace,policy,ops_per_sec,ops_per_sec_min", "t.rep,first-fit,5,-1",
+         "ops_per_sec_min: '-1' is negative"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512], want[700];
+        snprintf(text, sizeof text, "%s\n%s\n", cases[i].head, cases[i].row);
+        struct tl_run *r = plot(cases[i].kind, text, "in.csv");
+        if (!r)
+            return;
+        snprintf(want, sizeof want, "heaplab: plot: %s:2: %s", in_tmp("in.csv"), cases[i].why);
+        assert_one_line(r, want);
+    }
+    /* names too long to lay out: the user's file and line, never a
+     * temporary file */
+    static char text[140000], want[700];
+    int n = snprintf(text, sizeof text, "trace,policy,util\nt.rep,");
+    memset(text + n, 'p', 131072);
+    snprintf(text + n + 131072, sizeof text - (size_t)n - 131072, ",0.5\n");
+    struct tl_run *r = plot("util", text, "long.csv");
+    snprintf(want, sizeof want, "heaplab: plot: %s:2: policy of 131072 characters: a chart draws names of at most 255",
+             in_tmp("long.csv"));
+    assert_one_line(r, want);
+    n = snprintf(text, sizeof text, "trace,policy,util\n");
+    memset(text + n, 't', 4000);
+    snprintf(text + n + 4000, sizeof text - (size_t)n - 4000, ",first-fit,0.5\n");
+    r = plot("util", text, "long.csv");
+    snprintf(want, sizeof want, "heaplab: plot: %s:2: trace of 4000 characters", in_tmp("long.csv"));
+    assert_one_line(r, want);
+}
+END_TEST
+
 /* ---- write errors -------------------------------------------------------- */
 
 /* Before: --timeline and --heapmap on a full device exited 0, the samples
@@ -571,6 +630,12 @@ Suite *make_input_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, a_policy_that_loops_fails_its_row_after_the_timeout);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("plot");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, plot_refuses_what_no_chart_can_draw);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("outputs");
