@@ -524,6 +524,47 @@ START_TEST(plot_refuses_what_no_chart_can_draw)
 }
 END_TEST
 
+/* ---- option values that cannot work --------------------------------------- */
+
+/* Before: buddy:max=30 was accepted and every row failed "out of memory";
+ * tlsf:sl=16,sl=8 took the last; "a -0" was id 0; gen --mean 0 meant the
+ * default mean while any other value outside --min..--max was an error. */
+START_TEST(values_that_cannot_work_are_refused_up_front)
+{
+    struct tl_run *r = HEAPLAB("replay", "-p", "buddy:max=30", TRACE_ARG);
+    if (!r)
+        return;
+    assert_one_line(r, "heaplab: replay: buddy:max=30: buddy cannot serve a request in this configuration");
+    ck_assert_str_eq(r->out, "");
+    r = HEAPLAB("replay", "-p", "buddy:max=29", "--repeat", "1", "-f", "csv", TRACE_ARG);
+    ck_assert_msg(r->status == 0, "exit %d: %s", r->status, r->err);
+    r = HEAPLAB("selftest", "-p", "buddy:max=30");
+    assert_one_line(r, "heaplab: selftest: buddy:max=30: buddy cannot serve a request");
+    r = HEAPLAB("replay", "-p", "tlsf:sl=16,sl=8", TRACE_ARG);
+    assert_one_line(r, "heaplab: replay: tlsf: sl is given twice\n");
+    r = HEAPLAB("replay", "-p", "first-fit:cache=2,cache=2", TRACE_ARG);
+    assert_one_line(r, "heaplab: replay: first-fit: cache is given twice\n");
+    static const char *const minus0[][2] = {
+        {"0\n1\n2\n1\na -0 5\nf 0\n", ":5: negative id -0"},
+        {"0\n1\n2\n1\na 0 -0\nf 0\n", ":5: negative size"},
+        {"0\n-0\n2\n1\na 0 5\nf 0\n", ":2: negative num_ids"},
+        {"0\n1\n2\n1\na 0 5\nf -0\n", ":6: negative id (only f -1 is allowed): -0"},
+    };
+    for (size_t i = 0; i < sizeof minus0 / sizeof minus0[0]; i++) {
+        const char *p = in_tmp("minus0.rep");
+        write_file(p, minus0[i][0], strlen(minus0[i][0]));
+        r = HEAPLAB("replay", "-p", "first-fit", p);
+        char want[600];
+        snprintf(want, sizeof want, "heaplab: %s%s\n", p, minus0[i][1]);
+        assert_one_line(r, want);
+    }
+    r = HEAPLAB("gen", "random", "--sizes", "exp", "--mean", "0");
+    assert_one_line(r, "heaplab: gen: --mean: expected a size from --min to --max, got '0'\n");
+    r = HEAPLAB("gen", "random", "--mean", "0");
+    assert_one_line(r, "heaplab: gen: --mean applies to --sizes exp only");
+}
+END_TEST
+
 /* ---- write errors -------------------------------------------------------- */
 
 /* Before: --timeline and --heapmap on a full device exited 0, the samples
@@ -630,6 +671,12 @@ Suite *make_input_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, a_policy_that_loops_fails_its_row_after_the_timeout);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("options");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, values_that_cannot_work_are_refused_up_front);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("plot");

@@ -211,6 +211,13 @@ static int run(int argc, char **argv)
     }
     if (given[0] && value[0] == 0)
         return fail("-n: expected a positive count, got '%s'", "0");
+    /* the parameters' 0 means "the default": a --mean of 0 given is no
+     * mean at all (every size is at least --min, at least 1) */
+    for (size_t k = 0; k < NNUMOPTS; k++)
+        if (numopts[k].code == OPT_MEAN && given[k] && value[k] == 0)
+            return fail(p.sizes == HL_GEN_EXP ? "--mean: expected a size from --min to --max, got '%s'"
+                                              : "--mean applies to --sizes exp only (got '%s')",
+                        "0");
 
     struct hl_trace t;
     if (hl_gen(pat, &p, &t, err, sizeof err) != 0)

@@ -247,7 +247,7 @@ static int read_header(struct parser *ps, enum hl_dialect d, uint64_t h[4], uint
             snprintf(what, sizeof what, "header: expected %s (a number), found", names[nh]);
             if (r == NUM_BAD)
                 return bad_tok(ps, tv[i], what);
-            if (neg && (r == NUM_BIG || h[nh] != 0))
+            if (neg) /* "-0" too: a sign is no part of a count */
                 return fail(ps, ps->line, "negative %s", names[nh]);
             if (r == NUM_BIG)
                 return fail(ps, ps->line, "%s: number too large", names[nh]);
@@ -281,7 +281,7 @@ static int get_id(struct parser *ps, const struct body *b, const struct tok *tv,
         *id = HL_ID_NULL;
         return 0;
     }
-    if (neg && (r == NUM_BIG || v != 0))
+    if (neg) /* "a -0" is not id 0 */
         return fail(ps, ps->line, "negative id %s%.*s", allow_null ? "(only f -1 is allowed): " : "", TOKF(tv[i]));
     if (r == NUM_BIG || v >= b->t->num_ids)
         return fail(ps, ps->line, "id %.*s out of range: num_ids is %" PRIu32, TOKF(tv[i]), b->t->num_ids);
@@ -302,7 +302,7 @@ static int get_num(struct parser *ps, const struct tok *tv, int n, int i, const 
         snprintf(msg, sizeof msg, "bad %s: expected a number, found", what);
         return bad_tok(ps, tv[i], msg);
     }
-    if (neg && (r == NUM_BIG || *v != 0))
+    if (neg)
         return fail(ps, ps->line, "negative %s", what);
     if (r == NUM_BIG)
         return fail(ps, ps->line, "%s %.*s: number too large", what, TOKF(tv[i]));
