@@ -440,6 +440,7 @@ struct input {
     uint64_t limit;     /* text bytes a stream may hold (not a plain regular file) */
     int eof;            /* no more text */
     char *buf;          /* the window: WINDOW bytes */
+    const char *last_nl; /* the window's last '\n', or NULL: a line from before it is whole */
     /* gzip */
     int gz, gz_live;    /* inflating; inflateInit2 done */
     z_stream zs;
@@ -550,6 +551,7 @@ static int refill(struct parser *ps)
     memmove(in->buf, ps->p, keep);
     ps->p = in->buf;
     ps->end = in->buf + keep;
+    in->last_nl = NULL;
     ssize_t n = in->gz ? gz_read(ps, in->buf + keep, WINDOW - keep) : raw_read(ps, in->buf + keep, WINDOW - keep);
     if (n < 0)
         return -1;
@@ -559,6 +561,7 @@ static int refill(struct parser *ps)
     }
     in->total += (uint64_t)n;
     ps->end += n;
+    in->last_nl = memrchr(ps->p, '\n', (size_t)(ps->end - ps->p));
     if (in->total > in->limit)
         return fail(ps, ps->line + 1,
                     "more than %" PRIu64 " MiB: a stream (pipe, device, gzip data) may hold at most that much "
@@ -574,9 +577,8 @@ static int fill_line(struct parser *ps)
     struct input *in = ps->in;
     if (!in)
         return 0;
-    size_t scanned = 0;
-    while (!in->eof && !memchr(ps->p + scanned, '\n', (size_t)(ps->end - ps->p) - scanned)) {
-        scanned = (size_t)(ps->end - ps->p);
+    while (!in->eof && !(in->last_nl && ps->p <= in->last_nl)) {
+        size_t scanned = (size_t)(ps->end - ps->p); /* a part of a line: no '\n' in it */
         if (scanned >= HL_TRACE_MAX_LINE) {
             if (memchr(ps->p, '\0', scanned))
                 return fail(ps, ps->line + 1, "NUL byte: binary data, not a trace");
