@@ -23,6 +23,10 @@
 #   make examples        build the example policy plugin(s) in $(BUILD)/examples/
 #   make SANITIZER=address|undefined|thread [test]   the same in build-$(SANITIZER)/
 #   make layers          check that no #include climbs out of its layer (make test runs it)
+#   make fuzz            libFuzzer targets (clang; not in CI): the trace parser, and the replay of
+#                        what it accepts under every policy with the checker on, FUZZ_SECONDS each
+#                        (default 60), from the seeds in tests/fuzz/corpus/; build-fuzz/ holds the
+#                        grown corpora and any crash (scripts/fuzz says more)
 #   make V=1             show the compile lines
 #
 # Layers depend one way, and the include paths below make it so: a file sees
@@ -147,7 +151,7 @@ RECORD_OBJ := $(patsubst %.c,$(BUILD)/pic/%.o,$(RECORD_SRC) lib/text.c)
 
 OUT ?= out
 
-.PHONY: all test demo plots scaling bench bench-preload deps layers clean traces examples
+.PHONY: all test demo plots scaling bench bench-preload deps layers clean traces examples fuzz
 all: $(BIN) $(PRELOAD_LIB) $(RECORD_LIB)
 
 $(BUILD)/%.o: %.c
@@ -253,6 +257,21 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(HARNESS_LIB) $(LIB)
 deps:
 	@scripts/install-deps
 
+# libFuzzer: the libraries again in build-fuzz/, instrumented for coverage
+# and under ASan and UBSan, and one program per tests/fuzz/fuzz_*.c
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/fuzz/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) SANFLAGS="$(FUZZ_SANFLAGS)" \
+	    CFLAGS="-DHL_TRACE_MAX_LINE=64" $(FUZZ_TARGETS)
+	@scripts/fuzz build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HARNESS_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(INC_tests) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # the include paths keep each layer to its own headers and those under it;
 # a relative path ("../core/core.h") would walk around them
 layers:
@@ -305,6 +324,6 @@ bench-preload: deps
 	@CC="$(CC)" scripts/bench-preload $(BIN) bench/results
 
 clean:
-	rm -rf build build-address build-undefined build-thread
+	rm -rf build build-address build-undefined build-thread build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(HARNESS_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(RECORD_OBJ:.o=.d) $(BUILD)/harness/cli/main.d

@@ -130,6 +130,7 @@ int hl_policy_parse(const char *text, struct hl_policy_spec *out, char *err, siz
         return 0;
     const char *s = colon + 1;
     size_t np = hl_policy_nparams(p);
+    unsigned char seen[HL_MAX_PARAMS + 1] = {0}; /* the last: cache */
     while (*s) {
         const char *comma = strchr(s, ',');
         size_t len = comma ? (size_t)(comma - s) : strlen(s);
@@ -143,6 +144,14 @@ int hl_policy_parse(const char *text, struct hl_policy_spec *out, char *err, siz
         for (i = 0; i < np; i++)
             if (strlen(p->params[i].name) == klen && strncmp(p->params[i].name, s, klen) == 0)
                 break;
+        if (i < np || (klen == 5 && strncmp(s, "cache", 5) == 0)) { /* tlsf:sl=16,sl=8: which one? */
+            unsigned char *once = &seen[i < np ? i : HL_MAX_PARAMS];
+            if (*once) {
+                snprintf(err, errlen, "%s: %.*s is given twice", p->name, (int)klen, s);
+                return -1;
+            }
+            *once = 1;
+        }
         if (i == np && klen == 5 && strncmp(s, "cache", 5) == 0) {
             long v;
             if (parse_value(&cache_param, eq + 1, len - klen - 1, &v) != 0) {

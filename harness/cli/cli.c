@@ -156,21 +156,35 @@ int hl_cli_policy_check(const char *cmd, const struct hl_policy_spec *spec, size
     struct hl_config hc;
     hl_config_default(&hc, spec->policy);
     hc.policy_params = spec->params;
-    hc.region_capacity = 1 << 20;
     if (align)
         hc.align = align;
+    /* the heap a row gets (the default region), and a first request: a
+     * configuration the policy accepts but that cannot serve anything
+     * (buddy:max=30, an arena as large as the whole region) would fail
+     * every row.  Not a plugin's: its code may never return, and only a
+     * row's child has a time limit. */
     hl_heap *probe = hl_heap_create(&hc);
-    if (!probe) {
+    int builtin = hl_policy_lookup(spec->policy->name) == spec->policy;
+    void *p = probe && builtin ? hl_malloc(probe, 1) : probe;
+    if (!p) {
         int e = errno;
         const char *text = spec->label;
         const char *slash = strrchr(text, '/');
         const char *colon = strchr(slash ? slash : text, ':');
         char help[512];
         param_help(spec->policy, colon ? colon + 1 : NULL, help, sizeof help);
-        hl_cli_error(cmd, "%s: %s refuses this configuration (%s)%s%s", text, spec->policy->name, strerror(e),
-                     help[0] ? "; " : "", help);
+        if (probe)
+            hl_cli_error(cmd, "%s: %s cannot serve a request in this configuration (malloc(1): %s)%s%s", text,
+                         spec->policy->name, strerror(e), help[0] ? "; " : "", help);
+        else
+            hl_cli_error(cmd, "%s: %s refuses this configuration (%s)%s%s", text, spec->policy->name, strerror(e),
+                         help[0] ? "; " : "", help);
+        if (probe)
+            hl_heap_destroy(probe);
         return 2;
     }
+    if (builtin)
+        hl_free(probe, p);
     hl_heap_destroy(probe);
     return 0;
 }

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "gen.h"
+#include "out.h"
 #include "trace.h"
 #include "util.h"
 
@@ -210,12 +211,19 @@ static int run(int argc, char **argv)
     }
     if (given[0] && value[0] == 0)
         return fail("-n: expected a positive count, got '%s'", "0");
+    /* the parameters' 0 means "the default": a --mean of 0 given is no
+     * mean at all (every size is at least --min, at least 1) */
+    for (size_t k = 0; k < NNUMOPTS; k++)
+        if (numopts[k].code == OPT_MEAN && given[k] && value[k] == 0)
+            return fail(p.sizes == HL_GEN_EXP ? "--mean: expected a size from --min to --max, got '%s'"
+                                              : "--mean applies to --sizes exp only (got '%s')",
+                        "0");
 
     struct hl_trace t;
     if (hl_gen(pat, &p, &t, err, sizeof err) != 0)
         return fail("%s", err);
     int to_stdout = !outpath || strcmp(outpath, "-") == 0;
-    FILE *out = to_stdout ? stdout : fopen(outpath, "w");
+    FILE *out = to_stdout ? stdout : hl_out_open(outpath);
     if (!out) {
         int e = errno;
         hl_trace_free(&t);
@@ -226,14 +234,16 @@ static int run(int argc, char **argv)
     struct stat st;
     int regular = !to_stdout && fstat(fileno(out), &st) == 0 && S_ISREG(st.st_mode);
     int bad = hl_trace_write(&t, out) != 0;
-    int e = errno;
-    if (!to_stdout && fclose(out) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-    }
+    int e = hl_out_flush(out) != 0 ? hl_out_error(out) : errno;
     hl_trace_free(&t);
-    if (bad) {
-        fprintf(stderr, "heaplab: gen: %s: %s\n", to_stdout ? "<stdout>" : outpath, strerror(e ? e : EIO));
+    if (to_stdout) { /* main reports a write error of standard output */
+        if (bad && !hl_out_error(out))
+            fprintf(stderr, "heaplab: standard output: %s\n", strerror(e ? e : EIO));
+        return bad || hl_out_error(out) ? 2 : 0;
+    }
+    if (bad && !hl_out_error(out))
+        fprintf(stderr, "heaplab: %s: %s\n", outpath, strerror(e ? e : EIO));
+    if (hl_out_close(out) != 0 || bad) {
         if (regular)
             unlink(outpath);
         return 2;

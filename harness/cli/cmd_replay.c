@@ -18,6 +18,7 @@
 #include "heaplab/policies.h"
 #include "malloclab.h"
 #include "metrics.h"
+#include "out.h"
 #include "output.h"
 #include "replay.h"
 #include "runner.h"
@@ -55,6 +56,8 @@ static const char usage_text[] =
     "      --repeat K          timed passes, the best counts (default 5)\n"
     "  -j, --jobs N            checked passes in parallel (timed passes stay one at a time)\n"
     "      --no-fork           replay in this process (debugging; a crash ends the run)\n"
+    "      --row-timeout S     seconds each pass of a row may take before it fails as an\n"
+    "                          endless loop (default 600; 0 = no limit; not with --no-fork)\n"
     "  -f, --format F          table (default), csv or json\n"
     "  -o, --output FILE       write the results to FILE instead of standard output\n"
     "      --save FILE         also write the results as CSV to FILE (for charts)\n";
@@ -80,21 +83,22 @@ static int open_samples(const char *path, void (*header)(FILE *), FILE **out)
     *out = NULL;
     if (!path)
         return 0;
-    if (!(*out = fopen(path, "w"))) {
+    if (!(*out = hl_out_open(path))) {
         fprintf(stderr, "heaplab: %s: %s\n", path, strerror(errno));
         return -1;
     }
     header(*out);
-    return 0;
-}
-
-static int close_samples(const char *path, FILE *f)
-{
-    if (f && fclose(f) != 0) {
-        fprintf(stderr, "heaplab: %s: %s\n", path, strerror(errno));
+    if (hl_out_flush(*out) != 0) { /* a full disk or /dev/full: said before any replay */
+        hl_out_close(*out);
+        *out = NULL;
         return -1;
     }
     return 0;
+}
+
+static int close_samples(FILE *f)
+{
+    return f ? hl_out_close(f) : 0;
 }
 
 /* A row of each trace, in -p order: specs[i], or mms[i] when mm. */
@@ -102,6 +106,9 @@ struct column {
     int mm;
     size_t i;
 };
+
+/* --row-timeout */
+enum { OPT_ROW_TIMEOUT = 1280 };
 
 /* malloc-lab solutions (-p mm:FILE, --mm-max-heap, --perf-index) */
 enum { OPT_MM_MAX_HEAP = 768, OPT_MM_TIMEOUT, OPT_PERF_INDEX };
@@ -158,6 +165,7 @@ int hl_cmd_replay(int argc, char **argv)
         {"mm-max-heap", required_argument, NULL, OPT_MM_MAX_HEAP},
         {"mm-timeout", required_argument, NULL, OPT_MM_TIMEOUT},
         {"perf-index", no_argument, NULL, OPT_PERF_INDEX},
+        {"row-timeout", required_argument, NULL, OPT_ROW_TIMEOUT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -197,7 +205,7 @@ int hl_cmd_replay(int argc, char **argv)
     optind = 1;
     enum hl_format fmt = HL_FORMAT_TABLE;
     const char *outpath = NULL, *savepath = NULL;
-    struct hl_run_opts ropts = {1, 1, 0};
+    struct hl_run_opts ropts = {1, 1, 0, HL_ROW_TIMEOUT};
     while ((c = hl_cli_getopt(argc, argv, "p:j:f:o:h", longopts, "replay")) != -1) {
         uint64_t v;
         switch (c) {
@@ -335,6 +343,13 @@ int hl_cmd_replay(int argc, char **argv)
         case OPT_PERF_INDEX:
             perf_index = 1;
             break;
+        case OPT_ROW_TIMEOUT:
+            if (hl_parse_u64_prefixed(optarg, 86400, &v)) {
+                rc = usage_error("--row-timeout: expected seconds, 0..86400 (0 = no limit), got '%s'", optarg);
+                goto out;
+            }
+            ropts.timeout = (unsigned)v;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             goto out;
@@ -447,7 +462,7 @@ int hl_cmd_replay(int argc, char **argv)
     /* metrics: the sample files, opened only now that every trace is read */
     if (open_samples(timeline_path, hl_timeline_header, &cfg.timeline) != 0 ||
         open_samples(heapmap_path, hl_heapmap_header, &cfg.heapmap) != 0) {
-        close_samples(timeline_path, cfg.timeline);
+        close_samples(cfg.timeline);
         free(jobs);
         rc = 2;
         goto done;
@@ -455,14 +470,15 @@ int hl_cmd_replay(int argc, char **argv)
     int run = hl_run(jobs, nrows, &cfg, &ropts, rows);
     if (run < 0)
         fprintf(stderr, "heaplab: cannot run the replays: %s\n", strerror(errno));
-    if (close_samples(timeline_path, cfg.timeline) != 0 || close_samples(heapmap_path, cfg.heapmap) != 0 || run < 0)
+    int tl_bad = close_samples(cfg.timeline) != 0, hm_bad = close_samples(cfg.heapmap) != 0;
+    if (tl_bad || hm_bad || run < 0)
         rc = 2;
     else if (run != 0)
         rc = 1;
     free(jobs);
     if (run < 0)
         goto done;
-    FILE *out = outpath ? fopen(outpath, "w") : stdout;
+    FILE *out = outpath ? hl_out_open(outpath) : stdout;
     if (!out) {
         fprintf(stderr, "heaplab: %s: %s\n", outpath, strerror(errno));
         rc = 2;
@@ -477,20 +493,20 @@ int hl_cmd_replay(int argc, char **argv)
     }
     hl_output(rows, nrows, fmt, out);
     if (savepath) {
-        FILE *save = fopen(savepath, "w");
+        FILE *save = hl_out_open(savepath);
         if (save)
             hl_output(rows, nrows, HL_FORMAT_CSV, save);
-        if (!save || fclose(save) != 0) {
+        else
             fprintf(stderr, "heaplab: %s: %s\n", savepath, strerror(errno));
+        if (!save || hl_out_close(save) != 0)
             rc = 2;
-        }
     }
     if (perf_index) /* the table's footnote; CSV and JSON have the perf_index column */
         hl_mm_perf_index_print(rows, nrows, tlibc, fmt == HL_FORMAT_TABLE ? out : outpath ? stdout : stderr);
-    if (outpath && fclose(out) != 0) {
-        fprintf(stderr, "heaplab: %s: %s\n", outpath, strerror(errno));
+    if (outpath && hl_out_close(out) != 0)
         rc = 2;
-    }
+    else if (!outpath && hl_out_flush(stdout) != 0)
+        rc = 2; /* main says what went wrong */
 done:
     for (int i = 0; i < loaded; i++)
         hl_trace_free(&traces[i]);

@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "heaplab/policies.h"
 #include "heaplab/preload.h"
+#include "out.h"
 #include "util.h"
 
 /* "  NAME  text", the text wrapped within 80 columns under itself */
@@ -162,7 +163,7 @@ int hl_cmd_run(int argc, char **argv)
             return usage_error("cannot set the environment: %s", strerror(errno));
     if (hl_cli_set_preload(lib) != 0)
         return usage_error("cannot set the environment: %s", strerror(errno));
-    fflush(NULL);
+    hl_out_flush_all();
     execvp(argv[optind], argv + optind);
     int e = errno;
     if (e == ENOENT)

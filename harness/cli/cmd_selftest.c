@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "conformance.h"
 #include "heaplab/policies.h"
+#include "out.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -72,7 +73,7 @@ static size_t run_policy(const struct hl_policy_spec *spec, char **names, int nn
         printf("selftest %s%s%s\n", spec->label, sep, summary);
     else
         printf("selftest %s (%s)%s%s\n", spec->label, p->name, sep, summary);
-    fflush(stdout);
+    hl_out_flush(stdout);
     size_t run = 0, failed = 0;
     struct hl_conformance_result *r = malloc(sizeof *r);
     if (!r) {
@@ -92,7 +93,7 @@ static size_t run_policy(const struct hl_policy_spec *spec, char **names, int nn
             if (verbose)
                 show_output(r->output, 40);
         }
-        fflush(stdout);
+        hl_out_flush(stdout);
     }
     free(r);
     if (failed)

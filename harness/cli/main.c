@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "heaplab/policies.h"
 #include "heaplab/policy.h"
+#include "out.h"
 #include "util.h"
 
 static const char policies_usage[] =
@@ -127,7 +128,7 @@ static void usage(FILE *out)
     fputs("  heaplab --version                   the version\n", out);
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -155,4 +156,15 @@ int main(int argc, char **argv)
     else
         hl_cli_error(NULL, "unknown command '%s' (see 'heaplab --help')", argv[1]);
     return 2;
+}
+
+/* Every command's standard output is checked once it is done: a write
+ * that failed is "heaplab: standard output: ...", exit status 2. */
+int main(int argc, char **argv)
+{
+    hl_out_track(stdout, "standard output");
+    int rc = dispatch(argc, argv);
+    if (hl_out_close(stdout) != 0)
+        rc = 2;
+    return rc;
 }

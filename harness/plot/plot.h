@@ -46,6 +46,12 @@ struct hl_plot_kind {
 };
 
 #define HL_PLOT_MAXCOLS 8 /* the most columns a kind reads */
+/* A name a chart draws (a policy, a series, a trace's file name) has at
+ * most HL_PLOT_MAXNAME characters, a trace's path fewer than
+ * HL_PLOT_MAXPATH: longer ones are refused as bad input, not handed to a
+ * plotting stack that cannot lay them out. */
+#define HL_PLOT_MAXNAME 255
+#define HL_PLOT_MAXPATH 4096
 
 /* The kind called name (timeline, frag, util, throughput, heapmap, sizes,
  * scaling), or NULL. */

@@ -22,7 +22,9 @@
 
 enum coltype {
     C_STR,   /* a string: trace, policy */
-    C_NUM,   /* a finite number, or empty (not available) */
+    C_NUM,   /* a finite number, not negative, or empty (not available) */
+    C_FRAC,  /* a fraction: a number from 0 to 1, or empty */
+    C_RATE,  /* operations per second, drawn on a log scale: up to RATE_MAX, or empty (so is 0) */
     C_COUNT, /* a non-negative integer, never empty */
     C_STATE, /* used, free, mapped or unknown */
 };
@@ -41,12 +43,12 @@ static const struct hl_plot_kind kinds[] = {
      COLS({"trace", C_STR}, {"policy", C_STR}, {"op", C_COUNT}, {"live_bytes", C_NUM}, {"heap_bytes", C_NUM}),
      "heap_bytes", 1, NULL},
     {"frag",
-     COLS({"trace", C_STR}, {"policy", C_STR}, {"op", C_COUNT}, {"internal_frag", C_NUM},
-          {"external_frag", C_NUM}),
+     COLS({"trace", C_STR}, {"policy", C_STR}, {"op", C_COUNT}, {"internal_frag", C_FRAC},
+          {"external_frag", C_FRAC}),
      "external_frag", 1, "internal_frag"},
-    {"util", COLS({"trace", C_STR}, {"policy", C_STR}, {"util", C_NUM}), "util", 0, NULL},
+    {"util", COLS({"trace", C_STR}, {"policy", C_STR}, {"util", C_FRAC}), "util", 0, NULL},
     {"throughput",
-     COLS({"trace", C_STR}, {"policy", C_STR}, {"ops_per_sec", C_NUM}, {"ops_per_sec_min", C_NUM}),
+     COLS({"trace", C_STR}, {"policy", C_STR}, {"ops_per_sec", C_RATE}, {"ops_per_sec_min", C_RATE}),
      "ops_per_sec", 0, NULL},
     {"heapmap",
      COLS({"trace", C_STR}, {"policy", C_STR}, {"op", C_COUNT}, {"offset", C_COUNT}, {"size", C_COUNT},
@@ -54,11 +56,15 @@ static const struct hl_plot_kind kinds[] = {
      "size", 1, NULL},
     {"sizes", COLS({"trace", C_STR}, {"size", C_COUNT}, {"count", C_COUNT}), "count", 0, NULL},
     {"scaling",
-     COLS({"live_blocks", C_COUNT}, {"policy", C_STR}, {"ops_per_sec", C_NUM}, {"ops_per_sec_min", C_NUM}),
+     COLS({"live_blocks", C_COUNT}, {"policy", C_STR}, {"ops_per_sec", C_RATE}, {"ops_per_sec_min", C_RATE}),
      "ops_per_sec", 0, NULL},
 };
 
 #define NKINDS (sizeof kinds / sizeof kinds[0])
+
+/* No machine replays 10^12 operations a second: a larger figure is not a
+ * measurement (and would overflow a chart's scale). */
+#define RATE_MAX 1e12
 
 const struct hl_plot_kind *hl_plot_kind_lookup(const char *name)
 {
@@ -227,15 +233,36 @@ static int check_record(struct hl_csv *c, const struct hl_plot_kind *k, const in
         rec->vals[i] = v;
         rec->num[i] = NAN;
         switch (k->cols[i].type) {
-        case C_STR:
+        case C_STR: {
             if (!*v)
                 return hl_plot_bad_input(c->path, c->line, "%s is empty", k->cols[i].name);
             if (strpbrk(v, "\t\r\n"))
                 return hl_plot_bad_input(c->path, c->line, "%s holds a tab or a line break", k->cols[i].name);
+            /* what a chart writes in a legend, a title or under a bar: a
+             * trace by its file name (a path may be as long as PATH_MAX) */
+            const char *shown = strrchr(v, '/') && strcmp(k->cols[i].name, "trace") == 0 ? strrchr(v, '/') + 1 : v;
+            if (strlen(v) >= HL_PLOT_MAXPATH || strlen(shown) > HL_PLOT_MAXNAME)
+                return hl_plot_bad_input(c->path, c->line, "%s of %zu characters: a chart draws names of at most %d",
+                                         k->cols[i].name, strlen(shown), HL_PLOT_MAXNAME);
             break;
+        }
         case C_NUM:
+        case C_FRAC:
+        case C_RATE:
             if (*v && parse_num(v, &rec->num[i]))
                 return hl_plot_bad_input(c->path, c->line, "%s: '%s' is not a number", k->cols[i].name, v);
+            if (*v && rec->num[i] < 0)
+                return hl_plot_bad_input(c->path, c->line, "%s: '%s' is negative", k->cols[i].name, v);
+            if (*v && k->cols[i].type == C_FRAC && rec->num[i] > 1)
+                return hl_plot_bad_input(c->path, c->line, "%s: '%s' is more than 1 (a fraction: 0 to 1)",
+                                         k->cols[i].name, v);
+            if (*v && k->cols[i].type == C_RATE && rec->num[i] > RATE_MAX)
+                return hl_plot_bad_input(c->path, c->line, "%s: '%s' is more than 10^12 operations per second",
+                                         k->cols[i].name, v);
+            if (*v && k->cols[i].type == C_RATE && rec->num[i] == 0) { /* a trace of no operations: no bar */
+                rec->vals[i] = "";
+                rec->num[i] = NAN;
+            }
             break;
         case C_COUNT:
             if (hl_parse_u64(v, UINT64_MAX, &rec->count[i]))

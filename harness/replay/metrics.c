@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "out.h"
 #include "output.h"
 
 int hl_trace_peak_op(const struct hl_trace *t, uint64_t *peak_op, uint64_t *peak_live)
@@ -253,7 +254,7 @@ int hl_sample(struct hl_sampler *s, uint64_t done, uint64_t live)
             map_row(&lk, (long long)at, lk.map[i].size, lk.map[i].header_bytes, HL_BLOCK_MAPPED);
             at += lk.map[i].size;
         }
-        if (fflush(s->heapmap) != 0 || ferror(s->heapmap))
+        if (hl_out_flush(s->heapmap) != 0)
             rc = -1;
     }
     free(lk.map);
@@ -261,7 +262,7 @@ int hl_sample(struct hl_sampler *s, uint64_t done, uint64_t live)
         FILE *out = s->timeline;
         hl_timeline_row(out, s->trace, s->policy, done, live, lk.v.heap_bytes, lk.v.free_bytes, lk.v.largest_free,
                         in, ex);
-        if (fflush(out) != 0 || ferror(out))
+        if (hl_out_flush(out) != 0)
             rc = -1;
     }
     return rc;

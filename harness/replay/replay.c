@@ -525,7 +525,11 @@ static inline uint64_t now_ns(void)
 /* The timed passes stay functions of their own (noinline, noclone), so that a
  * profiler can count one pass by name: make bench runs callgrind with
  * --toggle-collect=pass_* for the instructions per operation. */
+#ifdef __clang__ /* clang never clones (make fuzz builds with it) */
+#define TIMED_PASS __attribute__((noinline))
+#else
 #define TIMED_PASS __attribute__((noinline, noclone))
+#endif
 
 TIMED_PASS static double pass_heap(const struct hl_trace *t, hl_heap *ctx, void **ptr)
 {

@@ -24,9 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "child.h"
+#include "out.h"
 #include "runner.h"
 
 enum phase { MEASURE, TIME };
@@ -146,9 +148,11 @@ static void spool_append(const struct spool *sp, size_t i, const char *what, FIL
         return; /* the child never got that far: no samples */
     size_t k;
     while ((k = fread(buf, 1, sizeof buf, in)) > 0)
-        fwrite(buf, 1, k, out);
+        if (fwrite(buf, 1, k, out) != k)
+            break;
     fclose(in);
     unlink(path);
+    hl_out_flush(out); /* a write error is the caller's to report, at hl_out_close */
 }
 
 /* Every checked pass is over: their samples, in row order. */
@@ -180,9 +184,53 @@ struct child {
 static int child_main(void *arg)
 {
     const struct child *c = arg;
+    sigset_t chld; /* the parent waits for SIGCHLD with it blocked; a row's own children need it */
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_UNBLOCK, &chld, NULL);
     int rc = c->ph == MEASURE && c->sp && c->sp->dir[0] ? spool_child(c->sp, c->i, c->job, c->cfg, c->row)
                                                          : run_phase(c->ph, c->job, c->cfg, c->row);
     return rc == 0 ? 0 : 1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The next child to end, as hl_child_wait(-1) but with SIGCHLD blocked (the
+ * caller's doing) and a deadline: a child still running `timeout` seconds
+ * after start[i] is killed (SIGKILL) and marked in late[i]. */
+static pid_t wait_next(const pid_t *pid, const double *start, char *late, size_t n, unsigned timeout,
+                       int *status)
+{
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    for (;;) {
+        pid_t p = waitpid(-1, status, WNOHANG);
+        if (p != 0 && !(p < 0 && errno == EINTR))
+            return p;
+        double t = now_s(), next = -1;
+        for (size_t i = 0; i < n; i++) {
+            if (pid[i] <= 0 || late[i])
+                continue;
+            double end = start[i] + timeout;
+            if (end <= t) {
+                kill(pid[i], SIGKILL);
+                late[i] = 1;
+            } else if (next < 0 || end < next) {
+                next = end;
+            }
+        }
+        if (next < 0) /* every child running is killed already: its end is near */
+            next = t + 1;
+        double left = next - t;
+        struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
+        sigtimedwait(&chld, NULL, &ts); /* a child ended, or a deadline came */
+    }
 }
 
 static void run_children(enum phase ph, const struct hl_job *jobs, size_t n, const struct hl_replay_config *cfg,
@@ -190,14 +238,24 @@ static void run_children(enum phase ph, const struct hl_job *jobs, size_t n, con
                          const struct spool *sp)
 {
     pid_t *pid = calloc(n ? n : 1, sizeof *pid);
+    double *start = calloc(n ? n : 1, sizeof *start);
+    char *late = calloc(n ? n : 1, 1);
     size_t next = 0, done = 0;
     unsigned running = 0;
-    if (!pid) {
+    sigset_t chld, saved;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    if (!pid || !start || !late) {
+        free(pid);
+        free(start);
+        free(late);
         for (size_t i = 0; i < n; i++)
             if (rows[i].ok || ph == MEASURE)
                 run_phase(ph, &jobs[i], cfg, &rows[i]);
         return;
     }
+    if (o->timeout)
+        sigprocmask(SIG_BLOCK, &chld, &saved);
     while (next < n || running > 0) {
         while (running < width && next < n) {
             size_t i = next++;
@@ -206,6 +264,7 @@ static void run_children(enum phase ph, const struct hl_job *jobs, size_t n, con
                 continue;
             }
             struct child c = {ph, i, &jobs[i], cfg, &rows[i], sp};
+            start[i] = now_s();
             pid[i] = hl_child_fork(child_main, &c);
             if (pid[i] < 0) {
                 rows[i].ok = 0;
@@ -218,19 +277,31 @@ static void run_children(enum phase ph, const struct hl_job *jobs, size_t n, con
         if (running == 0)
             break;
         int status;
-        pid_t p = hl_child_wait(-1, &status);
+        pid_t p = o->timeout ? wait_next(pid, start, late, n, o->timeout, &status) : hl_child_wait(-1, &status);
         if (p < 0)
             break;
         for (size_t i = 0; i < n; i++)
             if (pid[i] == p) {
                 pid[i] = 0;
                 reap(&rows[i], ph, status);
+                if (late[i]) {
+                    char op[40];
+                    where(&rows[i], ph, op, sizeof op);
+                    rows[i].ok = 0;
+                    snprintf(rows[i].status, sizeof rows[i].status,
+                             "no answer for %u s%s in %s (an endless loop? --row-timeout)", o->timeout, op,
+                             phase_name[ph]);
+                }
                 running--;
                 progress(o, ph, ++done, n, &jobs[i]);
                 break;
             }
     }
+    if (o->timeout)
+        sigprocmask(SIG_SETMASK, &saved, NULL);
     free(pid);
+    free(start);
+    free(late);
 }
 
 int hl_run(const struct hl_job *jobs, size_t n, const struct hl_replay_config *cfg,

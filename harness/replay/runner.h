@@ -35,11 +35,20 @@ struct hl_run_opts {
     unsigned jobs; /* children at once for the checked passes (timed passes: one) */
     int fork;      /* 0: everything in this process (debugging) */
     int progress;  /* a progress line on stderr */
+    unsigned timeout; /* seconds each phase of a row may take in its child before it is killed
+                         and fails as an endless loop (0: no limit; HL_ROW_TIMEOUT by default) */
 };
+
+/* The default of --row-timeout: ten minutes, far beyond any replay of the
+ * bundled and malloc-lab traces, so that only a row that never returns
+ * (a policy or plugin in an endless loop, a deadlock) meets it. */
+#define HL_ROW_TIMEOUT 600u
 
 /* Run every job: the checked passes (up to opts->jobs at once), then the
  * timed passes one at a time for the rows still ok.  rows[i] gets job i's
- * results.  Returns 0 when every row is ok, 1 otherwise. */
+ * results.  A child that runs past opts->timeout seconds is killed and its
+ * row fails: "no answer for N s in the checked pass (an endless loop?
+ * --row-timeout)".  Returns 0 when every row is ok, 1 otherwise. */
 int hl_run(const struct hl_job *jobs, size_t n, const struct hl_replay_config *cfg,
            const struct hl_run_opts *opts, struct hl_result *rows);
 

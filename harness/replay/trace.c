@@ -17,9 +17,9 @@
  * heap that holds nothing); that changes the two metadata fields, never an
  * operation.  opts->dialect forces either.  traces/README.md has the rest.
  *
- * Parsing: regular files are mapped and parsed in place, so the scanner
- * works on (pointer, end) pairs and never looks past the end: no strtol,
- * no NUL terminator.  Lines are found with memchr, fields by a small
+ * Parsing: input is read through a window a line at a time (see "input"
+ * below), so the scanner works on (pointer, end) pairs and never looks
+ * past the end: no strtol, no NUL terminator.  Lines are found with memchr, fields by a small
  * tokenizer (blanks are space, tab and CR; '#' starts a comment), numbers
  * by a hand-rolled digit loop with an overflow check.  Each request is
  * checked against the id's state (never allocated, live, freed) in a byte
@@ -36,7 +36,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -57,6 +56,8 @@ struct tok {
 /* A request has at most 4 fields; a 5th is only kept to be named as junk. */
 #define MAXTOK 5
 
+struct input;
+
 /* A lenient read's receiver of problems (hl_trace_load_lenient). */
 struct lenient {
     void (*problem)(void *arg, enum hl_trace_problem kind, const char *msg);
@@ -65,18 +66,23 @@ struct lenient {
 
 struct parser {
     const char *name;
-    const char *p, *end; /* the unread rest of the input */
+    const char *p, *end; /* the unread rest of the input (the window's, when streaming) */
     uint64_t line;       /* number of the line last read */
     char *err;
     size_t errlen;
+    struct input *in;    /* NULL: the whole input is in [p, end) */
     const struct lenient *lenient; /* NULL: strict */
 };
+
+static int fill_line(struct parser *ps);
 
 static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 /* The next physical line, without its '\n'; 0 at the end of the input. */
 static int next_line(struct parser *ps, const char **ls, const char **le)
 {
+    if (fill_line(ps))
+        return -1;
     if (ps->p >= ps->end)
         return 0;
     const char *nl = memchr(ps->p, '\n', (size_t)(ps->end - ps->p));
@@ -94,9 +100,12 @@ static const unsigned char cls[256] = {[' '] = C_BLANK, ['\t'] = C_BLANK, ['\r']
 
 /* Split the next physical line into up to MAXTOK tokens, stopping at a '#'
  * comment, and step past it.  The count; -1 when a comment holds a NUL byte
- * (binary data); -2 at the end of the input.  One pass over the bytes. */
+ * (binary data); -2 at the end of the input; -3 when the input could not be
+ * read (the message is in ps->err).  One pass over the bytes. */
 static int split_line(struct parser *ps, struct tok *tv)
 {
+    if (fill_line(ps))
+        return -3;
     const char *s = ps->p, *e = ps->end;
     if (s >= e)
         return -2;
@@ -257,6 +266,8 @@ static int read_header(struct parser *ps, enum hl_dialect d, uint64_t h[4], uint
     while (nh < 4) {
         struct tok tv[MAXTOK];
         int n = split_line(ps, tv);
+        if (n == -3)
+            return -1;
         if (n == -2) {
             if (!nonblank)
                 return fail(ps, ps->line, "no header: only blank and comment lines");
@@ -276,7 +287,7 @@ static int read_header(struct parser *ps, enum hl_dialect d, uint64_t h[4], uint
             snprintf(what, sizeof what, "header: expected %s (a number), found", names[nh]);
             if (r == NUM_BAD)
                 return bad_tok(ps, tv[i], what);
-            if (neg && (r == NUM_BIG || h[nh] != 0))
+            if (neg) /* "-0" too: a sign is no part of a count */
                 return fail(ps, ps->line, "negative %s", names[nh]);
             if (r == NUM_BIG)
                 return fail(ps, ps->line, "%s: number too large", names[nh]);
@@ -310,7 +321,7 @@ static int get_id(struct parser *ps, const struct body *b, const struct tok *tv,
         *id = HL_ID_NULL;
         return 0;
     }
-    if (neg && (r == NUM_BIG || v != 0))
+    if (neg) /* "a -0" is not id 0 */
         return fail(ps, ps->line, "negative id %s%.*s", allow_null ? "(only f -1 is allowed): " : "", TOKF(tv[i]));
     if (r == NUM_BIG || v >= b->t->num_ids)
         return fail(ps, ps->line, "id %.*s out of range: num_ids is %" PRIu32, TOKF(tv[i]), b->t->num_ids);
@@ -331,7 +342,7 @@ static int get_num(struct parser *ps, const struct tok *tv, int n, int i, const 
         snprintf(msg, sizeof msg, "bad %s: expected a number, found", what);
         return bad_tok(ps, tv[i], msg);
     }
-    if (neg && (r == NUM_BIG || *v != 0))
+    if (neg)
         return fail(ps, ps->line, "negative %s", what);
     if (r == NUM_BIG)
         return fail(ps, ps->line, "%s %.*s: number too large", what, TOKF(tv[i]));
@@ -446,12 +457,208 @@ static int request(struct parser *ps, struct body *b, const struct tok *tv, int 
     return 0;
 }
 
+/* ---- input --------------------------------------------------------------- */
+
+/* A file is read, never mapped (a file cut short under a mapping would kill
+ * the reader with SIGBUS), through a window that holds the unread rest of
+ * the current line and what follows: the parser asks for one whole line at
+ * a time (fill_line), so a stream is parsed as its bytes arrive and an
+ * endless one of garbage stops at its first bad line.  A line may be at
+ * most HL_TRACE_MAX_LINE bytes, a stream's text at most
+ * HL_TRACE_STREAM_MAX.  Gzip data (told by its magic bytes, whatever the
+ * name) is inflated on the way, member after member, and anything after
+ * the last member is an error, as gzip -t says. */
+
+#define WINDOW (2 * HL_TRACE_MAX_LINE)
+#define RAWBUF 65536
+
+struct input {
+    const char *name;   /* for messages */
+    int fd;
+    int sized;          /* a regular file: exactly `size` raw bytes are expected */
+    uint64_t size;
+    uint64_t raw;       /* raw bytes read so far */
+    uint64_t total;     /* text bytes delivered to the window so far */
+    uint64_t limit;     /* text bytes a stream may hold (not a plain regular file) */
+    int eof;            /* no more text */
+    char *buf;          /* the window: WINDOW bytes */
+    const char *last_nl; /* the window's last '\n', or NULL: a line from before it is whole */
+    /* gzip */
+    int gz, gz_live;    /* inflating; inflateInit2 done */
+    z_stream zs;
+    unsigned char *rbuf; /* RAWBUF compressed bytes */
+    int raw_eof;
+};
+
+__attribute__((format(printf, 4, 5))) static int io_fail(char *err, size_t errlen, const char *name, const char *fmt,
+                                                         ...)
+{
+    int n = snprintf(err, errlen, "%s: ", name);
+    if (n >= 0 && (size_t)n < errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* Up to len raw bytes from the file: 0 at its end, -1 after a message.  A
+ * regular file is read up to the size it had when it was opened (what is
+ * appended later is not the trace that was asked for), and one that ends
+ * before that has been cut short under us. */
+static ssize_t raw_read(struct parser *ps, void *dst, size_t len)
+{
+    struct input *in = ps->in;
+    if (in->sized) {
+        if (in->raw >= in->size)
+            return 0;
+        if (len > in->size - in->raw)
+            len = (size_t)(in->size - in->raw);
+    }
+    ssize_t n;
+    while ((n = read(in->fd, dst, len)) < 0 && errno == EINTR)
+        ;
+    if (n < 0)
+        return io_fail(ps->err, ps->errlen, in->name, "read error: %s", strerror(errno));
+    if (n == 0 && in->sized)
+        return io_fail(ps->err, ps->errlen, in->name, "changed while being read");
+    in->raw += (uint64_t)n;
+    return n;
+}
+
+static int gz_fail(struct parser *ps, const char *what)
+{
+    return io_fail(ps->err, ps->errlen, ps->in->name, "gzip: %s", what);
+}
+
+/* Compressed bytes at zs.next_in, at least `want` of them unless the file
+ * ends first.  0, or -1 after a message. */
+static int gz_need(struct parser *ps, unsigned want)
+{
+    struct input *in = ps->in;
+    while (in->zs.avail_in < want && !in->raw_eof) {
+        memmove(in->rbuf, in->zs.next_in, in->zs.avail_in);
+        in->zs.next_in = in->rbuf;
+        ssize_t n = raw_read(ps, in->rbuf + in->zs.avail_in, RAWBUF - in->zs.avail_in);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            in->raw_eof = 1;
+        in->zs.avail_in += (unsigned)n;
+    }
+    return 0;
+}
+
+/* Up to len bytes of text, inflated: 0 at the end, -1 after a message. */
+static ssize_t gz_read(struct parser *ps, char *dst, size_t len)
+{
+    struct input *in = ps->in;
+    z_stream *zs = &in->zs;
+    zs->next_out = (unsigned char *)dst;
+    zs->avail_out = (unsigned)(len < (1u << 30) ? len : 1u << 30);
+    while (zs->next_out == (unsigned char *)dst) {
+        if (gz_need(ps, 1))
+            return -1;
+        if (!in->gz_live) { /* at a member's start: another one, or the end */
+            if (zs->avail_in == 0)
+                return 0;
+            if (gz_need(ps, 2))
+                return -1;
+            if (zs->avail_in < 2 || zs->next_in[0] != 0x1f || zs->next_in[1] != 0x8b)
+                return gz_fail(ps, "trailing garbage after the compressed data");
+            if (inflateReset2(zs, 16 + MAX_WBITS) != Z_OK)
+                return gz_fail(ps, "cannot start decompressing");
+            in->gz_live = 1;
+        }
+        if (zs->avail_in == 0)
+            return gz_fail(ps, "truncated compressed data");
+        int r = inflate(zs, Z_NO_FLUSH);
+        if (r == Z_STREAM_END)
+            in->gz_live = 0;
+        else if (r == Z_MEM_ERROR)
+            return gz_fail(ps, strerror(ENOMEM));
+        else if (r != Z_OK && r != Z_BUF_ERROR)
+            return gz_fail(ps, zs->msg ? zs->msg : "corrupt compressed data");
+    }
+    return (char *)zs->next_out - dst;
+}
+
+/* Read more text into the window, after moving the unread rest to its
+ * start.  0 (in->eof set at the end), or -1 after a message. */
+static int refill(struct parser *ps)
+{
+    struct input *in = ps->in;
+    size_t keep = (size_t)(ps->end - ps->p);
+    memmove(in->buf, ps->p, keep);
+    ps->p = in->buf;
+    ps->end = in->buf + keep;
+    in->last_nl = NULL;
+    ssize_t n = in->gz ? gz_read(ps, in->buf + keep, WINDOW - keep) : raw_read(ps, in->buf + keep, WINDOW - keep);
+    if (n < 0)
+        return -1;
+    if (n == 0) {
+        in->eof = 1;
+        return 0;
+    }
+    in->total += (uint64_t)n;
+    ps->end += n;
+    in->last_nl = memrchr(ps->p, '\n', (size_t)(ps->end - ps->p));
+    if (in->total > in->limit)
+        return fail(ps, ps->line + 1,
+                    "more than %" PRIu64 " MiB: a stream (pipe, device, gzip data) may hold at most that much "
+                    "trace text; give a larger trace as an uncompressed file",
+                    in->limit >> 20);
+    return 0;
+}
+
+/* The next line is whole in the window, or the input is over.  0, or -1
+ * after a message. */
+static int fill_line(struct parser *ps)
+{
+    struct input *in = ps->in;
+    if (!in)
+        return 0;
+    while (!in->eof && !(in->last_nl && ps->p <= in->last_nl)) {
+        size_t scanned = (size_t)(ps->end - ps->p); /* a part of a line: no '\n' in it */
+        if (scanned >= HL_TRACE_MAX_LINE) {
+            if (memchr(ps->p, '\0', scanned))
+                return fail(ps, ps->line + 1, "NUL byte: binary data, not a trace");
+            return fail(ps, ps->line + 1, "line longer than %d bytes: not a trace", HL_TRACE_MAX_LINE);
+        }
+        if (refill(ps))
+            return -1;
+    }
+    return 0;
+}
+
 /* ---- parse --------------------------------------------------------------- */
 
-static int parse(const char *name, const char *path, const char *buf, size_t len, const struct hl_trace_opts *opts,
-                 const struct lenient *lz, struct hl_trace *out, char *err, size_t errlen)
+/* Bytes of input before ps->p. */
+static uint64_t consumed(const struct parser *ps, const char *start)
 {
-    struct parser ps = {name, buf, buf + len, 0, err, errlen, lz};
+    return ps->in ? ps->in->total - (uint64_t)(ps->end - ps->p) : (uint64_t)(ps->p - start);
+}
+
+/* The message for a header whose num_ids the input cannot use. */
+static int too_many_ids(struct parser *ps, uint64_t line, uint64_t num_ids, uint64_t maxreq)
+{
+    return fail(ps, line,
+                "num_ids %" PRIu64 " is more than this file can use: at most %" PRIu64
+                " request lines follow the header",
+                num_ids, maxreq);
+}
+
+/* Parse from buf/len, or from `in` when it is not NULL. */
+static int parse(const char *name, const char *path, const char *buf, size_t len, struct input *in,
+                 const struct lenient *lz, const struct hl_trace_opts *opts, struct hl_trace *out, char *err,
+                 size_t errlen)
+{
+    struct parser ps = {name, buf, buf ? buf + len : buf, 0, err, errlen, in, lz}; /* NULL + 0 is undefined */
+    if (in) { /* the window holds what has been read so far */
+        ps.p = in->buf;
+        ps.end = in->buf + in->total;
+    }
     struct hl_trace t;
     memset(&t, 0, sizeof t);
     memset(out, 0, sizeof *out);
@@ -460,7 +667,9 @@ static int parse(const char *name, const char *path, const char *buf, size_t len
     enum hl_dialect d = opts ? opts->dialect : HL_DIALECT_AUTO;
     if (d != HL_DIALECT_AUTO && d != HL_DIALECT_CLASSIC && d != HL_DIALECT_CMU)
         return fail(&ps, 1, "invalid dialect %d", (int)d);
-    if (len == 0)
+    if (fill_line(&ps))
+        return -1;
+    if (ps.p == ps.end)
         return fail(&ps, 1, "empty file");
 
     uint64_t h[4], hline[4];
@@ -483,17 +692,27 @@ static int parse(const char *name, const char *path, const char *buf, size_t len
     if (h[1] > HL_TRACE_MAX_IDS)
         return fail(&ps, hline[1], "num_ids %" PRIu64 " exceeds the limit %" PRIu32, h[1], HL_TRACE_MAX_IDS);
     /* A request line is at least "f 0" and a newline, the last one maybe
-     * without: this bounds both tables by the size of the input. */
-    uint64_t maxreq = ((uint64_t)(ps.end - ps.p) + 1) / 4;
+     * without: this bounds both tables by the size of the input.  A stream
+     * of unknown length is bounded by what it may hold, and checked again
+     * at its end (so a bad request line before that end is reported first,
+     * where a file would have its num_ids refused). */
+    uint64_t header_end = consumed(&ps, buf);
+    int known = !in || (in->sized && !in->gz);
+    uint64_t rest = !in ? (uint64_t)(ps.end - ps.p) : known ? in->size - header_end : in->limit - header_end;
+    uint64_t maxreq = (rest + 1) / 4;
     if (h[1] > maxreq + HL_TRACE_SPARE_IDS)
-        return fail(&ps, hline[1],
-                    "num_ids %" PRIu64 " is more than this file can use: at most %" PRIu64
-                    " request lines follow the header",
-                    h[1], maxreq);
+        return known ? too_many_ids(&ps, hline[1], h[1], maxreq)
+                     : fail(&ps, hline[1],
+                            "num_ids %" PRIu64 " is more than a stream can use: it may hold at most %" PRIu64
+                            " request lines",
+                            h[1], maxreq);
     t.num_ids = (uint32_t)h[1];
     t.num_ops = h[2];
 
-    size_t cap = (size_t)(t.num_ops < maxreq ? t.num_ops : maxreq);
+    /* the ops array: allocated once for an input of known length, grown
+     * as the requests arrive otherwise */
+    size_t capmax = (size_t)(t.num_ops < maxreq ? t.num_ops : maxreq);
+    size_t cap = known || capmax < 65536 ? capmax : 65536;
     struct body b = {&t, calloc(t.num_ids ? t.num_ids : 1, 1), 0, 0};
     t.ops = malloc((cap ? cap : 1) * sizeof *t.ops);
     if (!b.state || !t.ops) {
@@ -508,9 +727,14 @@ static int parse(const char *name, const char *path, const char *buf, size_t len
     uint64_t nreq = 0; /* request lines read: t.nops, and those a lenient read skipped */
     while (nreq < t.num_ops) {
         int n = split_line(&ps, tv);
+        if (n == -3)
+            goto bad;
         if (n == -2) {
-            fail(&ps, ps.line, "fewer request lines than num_ops: found %" PRIu64 ", the header says %" PRIu64, nreq,
-                 t.num_ops);
+            if (!known && t.num_ids > (in->total - header_end + 1) / 4 + HL_TRACE_SPARE_IDS)
+                too_many_ids(&ps, hline[1], t.num_ids, (in->total - header_end + 1) / 4); /* as for a file */
+            else
+                fail(&ps, ps.line, "fewer request lines than num_ops: found %" PRIu64 ", the header says %" PRIu64,
+                     nreq, t.num_ops);
             goto bad;
         }
         if (n == -1) {
@@ -526,18 +750,32 @@ static int parse(const char *name, const char *path, const char *buf, size_t len
         nreq++;
         if (r > 0)
             continue;
-        if (t.nops == cap) { /* cannot happen: a good request is 3 bytes or more */
-            fail(&ps, ps.line, "internal error: more requests than the input can hold");
-            goto bad;
+        if (t.nops == cap) {
+            size_t more = cap > capmax / 2 ? capmax : 2 * cap;
+            struct hl_op *ops = more > cap ? realloc(t.ops, more * sizeof *ops) : NULL;
+            if (!ops) { /* more == cap cannot happen: a good request is 3 bytes or more */
+                fail(&ps, ps.line, more > cap ? "out of memory for the requests"
+                                              : "internal error: more requests than the input can hold");
+                goto bad;
+            }
+            t.ops = ops;
+            cap = more;
         }
         t.ops[t.nops++] = op;
     }
     /* upstream stops reading at num_ops; count what it leaves unread */
-    while (next_line(&ps, &ls, &le)) {
+    int more;
+    while ((more = next_line(&ps, &ls, &le)) > 0) {
         while (ls < le && is_blank(*ls))
             ls++;
         if (ls < le && *ls != '#')
             t.quirks.extra_lines++;
+    }
+    if (more < 0)
+        goto bad;
+    if (!known && t.num_ids > (in->total - header_end + 1) / 4 + HL_TRACE_SPARE_IDS) {
+        too_many_ids(&ps, hline[1], t.num_ids, (in->total - header_end + 1) / 4);
+        goto bad;
     }
     free(b.state);
     t.path = strdup(path);
@@ -557,7 +795,7 @@ bad:
 int hl_trace_parse(const char *name, const char *buf, size_t len, const struct hl_trace_opts *opts,
                    struct hl_trace *out, char *err, size_t errlen)
 {
-    return parse(name, name, buf, len, opts, NULL, out, err, errlen);
+    return parse(name, name, buf, len, NULL, NULL, opts, out, err, errlen);
 }
 
 int hl_trace_parse_lenient(const char *name, const char *buf, size_t len, const struct hl_trace_opts *opts,
@@ -565,179 +803,98 @@ int hl_trace_parse_lenient(const char *name, const char *buf, size_t len, const 
                            struct hl_trace *out, char *err, size_t errlen)
 {
     struct lenient lz = {problem, arg};
-    return parse(name, name, buf, len, opts, &lz, out, err, errlen);
+    return parse(name, name, buf, len, NULL, &lz, opts, out, err, errlen);
 }
 
 /* ---- load ---------------------------------------------------------------- */
 
-__attribute__((format(printf, 4, 5))) static int io_fail(char *err, size_t errlen, const char *name, const char *fmt,
-                                                         ...)
+/* Parse what fd holds (closed here); `name` in messages. */
+static int load_fd(int fd, const char *name, const char *path, const struct stat *st, const struct lenient *lz,
+                   const struct hl_trace_opts *opts, struct hl_trace *out, char *err, size_t errlen)
 {
-    int n = snprintf(err, errlen, "%s: ", name);
-    if (n >= 0 && (size_t)n < errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-        va_end(ap);
+    struct input in;
+    memset(&in, 0, sizeof in);
+    in.name = name;
+    in.fd = fd;
+    /* a regular file that claims to be empty may be a /proc-like one whose
+     * size is not known: read as a stream */
+    in.sized = S_ISREG(st->st_mode) && st->st_size > 0;
+    in.size = in.sized ? (uint64_t)st->st_size : 0;
+    off_t at = in.sized ? lseek(fd, 0, SEEK_CUR) : 0; /* standard input may be a file read in part */
+    if (at > 0)
+        in.size = (uint64_t)at < in.size ? in.size - (uint64_t)at : 0;
+    in.sized = in.sized && in.size > 0;
+    in.limit = HL_TRACE_STREAM_MAX;
+    struct parser ps = {name, NULL, NULL, 0, err, errlen, &in, lz};
+    int rc = -1;
+    in.buf = malloc(WINDOW);
+    if (!in.buf) {
+        io_fail(err, errlen, name, "%s", strerror(ENOMEM));
+        goto out;
     }
-    return -1;
-}
-
-struct growbuf {
-    char *p;
-    size_t len, cap;
-};
-
-/* Room for at least `want` more bytes, doubling. */
-static int grow(struct growbuf *g, size_t want)
-{
-    if (g->cap - g->len >= want)
-        return 0;
-    size_t cap = g->cap ? g->cap : 65536;
-    while (cap - g->len < want) {
-        if (cap > SIZE_MAX / 2) {
-            errno = ENOMEM;
-            return -1;
-        }
-        cap *= 2;
-    }
-    char *p = realloc(g->p, cap);
-    if (!p)
-        return -1;
-    g->p = p;
-    g->cap = cap;
-    return 0;
-}
-
-static int read_fd(int fd, struct growbuf *g)
-{
-    for (;;) {
-        if (grow(g, 65536))
-            return -1;
-        ssize_t n = read(fd, g->p + g->len, g->cap - g->len);
-        if (n < 0 && errno == EINTR)
-            continue;
+    /* gzip, by its magic bytes */
+    unsigned char *magic = (unsigned char *)in.buf; /* the window's first bytes, unless gzip */
+    size_t nmagic = 0;
+    while (nmagic < 2) {
+        ssize_t n = raw_read(&ps, magic + nmagic, 2 - nmagic);
         if (n < 0)
-            return -1;
-        if (n == 0)
-            return 0;
-        g->len += (size_t)n;
-    }
-}
-
-static int parse_buf(const char *name, const char *path, struct growbuf *g, const struct hl_trace_opts *opts,
-                     const struct lenient *lz, struct hl_trace *out, char *err, size_t errlen)
-{
-    int r = parse(name, path, g->p, g->len, opts, lz, out, err, errlen);
-    free(g->p);
-    return r;
-}
-
-static int load_gz(int fd, const char *path, const struct hl_trace_opts *opts, const struct lenient *lz,
-                   struct hl_trace *out, char *err, size_t errlen)
-{
-    gzFile gz = gzdopen(fd, "rb");
-    if (!gz) {
-        close(fd);
-        return io_fail(err, errlen, path, "cannot read through zlib: %s", strerror(errno ? errno : ENOMEM));
-    }
-    struct growbuf g = {NULL, 0, 0};
-    for (;;) {
-        if (grow(&g, 65536)) {
-            gzclose(gz);
-            free(g.p);
-            return io_fail(err, errlen, path, "%s", strerror(ENOMEM));
-        }
-        size_t room = g.cap - g.len;
-        int n = gzread(gz, g.p + g.len, (unsigned)(room < 1u << 30 ? room : 1u << 30));
-        if (n < 0) {
-            int zerr;
-            const char *msg = gzerror(gz, &zerr);
-            io_fail(err, errlen, path, "gzip: %s", zerr == Z_ERRNO ? strerror(errno) : msg);
-            gzclose(gz);
-            free(g.p);
-            return -1;
-        }
+            goto out;
         if (n == 0)
             break;
-        g.len += (size_t)n;
+        nmagic += (size_t)n;
     }
-    /* a stream cut short reads as a clean end; gzclose_r says so */
-    int zr = gzclose(gz);
-    if (zr != Z_OK) {
-        free(g.p);
-        return io_fail(err, errlen, path, "gzip: %s",
-                       zr == Z_BUF_ERROR ? "truncated compressed data" : "cannot close the stream");
+    if (nmagic == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+        in.gz = 1;
+        in.rbuf = malloc(RAWBUF);
+        if (!in.rbuf || inflateInit2(&in.zs, 16 + MAX_WBITS) != Z_OK) {
+            io_fail(err, errlen, name, "gzip: %s", strerror(ENOMEM));
+            goto out;
+        }
+        in.gz_live = 1;
+        memcpy(in.rbuf, magic, 2);
+        in.zs.next_in = in.rbuf;
+        in.zs.avail_in = 2;
+    } else {
+        in.total = nmagic;
+        if (nmagic < 2)
+            in.eof = 1;
     }
-    return parse_buf(path, path, &g, opts, lz, out, err, errlen);
+    rc = parse(name, path, NULL, 0, &in, lz, opts, out, err, errlen);
+out:
+    if (in.gz)
+        inflateEnd(&in.zs);
+    free(in.rbuf);
+    free(in.buf);
+    close(fd);
+    return rc;
 }
-
-static int load(const char *path, const struct hl_trace_opts *opts, const struct lenient *lz, struct hl_trace *out,
+static int load(const char *path, const struct lenient *lz, const struct hl_trace_opts *opts, struct hl_trace *out,
                 char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     if (errlen)
         err[0] = '\0';
-    if (strcmp(path, "-") == 0) {
-        struct growbuf g = {NULL, 0, 0};
-        if (read_fd(STDIN_FILENO, &g)) {
-            int e = errno;
-            free(g.p);
-            return io_fail(err, errlen, "<stdin>", "read error: %s", strerror(e));
-        }
-        return parse_buf("<stdin>", path, &g, opts, lz, out, err, errlen);
-    }
-
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+    const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
     if (fd < 0)
-        return io_fail(err, errlen, path, "cannot open: %s", strerror(errno));
+        return io_fail(err, errlen, name, "cannot open: %s", strerror(errno));
     struct stat st;
     if (fstat(fd, &st) < 0) {
         int e = errno;
         close(fd);
-        return io_fail(err, errlen, path, "cannot stat: %s", strerror(e));
+        return io_fail(err, errlen, name, "cannot stat: %s", strerror(e));
     }
     if (S_ISDIR(st.st_mode)) {
         close(fd);
-        return io_fail(err, errlen, path, "is a directory");
+        return io_fail(err, errlen, name, "is a directory");
     }
-    if (hl_ends_with(path, ".gz"))
-        return load_gz(fd, path, opts, lz, out, err, errlen);
-
-    if (S_ISREG(st.st_mode) && st.st_size > 0) {
-        if ((uint64_t)st.st_size > SIZE_MAX) {
-            close(fd);
-            return io_fail(err, errlen, path, "too large to map");
-        }
-        size_t len = (size_t)st.st_size;
-        void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-        int e = errno;
-        close(fd);
-        if (map == MAP_FAILED)
-            return io_fail(err, errlen, path, "cannot map: %s", strerror(e));
-        madvise(map, len, MADV_SEQUENTIAL);
-        int r = parse(path, path, map, len, opts, lz, out, err, errlen);
-        munmap(map, len);
-        return r;
-    }
-
-    /* pipes, FIFOs, character devices, and regular files that claim to be
-     * empty (an empty file, or /proc-like ones whose size is not known) */
-    struct growbuf g = {NULL, 0, 0};
-    if (read_fd(fd, &g)) {
-        int e = errno;
-        close(fd);
-        free(g.p);
-        return io_fail(err, errlen, path, "read error: %s", strerror(e));
-    }
-    close(fd);
-    return parse_buf(path, path, &g, opts, lz, out, err, errlen);
+    return load_fd(fd, name, path, &st, lz, opts, out, err, errlen);
 }
 
 int hl_trace_load(const char *path, const struct hl_trace_opts *opts, struct hl_trace *out, char *err,
                   size_t errlen)
 {
-    return load(path, opts, NULL, out, err, errlen);
+    return load(path, NULL, opts, out, err, errlen);
 }
 
 int hl_trace_load_lenient(const char *path, const struct hl_trace_opts *opts,
@@ -745,7 +902,7 @@ int hl_trace_load_lenient(const char *path, const struct hl_trace_opts *opts,
                           struct hl_trace *out, char *err, size_t errlen)
 {
     struct lenient lz = {problem, arg};
-    return load(path, opts, &lz, out, err, errlen);
+    return load(path, &lz, opts, out, err, errlen);
 }
 
 void hl_trace_free(struct hl_trace *t)

@@ -32,6 +32,21 @@ enum hl_op_type {
 #define HL_TRACE_MAX_IDS UINT32_MAX
 #define HL_TRACE_SPARE_IDS 65536u
 
+/* A line of a trace read from a file or stream may be at most this long
+ * (the reader's window holds a whole line).  make fuzz builds with a tiny
+ * one, so that short inputs cross the window's edges. */
+#ifndef HL_TRACE_MAX_LINE
+#define HL_TRACE_MAX_LINE (1 << 20)
+#endif
+
+/* What a stream - a pipe, a device, standard input, gzip data - may hold:
+ * 256 MiB of trace text (after decompression).  Its length is not known
+ * before its end, so this is what bounds the parser's memory for it: the
+ * operations (16 bytes for a request of at least 4), the id table and the
+ * window stay under about 1.3 GiB.  An uncompressed regular file is bounded
+ * by its own size instead. */
+#define HL_TRACE_STREAM_MAX (UINT64_C(256) << 20)
+
 struct hl_op {
     uint64_t size;     /* bytes asked for (calloc: nmemb * size) */
     uint32_t id;       /* block id, < num_ids, or HL_ID_NULL */
@@ -99,11 +114,13 @@ struct hl_trace_opts {
     enum hl_dialect dialect; /* HL_DIALECT_AUTO unless forced */
 };
 
-/* Read a trace from `path` ("-" = standard input; a .gz file through zlib;
- * regular files are mapped and parsed in place; pipes, FIFOs and devices
- * are read into a buffer).  0, or -1 with "file:line: what is wrong" (no
+/* Read a trace from `path` ("-" = standard input, named "<stdin>" in
+ * messages), parsing as the bytes arrive: a regular file, a pipe, a FIFO or
+ * a device alike, gzip data (told by its magic bytes) decompressed on the
+ * way; nothing is mapped.  0, or -1 with "file:line: what is wrong" (no
  * newline) in err, or "file: what is wrong" when the file cannot be read at
- * all (missing, unreadable, a directory, gzip error).  On error *out is left
+ * all (missing, unreadable, a directory, gzip error, a file that shrank
+ * while it was read: "changed while being read").  On error *out is left
  * zeroed: nothing to free, nothing half-parsed. */
 int hl_trace_load(const char *path, const struct hl_trace_opts *opts, struct hl_trace *out, char *err,
                   size_t errlen);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "out.h"
 #include "util.h"
 
 extern char **environ;
@@ -30,7 +31,7 @@ void hl_shared_free(void *p, size_t len)
 
 pid_t hl_child_fork(int (*fn)(void *arg), void *arg)
 {
-    fflush(NULL);
+    hl_out_flush_all(); /* a failed write is remembered, not lost in a silent flush */
     pid_t pid = fork();
     if (pid == 0)
         _exit(fn(arg));
@@ -47,7 +48,7 @@ pid_t hl_child_spawn(const char *path, char *const argv[], char *const envp[], i
     if (e == 0 && quiet)
         e = posix_spawn_file_actions_adddup2(&fa, 1, 2);
     pid_t pid = -1;
-    fflush(NULL);
+    hl_out_flush_all(); /* a failed write is remembered, not lost in a silent flush */
     if (e == 0)
         e = posix_spawn(&pid, path, &fa, NULL, argv, envp ? envp : environ);
     posix_spawn_file_actions_destroy(&fa);
