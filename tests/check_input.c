@@ -593,6 +593,53 @@ START_TEST(every_output_file_reports_a_full_device)
 }
 END_TEST
 
+/* A file written whole and renamed into place (import -o, merge -o, the
+ * plot's chart) on a path that is a device: before, the rename replaced
+ * /dev/full itself with a regular file (as root) and the command exited 0. */
+START_TEST(a_renamed_output_on_a_device_is_written_into_it)
+{
+    const char *b = bin();
+    if (!b)
+        return;
+    const char *csv = in_tmp("rows.csv"), *plan = in_tmp("dev.plan"), *res = in_tmp("results");
+    const char *link = in_tmp("full.png");
+    unlink(link);
+    ck_assert_int_eq(symlink("/dev/full", link), 0);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "%s replay -p first-fit --repeat 1 -f csv -o %s " TRACE_ARG
+             " && %s sweep plan -p first-fit --baseline none -o %s " TRACE_ARG
+             " && %s sweep run %s --index 0-0 --results %s",
+             b, csv, b, plan, b, plan, res);
+    const char *sh[] = {"sh", "-c", cmd, NULL};
+    struct tl_run r;
+    tl_run(&r, NULL, sh);
+    ck_assert_msg(r.status == 0, "replay, sweep: exit %d, %s", r.status, r.err);
+    static const char *const cases[][10] = {
+        {"import", "-q", "--from", "mtrace", "tests/data/import-mtrace.log", "-o", "/dev/full"},
+        {"merge", "RESULTS", "-o", "/dev/full"},
+        {"plot", "util", "CSV", "-o", "LINK"}, /* a chart's name ends in .png: a link to the device */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *args[11] = {0};
+        memcpy(args, cases[i], sizeof cases[i]);
+        for (size_t k = 0; args[k]; k++)
+            args[k] = strcmp(args[k], "CSV") == 0       ? csv
+                      : strcmp(args[k], "RESULTS") == 0 ? res
+                      : strcmp(args[k], "LINK") == 0    ? link
+                                                        : args[k];
+        struct tl_run *rr = run_v(NULL, -1, -1, args);
+        if (!rr)
+            return;
+        struct stat st;
+        ck_assert_msg(stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode), "%s replaced /dev/full", args[0]);
+        ck_assert_msg(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "%s replaced the link", args[0]);
+        ck_assert_msg(rr->status == 2 && strstr(rr->err, "No space left on device"),
+                          "%s: exit %d, stderr: %s", args[0], rr->status, rr->err);
+    }
+}
+END_TEST
+
 /* Before: replay, policies, selftest, layout and --help exited 0 with
  * their standard output lost. */
 START_TEST(every_command_reports_a_full_standard_output)
@@ -690,6 +737,7 @@ Suite *make_input_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, every_output_file_reports_a_full_device);
     tcase_add_test(tc, every_command_reports_a_full_standard_output);
+    tcase_add_test(tc, a_renamed_output_on_a_device_is_written_into_it);
     tcase_add_test(tc, a_sample_file_that_fills_mid_run_is_reported);
     suite_add_tcase(s, tc);
     return s;

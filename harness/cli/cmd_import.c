@@ -92,7 +92,7 @@ static int write_trace(const struct hl_trace *t, const char *path)
         bad = 1;
         e = errno;
     }
-    if (!bad && rename(tmp, path) != 0) {
+    if (!bad && hl_replace_file(tmp, path) != 0) {
         bad = 1;
         e = errno;
     }

@@ -416,7 +416,7 @@ int hl_cmd_merge(int argc, char **argv)
                 fwrite(rs[order[k]].rows, 1, rs[order[k]].len, out);
             if (outpath) {
                 int bad_write = fflush(out) != 0 || fsync(fileno(out)) != 0;
-                if (fclose(out) != 0 || bad_write || rename(tmp, outpath) != 0) {
+                if (fclose(out) != 0 || bad_write || hl_replace_file(tmp, outpath) != 0) {
                     rc = bad(outpath, 0, strerror(errno));
                     unlink(tmp);
                 }

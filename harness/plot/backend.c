@@ -161,7 +161,7 @@ int hl_plot_draw(const char *kind, int gnuplot, const char *data, const char *ou
     } else if (stat(partial, &sb) != 0 || sb.st_size == 0) {
         fprintf(stderr, "heaplab: plot: %s wrote no chart\n", script);
         rc = 1;
-    } else if (rename(partial, outpath) != 0) {
+    } else if (hl_replace_file(partial, outpath) != 0) {
         rc = hl_plot_fail("%s: %s", outpath, strerror(errno));
     } else {
         partial[0] = '\0';

@@ -1,6 +1,8 @@
 /*
  * util.c - small string, PATH, suggestion and file helpers the harness's parts share.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,4 +96,53 @@ const char *hl_suggest(const char *word, const char *const *cands, size_t n)
             best = cands[i];
         }
     return best;
+}
+
+int hl_replace_file(const char *tmp, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode))
+        return rename(tmp, path);
+    int in = open(tmp, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return -1;
+    int out = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (out < 0) {
+        int e = errno;
+        close(in);
+        errno = e;
+        return -1;
+    }
+    char buf[65536];
+    ssize_t n;
+    int rc = 0;
+    while (rc == 0 && (n = read(in, buf, sizeof buf)) != 0) {
+        if (n < 0) {
+            if (errno != EINTR)
+                rc = -1;
+            continue;
+        }
+        for (ssize_t done = 0; done < n;) {
+            ssize_t w = write(out, buf + done, (size_t)(n - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                if (w == 0)
+                    errno = EIO;
+                rc = -1;
+                break;
+            }
+            done += w;
+        }
+    }
+    int e = errno;
+    close(in);
+    if (close(out) != 0 && rc == 0) {
+        rc = -1;
+        e = errno;
+    }
+    if (rc == 0)
+        unlink(tmp);
+    errno = e;
+    return rc;
 }

@@ -26,4 +26,12 @@ int hl_path_search(const char *prog, char *buf, size_t len);
  * entries of cands are skipped. */
 const char *hl_suggest(const char *word, const char *const *cands, size_t n);
 
+/* Put the finished file tmp in place of path: rename(2) when path is a
+ * regular file or does not exist, so a reader never sees half a file;
+ * otherwise (a device, a FIFO, a terminal: /dev/stdout, /dev/full) its
+ * bytes are written into path and tmp removed, for renaming a file over
+ * /dev/null would replace the device.  0, or -1 with errno (tmp is left
+ * for the caller to remove). */
+int hl_replace_file(const char *tmp, const char *path);
+
 #endif
