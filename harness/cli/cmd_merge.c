@@ -66,33 +66,15 @@ struct result { /* one input file */
     int used; /* written */
 };
 
-struct inputs {
-    char **v;
-    size_t n, cap;
-};
-
-static int input_add(struct inputs *in, const char *p)
-{
-    if (in->n == in->cap) {
-        size_t c = in->cap ? in->cap * 2 : 64;
-        char **v = realloc(in->v, c * sizeof *v);
-        if (!v)
-            return -1;
-        in->v = v;
-        in->cap = c;
-    }
-    return (in->v[in->n] = strdup(p)) ? (int)(in->n++, 0) : -1;
-}
-
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* A folder: its *.csv files (not the hidden temporary ones), sorted. */
-static int add_dir(const char *dir, struct inputs *in)
+static int add_dir(const char *dir, struct hl_strs *in)
 {
     DIR *d = opendir(dir);
     if (!d)
         return -1;
-    struct inputs mine = {0};
+    struct hl_strs mine = {0};
     struct dirent *e;
     int rc = 0;
     while (!rc && (e = readdir(d)) != NULL) {
@@ -100,16 +82,13 @@ static int add_dir(const char *dir, struct inputs *in)
             continue;
         char p[PATH_MAX];
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        rc = input_add(&mine, p);
+        rc = hl_strs_add(&mine, p);
     }
     closedir(d);
     qsort(mine.v, mine.n, sizeof *mine.v, cmp_str);
-    for (size_t i = 0; i < mine.n; i++) {
-        if (!rc)
-            rc = input_add(in, mine.v[i]);
-        free(mine.v[i]);
-    }
-    free(mine.v);
+    for (size_t i = 0; i < mine.n && !rc; i++)
+        rc = hl_strs_add(in, mine.v[i]);
+    hl_strs_free(&mine);
     return rc;
 }
 
@@ -311,13 +290,13 @@ int hl_cmd_merge(int argc, char **argv)
         hl_plan_free(&plan);
         return rc;
     }
-    struct inputs in = {0};
+    struct hl_strs in = {0};
     for (int i = optind; i < argc && !rc; i++) {
         struct stat st;
         if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
             if (add_dir(argv[i], &in) != 0)
                 rc = bad(argv[i], 0, strerror(errno));
-        } else if (input_add(&in, argv[i]) != 0) {
+        } else if (hl_strs_add(&in, argv[i]) != 0) {
             rc = bad(argv[i], 0, strerror(ENOMEM));
         }
     }
@@ -461,9 +440,7 @@ int hl_cmd_merge(int argc, char **argv)
     }
     for (size_t i = 0; i < nr; i++)
         free(rs[i].rows);
-    for (size_t i = 0; i < in.n; i++)
-        free(in.v[i]);
-    free(in.v);
+    hl_strs_free(&in);
     free(rs);
     free(order);
     hl_plan_free(&plan);

@@ -115,30 +115,9 @@ static int usage_fail(const char *cmd, const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
-/* ---- a growing list of strings -------------------------------------------------------------- */
+/* ---- a growing list of strings (struct hl_strs, sweep.c) ---------------------------------- */
 
-struct strs {
-    char **v;
-    size_t n, cap;
-};
-
-static int strs_add(struct strs *s, const char *text)
-{
-    if (s->n == s->cap) {
-        size_t c = s->cap ? s->cap * 2 : 16;
-        char **v = realloc(s->v, c * sizeof *v);
-        if (!v)
-            return -1;
-        s->v = v;
-        s->cap = c;
-    }
-    if (!(s->v[s->n] = strdup(text)))
-        return -1;
-    s->n++;
-    return 0;
-}
-
-static int strs_has(const struct strs *s, const char *text)
+static int strs_has(const struct hl_strs *s, const char *text)
 {
     for (size_t i = 0; i < s->n; i++)
         if (strcmp(s->v[i], text) == 0)
@@ -146,16 +125,8 @@ static int strs_has(const struct strs *s, const char *text)
     return 0;
 }
 
-static void strs_free(struct strs *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        free(s->v[i]);
-    free(s->v);
-    memset(s, 0, sizeof *s);
-}
-
 /* Add each element of a comma-separated list. */
-static int strs_add_list(struct strs *s, const char *list)
+static int strs_add_list(struct hl_strs *s, const char *list)
 {
     char *copy = strdup(list);
     if (!copy)
@@ -163,7 +134,7 @@ static int strs_add_list(struct strs *s, const char *list)
     int rc = 0;
     for (char *save, *e = strtok_r(copy, ",", &save); e && !rc; e = strtok_r(NULL, ",", &save))
         if (!strs_has(s, e))
-            rc = strs_add(s, e);
+            rc = hl_strs_add(s, e);
     free(copy);
     return rc;
 }
@@ -175,14 +146,14 @@ static int has_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
 struct param { /* --param NAME:KEY=V1,V2: one axis of NAME's rows */
     char name[64];
     char key[64];
-    struct strs values;
+    struct hl_strs values;
 };
 
 /* The rows of the --param axes of name: their product, in the order given. */
-static int expand_params(const struct param *ps, size_t np, const char *name, struct strs *rows)
+static int expand_params(const struct param *ps, size_t np, const char *name, struct hl_strs *rows)
 {
-    struct strs cur = {0}, next = {0};
-    if (strs_add(&cur, name) != 0)
+    struct hl_strs cur = {0}, next = {0};
+    if (hl_strs_add(&cur, name) != 0)
         return -1;
     int first = 1;
     for (size_t i = 0; i < np; i++) {
@@ -192,30 +163,30 @@ static int expand_params(const struct param *ps, size_t np, const char *name, st
             for (size_t b = 0; b < ps[i].values.n; b++) {
                 char buf[512];
                 snprintf(buf, sizeof buf, "%s%s%s=%s", cur.v[a], first ? ":" : ",", ps[i].key, ps[i].values.v[b]);
-                if (strs_add(&next, buf) != 0)
-                    return strs_free(&cur), strs_free(&next), -1;
+                if (hl_strs_add(&next, buf) != 0)
+                    return hl_strs_free(&cur), hl_strs_free(&next), -1;
             }
-        strs_free(&cur);
+        hl_strs_free(&cur);
         cur = next;
         memset(&next, 0, sizeof next);
         first = 0;
     }
     for (size_t a = 0; a < cur.n; a++)
-        if (!strs_has(rows, cur.v[a]) && strs_add(rows, cur.v[a]) != 0)
-            return strs_free(&cur), -1;
-    strs_free(&cur);
+        if (!strs_has(rows, cur.v[a]) && hl_strs_add(rows, cur.v[a]) != 0)
+            return hl_strs_free(&cur), -1;
+    hl_strs_free(&cur);
     return 0;
 }
 
 /* A trace argument: a file, or a glob matching files.  0, or 2. */
-static int add_traces(const char *cmd, const char *arg, struct strs *traces)
+static int add_traces(const char *cmd, const char *arg, struct hl_strs *traces)
 {
     if (!has_glob(arg)) {
         if (access(arg, R_OK) != 0) {
             hl_cli_error(cmd, "%s: %s", arg, strerror(errno));
             return EXIT_USAGE;
         }
-        return strs_add(traces, arg) ? usage_fail(cmd, "%s", strerror(ENOMEM)) : 0;
+        return hl_strs_add(traces, arg) ? usage_fail(cmd, "%s", strerror(ENOMEM)) : 0;
     }
     glob_t g;
     int rc = glob(arg, 0, NULL, &g);
@@ -228,7 +199,7 @@ static int add_traces(const char *cmd, const char *arg, struct strs *traces)
         return EXIT_USAGE;
     }
     for (size_t i = 0; i < g.gl_pathc; i++)
-        if (!strs_has(traces, g.gl_pathv[i]) && strs_add(traces, g.gl_pathv[i]) != 0) {
+        if (!strs_has(traces, g.gl_pathv[i]) && hl_strs_add(traces, g.gl_pathv[i]) != 0) {
             globfree(&g);
             return usage_fail(cmd, "%s", strerror(ENOMEM));
         }
@@ -238,7 +209,7 @@ static int add_traces(const char *cmd, const char *arg, struct strs *traces)
 
 /* One cell line: the configuration, then the rows, then the trace. */
 static void write_cell(FILE *out, const char *preset, const char *mmap, const char *trim, const char *const *pass,
-                       const struct strs *rows, const struct strs *bases, const char *trace)
+                       const struct hl_strs *rows, const struct hl_strs *bases, const char *trace)
 {
     fputs("--preset ", out);
     hl_arg_write(preset, out);
@@ -288,7 +259,7 @@ static int sweep_plan(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct strs rows = {0}, presets = {0}, bases = {0}, mmaps = {0}, trims = {0}, traces = {0}, named = {0};
+    struct hl_strs rows = {0}, presets = {0}, bases = {0}, mmaps = {0}, trims = {0}, traces = {0}, named = {0};
     struct param *params = calloc((size_t)argc + 1, sizeof *params);
     size_t nparams = 0;
     const char *repeat = NULL, *source = NULL, *dialect = NULL, *check = NULL, *outpath = NULL;
@@ -303,7 +274,7 @@ static int sweep_plan(int argc, char **argv)
         case 'p':
             if (strcmp(optarg, "all") == 0) {
                 for (size_t i = 0; i < hl_policy_count(); i++)
-                    if (!strs_has(&rows, hl_policy_at(i)->name) && strs_add(&rows, hl_policy_at(i)->name))
+                    if (!strs_has(&rows, hl_policy_at(i)->name) && hl_strs_add(&rows, hl_policy_at(i)->name))
                         goto nomem;
             } else if (strncmp(optarg, "mm:", 3) == 0 && optarg[3] && has_glob(optarg + 3)) {
                 glob_t g;
@@ -314,13 +285,13 @@ static int sweep_plan(int argc, char **argv)
                 for (size_t i = 0; i < g.gl_pathc && !rc; i++) {
                     char buf[PATH_MAX + 4];
                     snprintf(buf, sizeof buf, "mm:%s", g.gl_pathv[i]);
-                    if (!strs_has(&rows, buf) && strs_add(&rows, buf))
+                    if (!strs_has(&rows, buf) && hl_strs_add(&rows, buf))
                         rc = usage_fail(cmd, "%s", strerror(ENOMEM));
                 }
                 globfree(&g);
                 if (rc)
                     goto out;
-            } else if (!strs_has(&rows, optarg) && strs_add(&rows, optarg)) {
+            } else if (!strs_has(&rows, optarg) && hl_strs_add(&rows, optarg)) {
                 goto nomem;
             }
             break;
@@ -336,7 +307,7 @@ static int sweep_plan(int argc, char **argv)
             snprintf(p->key, sizeof p->key, "%.*s", (int)(eq - colon - 1), colon + 1);
             if (strs_add_list(&p->values, eq + 1))
                 goto nomem;
-            if (!strs_has(&named, p->name) && strs_add(&named, p->name))
+            if (!strs_has(&named, p->name) && hl_strs_add(&named, p->name))
                 goto nomem;
             nparams++;
             break;
@@ -403,7 +374,7 @@ static int sweep_plan(int argc, char **argv)
             goto nomem;
     if (rows.n == 0 && !(have_baseline && bases.n))
         for (size_t i = 0; i < hl_policy_count(); i++)
-            if (strs_add(&rows, hl_policy_at(i)->name))
+            if (hl_strs_add(&rows, hl_policy_at(i)->name))
                 goto nomem;
     /* every row as replay will take it, now rather than as a failed cell */
     for (size_t i = 0; i < rows.n; i++) {
@@ -419,7 +390,7 @@ static int sweep_plan(int argc, char **argv)
         if ((rc = hl_cli_policy(cmd, rows.v[i], &spec)) != 0 || (rc = hl_cli_policy_check(cmd, &spec, 0)) != 0)
             goto out;
     }
-    if (!have_baseline && strs_add(&bases, "glibc"))
+    if (!have_baseline && hl_strs_add(&bases, "glibc"))
         goto nomem;
     for (size_t i = 0; i < bases.n; i++) {
         struct hl_baseline b;
@@ -428,7 +399,7 @@ static int sweep_plan(int argc, char **argv)
             goto out;
         }
     }
-    if (presets.n == 0 && strs_add(&presets, "linux"))
+    if (presets.n == 0 && hl_strs_add(&presets, "linux"))
         goto nomem;
     for (size_t i = 0; i < presets.n; i++) {
         struct hl_replay_config cfg;
@@ -509,15 +480,15 @@ nomem:
     rc = usage_fail(cmd, "%s", strerror(ENOMEM));
 out:
     for (size_t i = 0; i < nparams; i++)
-        strs_free(&params[i].values);
+        hl_strs_free(&params[i].values);
     free(params);
-    strs_free(&rows);
-    strs_free(&presets);
-    strs_free(&bases);
-    strs_free(&mmaps);
-    strs_free(&trims);
-    strs_free(&traces);
-    strs_free(&named);
+    hl_strs_free(&rows);
+    hl_strs_free(&presets);
+    hl_strs_free(&bases);
+    hl_strs_free(&mmaps);
+    hl_strs_free(&trims);
+    hl_strs_free(&traces);
+    hl_strs_free(&named);
     return rc;
 }
 

@@ -311,6 +311,30 @@ void hl_cpu_model(char *buf, size_t len)
     fclose(f);
 }
 
+int hl_strs_add(struct hl_strs *s, const char *text)
+{
+    if (s->n == s->cap) {
+        size_t c = s->cap ? s->cap * 2 : 16;
+        char **v = realloc(s->v, c * sizeof *v);
+        if (!v)
+            return -1;
+        s->v = v;
+        s->cap = c;
+    }
+    if (!(s->v[s->n] = strdup(text)))
+        return -1;
+    s->n++;
+    return 0;
+}
+
+void hl_strs_free(struct hl_strs *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
 int hl_mkdirs(const char *path)
 {
     char buf[4096];

@@ -78,6 +78,16 @@ void hl_arg_write(const char *s, FILE *out);
 void hl_machine_name(char *buf, size_t len);
 void hl_cpu_model(char *buf, size_t len);
 
+/* A growing list of strings, each a copy. */
+struct hl_strs {
+    char **v;
+    size_t n, cap;
+};
+
+/* Append a copy of text.  0, or -1 (ENOMEM). */
+int hl_strs_add(struct hl_strs *s, const char *text);
+void hl_strs_free(struct hl_strs *s);
+
 /* mkdir -p.  0, or -1 with errno. */
 int hl_mkdirs(const char *path);
 
