@@ -14,26 +14,7 @@
 #include "heaplab/policies.h"
 #include "testutil.h"
 
-/* Run heaplab with the given arguments (NULL-terminated). NULL when the
- * binary is not known (the test then skips). */
-static struct tl_run *heaplab(const char *arg0, ...)
-{
-    static struct tl_run r;
-    const char *bin = getenv("HEAPLAB_BIN");
-    if (!bin || !*bin) {
-        fprintf(stderr, "cli: SKIPPED: HEAPLAB_BIN is not set (run through make test)\n");
-        return NULL;
-    }
-    const char *argv[16] = {bin, arg0};
-    va_list ap;
-    va_start(ap, arg0);
-    for (int i = 2; i < 15 && (argv[i] = va_arg(ap, const char *)) != NULL; i++)
-        ;
-    va_end(ap);
-    argv[15] = NULL;
-    tl_run(&r, NULL, argv);
-    return &r;
-}
+#define heaplab(...) tl_heaplab("cli", __VA_ARGS__)
 
 START_TEST(policies_lists_every_registered_policy)
 {

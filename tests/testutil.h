@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -242,6 +243,29 @@ static inline void tl_run(struct tl_run *r, const char *const *env, const char *
     tl_slurp(err, r->err, sizeof r->err);
     fclose(out);
     fclose(err);
+}
+
+/* Run heaplab ($HEAPLAB_BIN) with the given arguments (NULL-terminated, at
+ * most 13), what it wrote in the returned tl_run (one static per call site's
+ * file; the next call overwrites it).  NULL when the binary is not known:
+ * the test then skips, "AREA: SKIPPED: ..." on stderr. */
+static inline struct tl_run *tl_heaplab(const char *area, const char *arg0, ...)
+{
+    static struct tl_run r;
+    const char *bin = getenv("HEAPLAB_BIN");
+    if (!bin || !*bin) {
+        fprintf(stderr, "%s: SKIPPED: HEAPLAB_BIN is not set (run through make test)\n", area);
+        return NULL;
+    }
+    const char *argv[16] = {bin, arg0};
+    va_list ap;
+    va_start(ap, arg0);
+    for (int i = 2; i < 15 && (argv[i] = va_arg(ap, const char *)) != NULL; i++)
+        ;
+    va_end(ap);
+    argv[15] = NULL;
+    tl_run(&r, NULL, argv);
+    return &r;
 }
 
 /* ---- a test that must end in a diagnosed abort ------------------------------------------- */
